@@ -1,0 +1,70 @@
+#include "core/auth/auth.hpp"
+
+#include <openssl/crypto.h>
+
+#include <cctype>
+
+namespace apiproxy {
+
+std::string base64_encode(std::string_view data) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    uint32_t n = (uint8_t(data[i]) << 16) | (uint8_t(data[i + 1]) << 8) | uint8_t(data[i + 2]);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += kAlphabet[(n >> 6) & 63];
+    out += kAlphabet[n & 63];
+  }
+  if (size_t rest = data.size() - i; rest > 0) {
+    uint32_t n = uint8_t(data[i]) << 16;
+    if (rest == 2) n |= uint8_t(data[i + 1]) << 8;
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += rest == 2 ? kAlphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+}  // namespace
+
+Authenticator::Authenticator(std::string token)
+    : expected_(token.empty() ? std::string() : base64_encode(token)) {}
+
+bool Authenticator::allows(std::string_view authorization, std::string_view api_key_header) const {
+  if (!enabled()) return true;
+  authorization = trim(authorization);
+  if (authorization.size() > 7 && iequals(authorization.substr(0, 7), "bearer ") &&
+      matches(trim(authorization.substr(7))))
+    return true;
+  return matches(trim(api_key_header));
+}
+
+bool Authenticator::matches(std::string_view presented) const {
+  // Only equal lengths are compared, and always in full, so the time taken does not
+  // reveal how much of the token matched.
+  if (presented.size() != expected_.size()) return false;
+  return CRYPTO_memcmp(presented.data(), expected_.data(), expected_.size()) == 0;
+}
+
+}  // namespace apiproxy

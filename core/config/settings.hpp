@@ -1,0 +1,51 @@
+// Gateway-wide settings (APIPROXY_*, REDIS_URL, MODELS_*, LOG_LEVEL). A value that is set
+// but unusable is an error naming the variable: the gateway refuses to start on it rather
+// than silently running with something the operator did not ask for.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/common/result.hpp"
+#include "core/config/environment.hpp"
+
+namespace apiproxy {
+
+struct Settings {
+  // HTTP server
+  std::string host = "0.0.0.0";
+  uint16_t port = 8000;
+  unsigned workers = 0;  // 0: one per core
+  size_t max_body_bytes = 10 * 1024 * 1024;
+  std::chrono::seconds header_timeout{30};
+  std::chrono::seconds idle_timeout{75};
+
+  // Security
+  std::string auth_token;  // empty: authentication disabled (warned at start-up)
+
+  // State
+  std::string redis_url;  // empty or memory:// : in-process store
+  std::chrono::milliseconds redis_timeout{1000};
+  std::chrono::seconds models_cache_ttl{300};
+  std::chrono::seconds models_refresh{300};
+  std::chrono::seconds catalog_refresh{2};  // how fast hand-written logical models appear
+
+  // Upstreams
+  std::chrono::milliseconds upstream_connect_timeout{5000};
+  std::chrono::milliseconds upstream_request_timeout{60000};
+  std::chrono::milliseconds health_timeout{5000};
+  bool tls_verify = true;
+
+  // Plugins and logging
+  std::string plugin_dir;  // empty: next to the binary, then the install location
+  std::string log_level = "info";
+
+  bool uses_redis() const { return !redis_url.empty() && redis_url != "memory://"; }
+};
+
+Result<Settings> load_settings(const Environment& env);
+
+}  // namespace apiproxy

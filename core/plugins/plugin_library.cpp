@@ -1,0 +1,32 @@
+#include "core/plugins/plugin_library.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace apiproxy {
+
+void plugin_log(void* ctx, apx_log_level level, apx_str message) {
+  const auto* c = static_cast<const PluginLogContext*>(ctx);
+  std::string text(to_view(message));
+  if (c && !c->secret.empty()) {
+    for (size_t at = text.find(c->secret); at != std::string::npos; at = text.find(c->secret, at))
+      text.replace(at, c->secret.size(), "****");
+  }
+  const std::string& name = c ? c->plugin_name : std::string();
+  switch (level) {
+    case APX_LOG_DEBUG: spdlog::debug("plugin {}: {}", name, text); break;
+    case APX_LOG_INFO: spdlog::info("plugin {}: {}", name, text); break;
+    case APX_LOG_WARN: spdlog::warn("plugin {}: {}", name, text); break;
+    default: spdlog::error("plugin {}: {}", name, text); break;
+  }
+}
+
+PluginLibrary::PluginLibrary(boost::dll::shared_library lib, const apx_plugin_descriptor* descriptor,
+                             PluginInfo info)
+    : lib_(std::move(lib)), descriptor_(descriptor), info_(std::move(info)) {
+  log_context_.plugin_name = info_.name;
+  host_.struct_size = sizeof(apx_host);
+  host_.ctx = &log_context_;
+  host_.log = &plugin_log;
+}
+
+}  // namespace apiproxy

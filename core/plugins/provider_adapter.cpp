@@ -1,0 +1,178 @@
+#include "core/plugins/provider_adapter.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/model/json_codec.hpp"
+#include "core/plugins/strategy_plugin.hpp"
+
+namespace apiproxy {
+
+namespace {
+
+struct RequestSink {
+  UpstreamRequest request;
+  bool method_set = false;
+
+  static RequestSink& of(void* ctx) { return *static_cast<RequestSink*>(ctx); }
+  static void set_method(void* ctx, apx_str m) {
+    of(ctx).request.method = std::string(to_view(m));
+    of(ctx).method_set = true;
+  }
+  static void set_url(void* ctx, apx_str u) { of(ctx).request.url = std::string(to_view(u)); }
+  static void add_header(void* ctx, apx_str n, apx_str v) {
+    of(ctx).request.headers.emplace_back(std::string(to_view(n)), std::string(to_view(v)));
+  }
+  static void set_body(void* ctx, apx_str b) { of(ctx).request.body = std::string(to_view(b)); }
+};
+
+struct ModelSink {
+  std::vector<Model> models;
+  std::string provider_id;
+
+  static void add(void* ctx, const apx_model* m) {
+    auto& self = *static_cast<ModelSink*>(ctx);
+    if (!m || m->struct_size < sizeof(uint32_t)) return;
+    // Read only the fields the plugin's apx_model has (it may be older than ours).
+    apx_model in{};
+    std::memcpy(&in, m, std::min<size_t>(m->struct_size, sizeof(apx_model)));
+    Model out;
+    out.model_id = std::string(to_view(in.model_id));
+    if (out.model_id.empty()) return;
+    out.provider_id = self.provider_id;
+    out.family = std::string(to_view(in.family));
+    out.display_name = std::string(to_view(in.display_name));
+    out.context_length = in.context_length;
+    out.pricing_json = std::string(to_view(in.pricing_json));
+    out.metadata_json = std::string(to_view(in.metadata_json));
+    std::string_view caps = to_view(in.capabilities);
+    while (!caps.empty()) {
+      auto comma = caps.find(',');
+      std::string_view c = caps.substr(0, comma);
+      while (!c.empty() && c.front() == ' ') c.remove_prefix(1);
+      while (!c.empty() && c.back() == ' ') c.remove_suffix(1);
+      if (!c.empty()) out.capabilities.emplace_back(c);
+      caps = comma == std::string_view::npos ? std::string_view() : caps.substr(comma + 1);
+    }
+    self.models.push_back(std::move(out));
+  }
+};
+
+void fill_defaults(Model& m) {
+  if (m.display_name.empty()) m.display_name = m.model_id;
+  if (m.family.empty()) m.family = m.model_id;
+  if (m.capabilities.empty()) m.capabilities.push_back("chat");
+  m.meta_hash = content_hash(m.metadata_json.empty() ? m.model_id : m.metadata_json);
+}
+
+}  // namespace
+
+ProviderAdapter::ProviderAdapter(std::shared_ptr<const PluginLibrary> lib,
+                                 const ProviderConfig& provider)
+    : lib_(std::move(lib)),
+      vt_(static_cast<const apx_provider_vtable*>(lib_->descriptor().vtable)),
+      provider_id_(provider.id),
+      retryable_(provider.retryable) {
+  log_context_.plugin_name = lib_->info().name + "[" + provider.id + "]";
+  log_context_.secret = provider.api_key;
+  host_.struct_size = sizeof(apx_host);
+  host_.ctx = &log_context_;
+  host_.log = &plugin_log;
+}
+
+Result<std::shared_ptr<const ProviderAdapter>> ProviderAdapter::create(
+    std::shared_ptr<const PluginLibrary> lib, const ProviderConfig& provider) {
+  std::shared_ptr<ProviderAdapter> adapter(new ProviderAdapter(std::move(lib), provider));
+  std::vector<apx_kv> settings;
+  for (const auto& [k, v] : provider.settings) settings.push_back({to_apx(k), to_apx(v)});
+  apx_provider_config cfg{};
+  cfg.struct_size = sizeof(cfg);
+  cfg.id = to_apx(provider.id);
+  cfg.name = to_apx(provider.name);
+  cfg.base_url = to_apx(provider.base_url);
+  cfg.api_key = to_apx(provider.api_key);
+  cfg.models_path = to_apx(provider.models_path);
+  cfg.region = to_apx(provider.region);
+  cfg.settings = settings.data();
+  cfg.settings_len = settings.size();
+  apx_status st = APX_ERR_INTERNAL;
+  try {
+    st = adapter->vt_->create(&adapter->host_, &cfg, &adapter->self_);
+  } catch (...) {
+    adapter->self_ = nullptr;
+    return Error{"adapter " + adapter->plugin_name() + " threw in create"};
+  }
+  if (st != APX_OK || !adapter->self_) {
+    adapter->self_ = nullptr;
+    return Error{"adapter " + adapter->plugin_name() + " refused the configuration (" +
+                 status_name(st) + ")"};
+  }
+  return std::shared_ptr<const ProviderAdapter>(std::move(adapter));
+}
+
+ProviderAdapter::~ProviderAdapter() {
+  if (!self_) return;
+  try {
+    vt_->destroy(self_);
+  } catch (...) {
+  }
+}
+
+Result<UpstreamRequest> ProviderAdapter::build_request(const UpstreamCall& call) const {
+  RequestSink sink;
+  sink.request.body = std::string(call.body);
+  apx_request_writer writer{sizeof(apx_request_writer), &sink, &RequestSink::set_method,
+                            &RequestSink::set_url, &RequestSink::add_header,
+                            &RequestSink::set_body};
+  apx_upstream_call c{};
+  c.struct_size = sizeof(c);
+  c.operation = call.operation;
+  c.model_id = to_apx(call.model_id);
+  c.body = to_apx(call.body);
+  c.stream = call.stream ? 1 : 0;
+  apx_status st = APX_ERR_INTERNAL;
+  try {
+    st = vt_->build_request(self_, &c, &writer);
+  } catch (...) {
+    return Error{"adapter " + plugin_name() + " threw while building a request"};
+  }
+  if (st != APX_OK)
+    return Error{"adapter " + plugin_name() + " cannot build this request (" + status_name(st) + ")"};
+  if (!sink.method_set) sink.request.method = sink.request.body.empty() ? "GET" : "POST";
+  if (sink.request.url.empty()) return Error{"adapter " + plugin_name() + " set no URL"};
+  return std::move(sink.request);
+}
+
+Result<std::vector<Model>> ProviderAdapter::parse_models(std::string_view body) const {
+  ModelSink sink;
+  sink.provider_id = provider_id_;
+  apx_model_writer writer{sizeof(apx_model_writer), &sink, &ModelSink::add};
+  apx_status st = APX_ERR_INTERNAL;
+  try {
+    st = vt_->parse_models(self_, to_apx(body), &writer);
+  } catch (...) {
+    return Error{"adapter " + plugin_name() + " threw while reading the model list"};
+  }
+  if (st != APX_OK)
+    return Error{"adapter " + plugin_name() + " could not read the model list (" +
+                 status_name(st) + ")"};
+  for (auto& m : sink.models) fill_defaults(m);
+  return std::move(sink.models);
+}
+
+Outcome ProviderAdapter::classify(int status, std::string_view body) const {
+  if (vt_->classify_status) {
+    apx_outcome o = APX_OUTCOME_HOST_RULE;
+    try {
+      o = vt_->classify_status(self_, status, to_apx(body));
+    } catch (...) {
+    }
+    if (o == APX_OUTCOME_SUCCESS) return Outcome::Success;
+    if (o == APX_OUTCOME_RETRYABLE) return Outcome::Retryable;
+    if (o == APX_OUTCOME_FATAL) return Outcome::Fatal;
+  }
+  if (status >= 200 && status < 300) return Outcome::Success;
+  return retryable_.contains(status) ? Outcome::Retryable : Outcome::Fatal;
+}
+
+}  // namespace apiproxy

@@ -1,0 +1,54 @@
+// A provider-adapter object: one per configured provider, made by a provider plugin.
+// It shapes upstream requests and reads model lists; the core does the I/O.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "core/common/result.hpp"
+#include "core/config/providers.hpp"
+#include "core/model/types.hpp"
+#include "core/plugins/plugin_library.hpp"
+#include "core/upstream/http_types.hpp"
+
+namespace apiproxy {
+
+enum class Outcome { Success, Retryable, Fatal };
+
+struct UpstreamCall {
+  apx_operation operation = APX_OP_LIST_MODELS;
+  std::string_view model_id;
+  std::string_view body;
+  bool stream = false;
+};
+
+class ProviderAdapter {
+ public:
+  static Result<std::shared_ptr<const ProviderAdapter>> create(
+      std::shared_ptr<const PluginLibrary> lib, const ProviderConfig& provider);
+  ~ProviderAdapter();
+  ProviderAdapter(const ProviderAdapter&) = delete;
+  ProviderAdapter& operator=(const ProviderAdapter&) = delete;
+
+  const std::string& plugin_name() const { return lib_->info().name; }
+  const std::string& provider_id() const { return provider_id_; }
+
+  Result<UpstreamRequest> build_request(const UpstreamCall& call) const;
+  // Normalised models; fields the plugin leaves empty are filled in by the host.
+  Result<std::vector<Model>> parse_models(std::string_view body) const;
+  // The plugin's verdict, or the provider's RETRYABLE_STATUS_CODES rule.
+  Outcome classify(int status, std::string_view body) const;
+
+ private:
+  ProviderAdapter(std::shared_ptr<const PluginLibrary> lib, const ProviderConfig& provider);
+
+  std::shared_ptr<const PluginLibrary> lib_;  // declared first: released last
+  const apx_provider_vtable* vt_;
+  void* self_ = nullptr;
+  std::string provider_id_;
+  StatusCodeSet retryable_;
+  PluginLogContext log_context_;  // scrubs this provider's API key from plugin logs
+  apx_host host_;
+};
+
+}  // namespace apiproxy

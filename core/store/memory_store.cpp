@@ -1,0 +1,80 @@
+#include "core/store/memory_store.hpp"
+
+#include <boost/asio/post.hpp>
+
+namespace apiproxy {
+
+bool MemoryData::live(std::map<std::string, Entry>::iterator it) {
+  if (it->second.expires_at > Clock::now()) return true;
+  entries_.erase(it);
+  return false;
+}
+
+Store::Value MemoryData::get(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(key);
+  if (it == entries_.end() || !live(it)) return std::nullopt;
+  return it->second.value;
+}
+
+void MemoryData::set(const std::string& key, std::string value, std::chrono::seconds ttl) {
+  std::lock_guard lock(mutex_);
+  auto expires = ttl.count() > 0 ? Clock::now() + ttl : Clock::time_point::max();
+  entries_[key] = Entry{std::move(value), expires};
+}
+
+bool MemoryData::del(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return false;
+  bool was_live = live(it);
+  if (was_live) entries_.erase(it);
+  return was_live;
+}
+
+std::vector<std::string> MemoryData::keys_with_prefix(const std::string& prefix) {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  for (auto it = entries_.lower_bound(prefix);
+       it != entries_.end() && it->first.compare(0, prefix.size(), prefix) == 0;) {
+    auto next = std::next(it);
+    if (live(it)) out.push_back(it->first);
+    it = next;
+  }
+  return out;
+}
+
+template <class T>
+void MemoryStore::complete(Callback<T> done, T value) {
+  boost::asio::post(io_, [done = std::move(done), value = std::move(value)]() mutable {
+    done(std::move(value));
+  });
+}
+
+void MemoryStore::get(std::string key, Callback<Value> done) {
+  complete(std::move(done), data_->get(key));
+}
+
+void MemoryStore::get_many(std::vector<std::string> keys, Callback<std::vector<Value>> done) {
+  std::vector<Value> out;
+  for (const auto& k : keys) out.push_back(data_->get(k));
+  complete(std::move(done), std::move(out));
+}
+
+void MemoryStore::set(std::string key, std::string value, std::chrono::seconds ttl,
+                      Callback<Unit> done) {
+  data_->set(key, std::move(value), ttl);
+  complete(std::move(done), Unit{});
+}
+
+void MemoryStore::del(std::string key, Callback<bool> done) {
+  complete(std::move(done), data_->del(key));
+}
+
+void MemoryStore::keys_with_prefix(std::string prefix, Callback<std::vector<std::string>> done) {
+  complete(std::move(done), data_->keys_with_prefix(prefix));
+}
+
+void MemoryStore::ping(Callback<Unit> done) { complete(std::move(done), Unit{}); }
+
+}  // namespace apiproxy

@@ -1,0 +1,55 @@
+// The Store in process memory: for a single instance with nothing to share. Data is
+// lost on exit. Every thread's MemoryStore shares one MemoryData.
+#pragma once
+
+#include <map>
+#include <mutex>
+
+#include "core/store/store.hpp"
+
+namespace apiproxy {
+
+class MemoryData {
+ public:
+  using Clock = std::chrono::steady_clock;
+  Store::Value get(const std::string& key);
+  void set(const std::string& key, std::string value, std::chrono::seconds ttl);
+  bool del(const std::string& key);
+  std::vector<std::string> keys_with_prefix(const std::string& prefix);
+
+ private:
+  struct Entry {
+    std::string value;
+    Clock::time_point expires_at;  // max(): never
+  };
+  // Drops `it` if expired; true when it is still live. Caller holds the lock.
+  bool live(std::map<std::string, Entry>::iterator it);
+
+  std::mutex mutex_;
+  std::map<std::string, Entry> entries_;
+};
+
+class MemoryStore final : public Store {
+ public:
+  MemoryStore(boost::asio::io_context& io, std::shared_ptr<MemoryData> data)
+      : io_(io), data_(std::move(data)) {}
+
+  std::string_view kind() const override { return "memory"; }
+  void get(std::string key, Callback<Value> done) override;
+  void get_many(std::vector<std::string> keys, Callback<std::vector<Value>> done) override;
+  void set(std::string key, std::string value, std::chrono::seconds ttl,
+           Callback<Unit> done) override;
+  void del(std::string key, Callback<bool> done) override;
+  void keys_with_prefix(std::string prefix, Callback<std::vector<std::string>> done) override;
+  void ping(Callback<Unit> done) override;
+
+ private:
+  // Completes `done` with `value` later on this store's io_context, as the contract says.
+  template <class T>
+  void complete(Callback<T> done, T value);
+
+  boost::asio::io_context& io_;
+  std::shared_ptr<MemoryData> data_;
+};
+
+}  // namespace apiproxy

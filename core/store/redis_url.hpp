@@ -1,0 +1,24 @@
+// REDIS_URL: redis://[[user]:password@]host[:port][/db]
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/common/result.hpp"
+
+namespace apiproxy {
+
+struct RedisUrl {
+  std::string host = "127.0.0.1";
+  std::string port = "6379";
+  std::string user;      // ACL user; empty: the default user
+  std::string password;  // secret
+  int db = 0;
+
+  // For logs and messages: the password is never shown.
+  std::string display() const;
+};
+
+Result<RedisUrl> parse_redis_url(std::string_view text);
+
+}  // namespace apiproxy

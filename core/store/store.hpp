@@ -1,0 +1,52 @@
+// Shared state behind one small asynchronous interface. Two implementations: Redis (many
+// gateway instances share it) and in-process memory (one instance, nothing persisted).
+//
+// Every call completes by invoking its callback exactly once, on the io_context the store
+// was made for, never before the call returns. Failures (Redis down, timeout) arrive as
+// errors with a message fit for an operator; they never throw.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "core/common/result.hpp"
+
+namespace apiproxy {
+
+class Store {
+ public:
+  template <class T>
+  using Callback = std::function<void(Result<T>)>;
+  using Value = std::optional<std::string>;  // nullopt: no such key
+
+  virtual ~Store() = default;
+  virtual std::string_view kind() const = 0;  // "redis" or "memory"
+
+  virtual void get(std::string key, Callback<Value> done) = 0;
+  virtual void get_many(std::vector<std::string> keys, Callback<std::vector<Value>> done) = 0;
+  // ttl 0: the key never expires.
+  virtual void set(std::string key, std::string value, std::chrono::seconds ttl,
+                   Callback<Unit> done) = 0;
+  // true when the key existed.
+  virtual void del(std::string key, Callback<bool> done) = 0;
+  // Every key starting with `prefix` (no glob characters are interpreted).
+  virtual void keys_with_prefix(std::string prefix, Callback<std::vector<std::string>> done) = 0;
+  virtual void ping(Callback<Unit> done) = 0;
+};
+
+// Makes the store one thread's io_context uses; every store a factory makes shares the
+// same data.
+using StoreFactory = std::function<std::shared_ptr<Store>(boost::asio::io_context&)>;
+
+struct Settings;
+// Redis when settings name one, else memory. Errors only for an unusable REDIS_URL.
+Result<StoreFactory> make_store_factory(const Settings& settings);
+
+}  // namespace apiproxy
