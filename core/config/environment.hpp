@@ -17,6 +17,7 @@ class Environment {
  public:
   using Map = std::map<std::string, std::string, std::less<>>;
 
+  Environment() = default;
   // `file` entries first, then `process` entries on top.
   Environment(Map file, Map process);
 

@@ -1,0 +1,349 @@
+#include "server/api/control_plane.hpp"
+
+#include <rapidjson/document.h>
+#include <spdlog/spdlog.h>
+
+#include "core/model/json_codec.hpp"
+#include "core/store/keys.hpp"
+#include "server/api/authenticated.hpp"
+#include "server/api/errors.hpp"
+#include "server/api/json_writer.hpp"
+#include "server/app/gateway_state.hpp"
+
+namespace apiproxy {
+
+namespace http = boost::beast::http;
+using verb = http::verb;
+using ExchangePtr = std::shared_ptr<Exchange>;
+
+namespace {
+
+void respond_json(const ExchangePtr& ex, std::string body, http::status status = http::status::ok) {
+  ex->respond(status, std::move(body));
+}
+
+void store_unavailable(const ExchangePtr& ex, const std::string& why) {
+  spdlog::warn("{} {}: store error: {}", ex->request().method_string(), ex->path(), why);
+  ex->respond_error(http::status::service_unavailable, "the store is unavailable: " + why);
+}
+
+void write_provider(JsonOut& j, const ProviderConfig& p) {
+  j.w().StartObject();
+  j.field("id", p.id).field("name", p.name).field("base_url", p.base_url);
+  j.field("api_key", p.redacted_api_key());
+  p.models_path.empty() ? j.null_field("models_path") : j.field("models_path", p.models_path);
+  j.field("weight", p.weight).field("region", p.region);
+  j.field("cost_input", p.cost_input).field("cost_output", p.cost_output);
+  p.max_qps > 0 ? j.field("max_qps", p.max_qps) : j.null_field("max_qps");
+  j.field("adapter", p.adapter).field("retryable_status_codes", p.retryable.to_string());
+  j.w().EndObject();
+}
+
+class ControlPlane {
+ public:
+  explicit ControlPlane(Worker& w) : w_(w), s_(w.state) {}
+
+  void health(const ExchangePtr& ex) {
+    w_.store->ping([this, ex](Status pinged) {
+      JsonOut j;
+      j.w().StartObject();
+      j.field("status", "ok").field("version", APIPROXY_VERSION);
+      j.key("store").w().StartObject();
+      j.field("kind", w_.store->kind()).field("reachable", pinged.ok());
+      if (!pinged) j.field("error", pinged.error());
+      j.w().EndObject();
+      j.field("providers", s_.providers.usable.size());
+      j.key("plugins").w().StartObject();
+      j.field("strategies", s_.plugins->strategy_names().size());
+      j.field("providers", s_.plugins->provider_names().size());
+      j.w().EndObject();
+      j.w().EndObject();
+      respond_json(ex, j.take());
+    });
+  }
+
+  void list_providers(const ExchangePtr& ex) {
+    JsonOut j;
+    j.w().StartObject();
+    j.key("providers").w().StartArray();
+    for (const auto& p : s_.providers.usable) write_provider(j, p.config);
+    j.w().EndArray();
+    j.field("total", s_.providers.usable.size());
+    j.key("skipped").w().StartArray();
+    for (const auto& sk : s_.providers.skipped) {
+      j.w().StartObject();
+      j.field("id", sk.id).field("reason", sk.reason);
+      j.w().EndObject();
+    }
+    j.w().EndArray();
+    j.w().EndObject();
+    respond_json(ex, j.take());
+  }
+
+  // The provider named in the path, or a 404 already sent.
+  const ProviderRuntime* provider_or_404(const ExchangePtr& ex) {
+    const std::string& id = ex->param("id");
+    if (const auto* p = s_.providers.find(id)) return p;
+    std::string msg = "provider '" + id + "' is not configured";
+    for (const auto& sk : s_.providers.skipped)
+      if (sk.id == id) msg = "provider '" + id + "' was skipped: " + sk.reason;
+    ex->respond_error(http::status::not_found, msg);
+    return nullptr;
+  }
+
+  void get_provider(const ExchangePtr& ex) {
+    const auto* p = provider_or_404(ex);
+    if (!p) return;
+    JsonOut j;
+    write_provider(j, p->config);
+    respond_json(ex, j.take());
+  }
+
+  void provider_models(const ExchangePtr& ex) {
+    const auto* p = provider_or_404(ex);
+    if (!p) return;
+    w_.store->get(keys::vendor_models(p->config.id), [this, ex, p](Result<Store::Value> cached) {
+      if (!cached) return store_unavailable(ex, cached.error());
+      if (*cached) {
+        auto models = models_from_json(**cached);
+        if (models) return respond_models(ex, p->config.id, *models, "cache");
+        spdlog::warn("cached model list of '{}' is unreadable ({}); fetching it again",
+                     p->config.id, models.error());
+      }
+      discover_models(*p, *w_.http, *w_.store, s_.last_good_models, s_.discovery_options(),
+                      [this, ex, p](Result<std::vector<Model>> fetched) {
+                        if (!fetched)
+                          return ex->respond_error(http::status::bad_gateway,
+                                                   "cannot fetch the model list of provider '" +
+                                                       p->config.id + "': " + fetched.error());
+                        respond_models(ex, p->config.id, *fetched, "upstream");
+                      });
+    });
+  }
+
+  void respond_models(const ExchangePtr& ex, const std::string& provider_id,
+                      const std::vector<Model>& models, std::string_view source) {
+    JsonOut j;
+    j.w().StartObject();
+    j.field("provider_id", provider_id);
+    j.key("models").w().StartArray();
+    for (const auto& m : models) write_json(j.w(), m);
+    j.w().EndArray();
+    j.field("total", models.size()).field("source", source);
+    j.w().EndObject();
+    respond_json(ex, j.take());
+  }
+
+  void provider_health(const ExchangePtr& ex) {
+    const auto* p = provider_or_404(ex);
+    if (!p) return;
+    HealthOptions opts;
+    opts.timeout = s_.settings.health_timeout;
+    probe_health(*p, *w_.http, s_.health, opts,
+                 [ex](HealthStatus h) { respond_json(ex, to_json(h)); });
+  }
+
+  void provider_metrics(const ExchangePtr& ex) {
+    const auto* p = provider_or_404(ex);
+    if (!p) return;
+    auto logical = ex->query("logical_model");
+    auto respond_values = [ex](const std::vector<Store::Value>& values) {
+      JsonOut j;
+      j.w().StartObject();
+      j.key("metrics").w().StartArray();
+      for (const auto& v : values) {
+        rapidjson::Document d;
+        if (v && !d.Parse(v->c_str()).HasParseError() && d.IsObject()) j.raw(*v);
+      }
+      j.w().EndArray();
+      j.w().EndObject();
+      respond_json(ex, j.take());
+    };
+    if (logical && !logical->empty()) {
+      w_.store->get(keys::metrics(*logical, p->config.id),
+                    [ex, respond_values](Result<Store::Value> v) {
+                      if (!v) return store_unavailable(ex, v.error());
+                      respond_values({*v});
+                    });
+      return;
+    }
+    std::string suffix = ":" + p->config.id;
+    w_.store->keys_with_prefix("llm:metrics:", [this, ex, suffix, respond_values](
+                                                   Result<std::vector<std::string>> found) {
+      if (!found) return store_unavailable(ex, found.error());
+      std::vector<std::string> mine;
+      for (const auto& k : *found)
+        if (k.size() > suffix.size() && k.compare(k.size() - suffix.size(), suffix.size(), suffix) == 0)
+          mine.push_back(k);
+      w_.store->get_many(mine, [ex, respond_values](Result<std::vector<Store::Value>> values) {
+        if (!values) return store_unavailable(ex, values.error());
+        respond_values(*values);
+      });
+    });
+  }
+
+  void list_logical_models(const ExchangePtr& ex) {
+    load_logical_models(*w_.store, [this, ex](Result<LogicalModelCatalog::Snapshot> loaded,
+                                              std::vector<std::string> problems) {
+      if (!loaded) return store_unavailable(ex, loaded.error());
+      JsonOut j;
+      j.w().StartObject();
+      j.key("models").w().StartArray();
+      for (const auto& [id, m] : *loaded) write_json(j.w(), m);
+      j.w().EndArray();
+      j.field("total", loaded->size());
+      if (!problems.empty()) {
+        j.key("invalid").w().StartArray();
+        for (const auto& p : problems) j.str(p);
+        j.w().EndArray();
+      }
+      j.w().EndObject();
+      respond_json(ex, j.take());
+    });
+  }
+
+  // Loads the logical model named in the path; answers 404 / 503 itself.
+  template <class Then>
+  void with_logical_model(const ExchangePtr& ex, Then then) {
+    const std::string& id = ex->param("id");
+    w_.store->get(keys::logical_model(id), [ex, id, then = std::move(then)](Result<Store::Value> v) {
+      if (!v) return store_unavailable(ex, v.error());
+      if (!*v) return ex->respond_error(http::status::not_found, "logical model '" + id + "' not found");
+      auto m = logical_model_from_json(**v);
+      if (!m)
+        return ex->respond_error(http::status::internal_server_error,
+                                 "stored logical model '" + id + "' is invalid: " + m.error());
+      then(m.value());
+    });
+  }
+
+  void get_logical_model(const ExchangePtr& ex) {
+    with_logical_model(ex, [ex](const LogicalModel& m) { respond_json(ex, to_json(m)); });
+  }
+
+  void logical_model_upstreams(const ExchangePtr& ex) {
+    with_logical_model(ex, [ex](const LogicalModel& m) {
+      JsonOut j;
+      j.w().StartObject();
+      j.field("logical_model", m.logical_id);
+      j.key("upstreams").w().StartArray();
+      for (const auto& u : m.upstreams) write_json(j.w(), u);
+      j.w().EndArray();
+      j.w().EndObject();
+      respond_json(ex, j.take());
+    });
+  }
+
+  // Checks a model sent to PUT; returns the problem, if any.
+  std::optional<std::string> validate(LogicalModel& m, const std::string& path_id) {
+    if (m.logical_id.empty()) m.logical_id = path_id;
+    if (m.logical_id != path_id)
+      return "logical_id '" + m.logical_id + "' does not match the path ('" + path_id + "')";
+    for (size_t i = 0; i < m.upstreams.size(); ++i) {
+      const auto& u = m.upstreams[i];
+      if (!s_.providers.find(u.provider_id)) {
+        std::string known;
+        for (const auto& p : s_.providers.usable) known += (known.empty() ? "" : ", ") + p.config.id;
+        return "upstreams[" + std::to_string(i) + "].provider_id '" + u.provider_id +
+               "' is not a configured provider (configured: " + (known.empty() ? "none" : known) + ")";
+      }
+    }
+    return std::nullopt;
+  }
+
+  void put_logical_model(const ExchangePtr& ex) {
+    const std::string id = ex->param("id");
+    rapidjson::Document d;
+    const std::string& body = ex->request().body();
+    if (d.Parse(body.data(), body.size()).HasParseError())
+      return ex->respond_error(http::status::bad_request,
+                               "request body is not valid JSON (offset " +
+                                   std::to_string(d.GetErrorOffset()) + ")");
+    if (d.IsObject() && !d.HasMember("logical_id")) d.AddMember("logical_id", rapidjson::Value(id.c_str(), d.GetAllocator()), d.GetAllocator());
+    auto parsed = logical_model_from_json(d);
+    if (!parsed) return ex->respond_error(http::status::bad_request, parsed.error());
+    LogicalModel m = std::move(parsed.value());
+    if (auto problem = validate(m, id)) return ex->respond_error(http::status::bad_request, *problem);
+    m.updated_at = epoch_seconds();
+    for (auto& u : m.upstreams)
+      if (u.updated_at == 0) u.updated_at = m.updated_at;
+    std::string json = to_json(m);
+    w_.store->set(keys::logical_model(id), json, std::chrono::seconds(0),
+                  [this, ex, m, json](Result<Unit> written) {
+                    if (!written) return store_unavailable(ex, written.error());
+                    s_.catalog.put(m);
+                    respond_json(ex, json);
+                  });
+  }
+
+  void delete_logical_model(const ExchangePtr& ex) {
+    const std::string id = ex->param("id");
+    w_.store->del(keys::logical_model(id), [this, ex, id](Result<bool> deleted) {
+      if (!deleted) return store_unavailable(ex, deleted.error());
+      if (!*deleted) return ex->respond_error(http::status::not_found, "logical model '" + id + "' not found");
+      s_.catalog.erase(id);
+      JsonOut j;
+      j.w().StartObject();
+      j.field("deleted", true).field("logical_id", id);
+      j.w().EndObject();
+      respond_json(ex, j.take());
+    });
+  }
+
+  void list_plugins(const ExchangePtr& ex) {
+    JsonOut j;
+    j.w().StartObject();
+    j.field("plugin_dir", s_.plugins->dir());
+    j.key("plugins").w().StartArray();
+    for (const auto& p : s_.plugins->plugins()) {
+      j.w().StartObject();
+      j.field("name", p.name).field("kind", p.kind).field("version", p.version);
+      j.field("description", p.description).field("file", p.file);
+      j.field("abi", std::to_string(p.abi_major) + "." + std::to_string(p.abi_minor));
+      j.w().EndObject();
+    }
+    j.w().EndArray();
+    j.key("rejected").w().StartArray();
+    for (const auto& r : s_.plugins->rejected()) {
+      j.w().StartObject();
+      j.field("file", r.file).field("reason", r.reason);
+      j.w().EndObject();
+    }
+    j.w().EndArray();
+    j.w().EndObject();
+    respond_json(ex, j.take());
+  }
+
+ private:
+  Worker& w_;
+  GatewayState& s_;
+};
+
+}  // namespace
+
+void add_control_plane_routes(Worker& worker) {
+  auto cp = std::make_shared<ControlPlane>(worker);
+  worker.keep_alive.push_back(cp);
+  ControlPlane* c = cp.get();
+  Router& r = worker.router;
+  const Authenticator& auth = worker.state.auth;
+  auto route = [&](verb method, std::string_view pattern, void (ControlPlane::*fn)(const ExchangePtr&),
+                   bool open = false) {
+    Handler h = [c, fn](const ExchangePtr& ex) { (c->*fn)(ex); };
+    r.add(method, pattern, open ? std::move(h) : authenticated(auth, std::move(h)));
+  };
+  route(verb::get, "/health", &ControlPlane::health, /*open=*/true);
+  route(verb::get, "/providers", &ControlPlane::list_providers);
+  route(verb::get, "/providers/{id}", &ControlPlane::get_provider);
+  route(verb::get, "/providers/{id}/models", &ControlPlane::provider_models);
+  route(verb::get, "/providers/{id}/health", &ControlPlane::provider_health);
+  route(verb::get, "/providers/{id}/metrics", &ControlPlane::provider_metrics);
+  route(verb::get, "/logical-models", &ControlPlane::list_logical_models);
+  route(verb::get, "/logical-models/{id}", &ControlPlane::get_logical_model);
+  route(verb::put, "/logical-models/{id}", &ControlPlane::put_logical_model);
+  route(verb::delete_, "/logical-models/{id}", &ControlPlane::delete_logical_model);
+  route(verb::get, "/logical-models/{id}/upstreams", &ControlPlane::logical_model_upstreams);
+  route(verb::get, "/plugins", &ControlPlane::list_plugins);
+}
+
+}  // namespace apiproxy

@@ -1,0 +1,48 @@
+#include "server/app/background.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "server/app/gateway_state.hpp"
+
+namespace apiproxy {
+
+BackgroundTasks::BackgroundTasks(GatewayState& state, boost::asio::io_context& io)
+    : state_(state),
+      io_(io),
+      store_(state.store_factory(io)),
+      http_(io, state.tls, HttpClientOptions{state.settings.upstream_connect_timeout}),
+      discovery_timer_(io),
+      catalog_timer_(io) {}
+
+void BackgroundTasks::start() {
+  discover_all();
+  refresh_catalog();
+}
+
+void BackgroundTasks::discover_all() {
+  for (const auto& p : state_.providers.usable)
+    discover_models(p, http_, *store_, state_.last_good_models, state_.discovery_options(),
+                    [](Result<std::vector<Model>>) {});  // outcomes are logged inside
+  schedule_discovery();
+}
+
+void BackgroundTasks::schedule_discovery() {
+  discovery_timer_.expires_after(state_.settings.models_refresh);
+  discovery_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) discover_all();
+  });
+}
+
+void BackgroundTasks::refresh_catalog() {
+  state_.catalog.refresh(*store_, [this](Status s) {
+    if (!s && !catalog_error_logged_) spdlog::warn("logical model refresh failed: {}", s.error());
+    if (s && catalog_error_logged_) spdlog::info("logical model refresh works again");
+    catalog_error_logged_ = !s;
+    catalog_timer_.expires_after(state_.settings.catalog_refresh);
+    catalog_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) refresh_catalog();
+    });
+  });
+}
+
+}  // namespace apiproxy

@@ -1,0 +1,37 @@
+// Work that is nobody's request: model discovery at start-up and every
+// MODELS_REFRESH_SECONDS, and the logical-model catalog refresh. It runs on its own
+// thread and event loop with its own store connection, so it never delays a request.
+#pragma once
+
+#include <memory>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "core/store/store.hpp"
+#include "core/upstream/http_client.hpp"
+
+namespace apiproxy {
+
+struct GatewayState;
+
+class BackgroundTasks {
+ public:
+  BackgroundTasks(GatewayState& state, boost::asio::io_context& io);
+  void start();
+
+ private:
+  void discover_all();
+  void schedule_discovery();
+  void refresh_catalog();
+
+  GatewayState& state_;
+  boost::asio::io_context& io_;
+  std::shared_ptr<Store> store_;
+  HttpClient http_;
+  boost::asio::steady_timer discovery_timer_;
+  boost::asio::steady_timer catalog_timer_;
+  bool catalog_error_logged_ = false;
+};
+
+}  // namespace apiproxy

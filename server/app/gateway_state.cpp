@@ -1,0 +1,54 @@
+#include "server/app/gateway_state.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "core/upstream/http_client.hpp"
+
+namespace apiproxy {
+
+void log_configuration_report(const Environment& env, const ProviderSet& set) {
+  for (const auto& p : env.problems())
+    spdlog::warn("{}{}: {}", env.source().empty() ? "env file" : env.source(),
+                 p.line ? ":" + std::to_string(p.line) : "", p.message);
+  for (const auto& note : set.notes) spdlog::warn("{}", note);
+}
+
+Result<std::unique_ptr<GatewayState>> build_gateway_state(Environment env) {
+  auto settings = load_settings(env);
+  if (!settings) return Error{settings.error()};
+  auto state = std::make_unique<GatewayState>();
+  state->settings = settings.value();
+  state->env = std::move(env);
+
+  ProviderSet set = load_providers(state->env);
+  log_configuration_report(state->env, set);
+
+  state->plugins = PluginRegistry::load(PluginRegistry::resolve_dir(state->settings.plugin_dir), state->env);
+  state->providers = make_provider_runtimes(set, *state->plugins);
+  for (const auto& s : state->providers.skipped)
+    spdlog::warn("provider '{}' skipped: {}", s.id, s.reason);
+  if (state->providers.usable.empty())
+    spdlog::warn("NO USABLE PROVIDERS: the gateway starts, but cannot route any request. "
+                 "Set LLM_PROVIDERS and LLM_PROVIDER_{id}_NAME/_BASE_URL/_API_KEY (see .env.example)");
+  for (const auto& p : state->providers.usable)
+    spdlog::info("provider '{}' ({}) via adapter '{}' at {}", p.config.id, p.config.name,
+                 p.config.adapter, p.config.base_url);
+
+  state->auth = Authenticator(state->settings.auth_token);
+  if (!state->auth.enabled())
+    spdlog::warn("APIPROXY_AUTH_TOKEN is not set: every endpoint is open to anyone who can reach it");
+
+  auto factory = make_store_factory(state->settings);
+  if (!factory) return Error{factory.error()};
+  state->store_factory = std::move(factory.value());
+  if (!state->settings.uses_redis())
+    spdlog::warn("REDIS_URL is not set: using the in-process store; nothing is shared with other "
+                 "instances or kept across restarts");
+
+  if (!state->settings.tls_verify)
+    spdlog::warn("APIPROXY_TLS_VERIFY=false: upstream TLS certificates are NOT verified (testing only)");
+  state->tls = make_tls_context(state->settings.tls_verify);
+  return state;
+}
+
+}  // namespace apiproxy

@@ -1,0 +1,48 @@
+// Everything the gateway knows that is shared by all its threads, built once at start-up
+// from the configuration.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <boost/asio/ssl/context.hpp>
+
+#include "core/auth/auth.hpp"
+#include "core/catalog/logical_model_catalog.hpp"
+#include "core/config/environment.hpp"
+#include "core/config/providers.hpp"
+#include "core/config/settings.hpp"
+#include "core/discovery/health_probe.hpp"
+#include "core/discovery/model_discovery.hpp"
+#include "core/plugins/plugin_registry.hpp"
+#include "core/providers/provider_runtime.hpp"
+#include "core/store/store.hpp"
+
+namespace apiproxy {
+
+struct GatewayState {
+  Settings settings;
+  Environment env;
+  std::shared_ptr<const PluginRegistry> plugins;
+  ProviderRuntimes providers;
+  Authenticator auth{""};
+  StoreFactory store_factory;
+  std::shared_ptr<boost::asio::ssl::context> tls;
+
+  LogicalModelCatalog catalog;
+  HealthBook health;
+  LastGoodModels last_good_models;
+
+  DiscoveryOptions discovery_options() const {
+    return {settings.upstream_request_timeout, settings.models_cache_ttl};
+  }
+};
+
+// Reads configuration, loads plugins, prepares providers, logging every problem.
+// Errors only for settings the gateway cannot start with.
+Result<std::unique_ptr<GatewayState>> build_gateway_state(Environment env);
+
+// Logs .env problems, skipped providers and other configuration notes as warnings.
+void log_configuration_report(const Environment& env, const ProviderSet& set);
+
+}  // namespace apiproxy

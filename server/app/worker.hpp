@@ -1,0 +1,31 @@
+// What one worker thread owns: its event loop, its store connection, its upstream client
+// and its routes. A connection accepted on this thread is served here from start to end.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "core/store/store.hpp"
+#include "core/upstream/http_client.hpp"
+#include "server/http/router.hpp"
+
+namespace apiproxy {
+
+struct GatewayState;
+
+struct Worker {
+  explicit Worker(GatewayState& state);
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  GatewayState& state;
+  boost::asio::io_context io{1};  // concurrency hint 1: this loop runs on one thread only
+  std::shared_ptr<Store> store;
+  std::unique_ptr<HttpClient> http;
+  Router router;
+  std::vector<std::shared_ptr<void>> keep_alive;  // route handler objects
+};
+
+}  // namespace apiproxy

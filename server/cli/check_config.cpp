@@ -1,0 +1,50 @@
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "server/app/gateway_state.hpp"
+#include "server/cli/commands.hpp"
+
+namespace apiproxy {
+
+int cmd_check_config(const std::vector<std::string>& args) {
+  if (!args.empty()) {
+    std::cerr << "usage: apiproxy check-config\n";
+    return 2;
+  }
+  setup_logging("warn");  // problems go to stderr as they are found; the report to stdout
+  auto state = build_gateway_state(Environment::load_process());
+  if (!state) {
+    std::cout << "configuration error: " << state.error() << "\n";
+    return 2;
+  }
+  const GatewayState& s = **state;
+  std::cout << "env file: " << (s.env.source().empty() ? "(none)" : s.env.source()) << "\n";
+  std::cout << "store: " << (s.settings.uses_redis() ? "redis" : "in-process memory") << "\n";
+  std::cout << "auth: " << (s.auth.enabled() ? "token required" : "DISABLED (APIPROXY_AUTH_TOKEN unset)") << "\n";
+  std::cout << "plugins: " << s.plugins->dir() << "\n";
+  for (const auto& p : s.plugins->plugins())
+    std::cout << "  " << p.kind << " " << p.name << " " << p.version << "\n";
+  for (const auto& r : s.plugins->rejected())
+    std::cout << "  refused " << r.file << ": " << r.reason << "\n";
+  std::cout << "providers (" << s.providers.usable.size() << " usable):\n";
+  for (const auto& p : s.providers.usable) {
+    const auto& c = p.config;
+    std::cout << "  " << c.id << ": name='" << c.name << "' base_url=" << c.base_url
+              << " api_key=" << c.redacted_api_key() << " adapter=" << c.adapter
+              << (c.adapter_inferred ? " (inferred)" : "") << " weight=" << c.weight
+              << " region=" << (c.region.empty() ? "-" : c.region) << " cost_input=" << c.cost_input
+              << " cost_output=" << c.cost_output
+              << " max_qps=" << (c.max_qps > 0 ? std::to_string(c.max_qps) : "unlimited")
+              << " models_path=" << (c.models_path.empty() ? "(adapter default)" : c.models_path)
+              << " retryable=" << c.retryable.to_string() << "\n";
+  }
+  for (const auto& sk : s.providers.skipped) std::cout << "  SKIPPED " << sk.id << ": " << sk.reason << "\n";
+  if (s.providers.usable.empty()) {
+    std::cout << "no usable provider: the gateway would start but could not route anything\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace apiproxy

@@ -1,0 +1,61 @@
+#include <cstdio>
+#include <iostream>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "server/cli/commands.hpp"
+
+namespace apiproxy {
+
+namespace {
+
+constexpr const char* kUsage = R"(apiproxy — a multi-provider, OpenAI-compatible LLM gateway
+
+Usage:
+  apiproxy [serve] [--host HOST] [--port PORT]   run the gateway (default command)
+  apiproxy encode-token TOKEN                     print base64(TOKEN), the client credential
+  apiproxy check-config                           show the parsed providers and problems;
+                                                  exit 1 when no provider is usable
+  apiproxy logical-model list                     logical models in the store (REDIS_URL)
+  apiproxy logical-model get ID
+  apiproxy logical-model put FILE|-               write a LogicalModel JSON document
+  apiproxy logical-model delete ID
+  apiproxy --version | --help
+
+Configuration comes from the environment and the .env file named by APIPROXY_ENV_FILE
+(default ./.env); see .env.example for every variable.
+)";
+
+}  // namespace
+
+void setup_logging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("apiproxy");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  spdlog::set_level(spdlog::level::from_str(level));
+}
+
+int cli_main(const std::vector<std::string>& args) {
+  if (!args.empty() && (args[0] == "--help" || args[0] == "-h" || args[0] == "help")) {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (!args.empty() && (args[0] == "--version" || args[0] == "version")) {
+    std::cout << "apiproxy " << APIPROXY_VERSION << "\n";
+    return 0;
+  }
+  if (args.empty() || args[0] == "serve") {
+    std::vector<std::string> rest(args.begin() + (args.empty() ? 0 : 1), args.end());
+    return cmd_serve(rest);
+  }
+  if (args[0].rfind("--", 0) == 0) return cmd_serve(args);  // `apiproxy --port 9000`
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (args[0] == "encode-token") return cmd_encode_token(rest);
+  if (args[0] == "check-config") return cmd_check_config(rest);
+  if (args[0] == "logical-model") return cmd_logical_model(rest);
+  std::cerr << "apiproxy: unknown command '" << args[0] << "'\n\n" << kUsage;
+  return 2;
+}
+
+}  // namespace apiproxy

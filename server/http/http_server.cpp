@@ -1,0 +1,84 @@
+#include "server/http/http_server.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+namespace apiproxy {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Executor = asio::io_context::executor_type;
+
+class HttpServer::Acceptor : public std::enable_shared_from_this<Acceptor> {
+ public:
+  Acceptor(asio::io_context& io, const Router& router, const ServerLimits& limits)
+      : io_(io), acceptor_(io.get_executor()), router_(router), limits_(limits) {}
+
+  boost::system::error_code bind(const tcp::endpoint& ep) {
+    boost::system::error_code ec;
+    acceptor_.open(ep.protocol(), ec);
+    if (ec) return ec;
+    acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    int one = 1;
+    ::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    acceptor_.bind(ep, ec);
+    if (ec) return ec;
+    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    return ec;
+  }
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+  void accept() {
+    acceptor_.async_accept(io_, [self = shared_from_this()](const boost::system::error_code& ec,
+                                                            tcp::socket::rebind_executor<Executor>::other socket) {
+      if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
+      if (!ec) std::make_shared<Session>(std::move(socket), self->router_, self->limits_)->start();
+      else spdlog::warn("accept failed: {}", ec.message());  // e.g. out of file descriptors
+      self->accept();
+    });
+  }
+  void stop() {
+    asio::post(io_, [self = shared_from_this()] {
+      boost::system::error_code ignored;
+      self->acceptor_.close(ignored);
+    });
+  }
+
+ private:
+  asio::io_context& io_;
+  asio::basic_socket_acceptor<tcp, Executor> acceptor_;
+  const Router& router_;
+  const ServerLimits& limits_;
+};
+
+HttpServer::~HttpServer() = default;
+
+Result<uint16_t> HttpServer::listen(const std::vector<ListenerSlot>& slots, const std::string& host,
+                                    uint16_t port) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) {
+    // A name such as "localhost": resolve it once, at start-up.
+    asio::io_context tmp;
+    tcp::resolver resolver(tmp);
+    auto results = resolver.resolve(host, "", ec);
+    if (ec || results.empty()) return Error{"cannot resolve APIPROXY_HOST '" + host + "'"};
+    address = results.begin()->endpoint().address();
+  }
+  for (const auto& slot : slots) {
+    auto acceptor = std::make_shared<Acceptor>(*slot.io, *slot.router, limits_);
+    if (auto err = acceptor->bind(tcp::endpoint(address, port)))
+      return Error{"cannot listen on " + host + ":" + std::to_string(port) + ": " + err.message()};
+    port = acceptor->port();  // port 0: the rest share the one the first got
+    acceptors_.push_back(std::move(acceptor));
+  }
+  for (auto& a : acceptors_) a->accept();
+  return port;
+}
+
+void HttpServer::stop_accepting() {
+  for (auto& a : acceptors_) a->stop();
+}
+
+}  // namespace apiproxy

@@ -1,0 +1,176 @@
+#include "server/http/session.hpp"
+
+#include <random>
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include "server/api/errors.hpp"
+
+namespace apiproxy {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace asio = boost::asio;
+
+namespace {
+
+std::string new_request_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char hex[] = "0123456789abcdef";
+  uint64_t a = rng(), b = rng();
+  std::string id(32, '0');
+  for (int i = 0; i < 16; ++i) {
+    id[i] = hex[(a >> (i * 4)) & 15];
+    id[16 + i] = hex[(b >> (i * 4)) & 15];
+  }
+  return id;
+}
+
+// A client's own X-Request-Id is kept when it is short and printable, so logs can be
+// joined across systems; anything else is replaced.
+std::string request_id_for(const Exchange::Request& req) {
+  auto it = req.find("X-Request-Id");
+  if (it != req.end()) {
+    std::string_view v = it->value();
+    bool ok = !v.empty() && v.size() <= 128;
+    for (char c : v) ok = ok && c > 32 && c < 127;
+    if (ok) return std::string(v);
+  }
+  return new_request_id();
+}
+
+}  // namespace
+
+Session::Session(asio::ip::tcp::socket::rebind_executor<Executor>::other socket,
+                 const Router& router, const ServerLimits& limits)
+    : stream_(std::move(socket)), router_(router), limits_(limits) {}
+
+void Session::start() {
+  boost::system::error_code ignored;
+  stream_.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+  read_header();
+}
+
+void Session::read_header() {
+  parser_.emplace();
+  parser_->body_limit(limits_.max_body_bytes);
+  parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
+  stream_.expires_after(first_request_ ? limits_.header_timeout : limits_.idle_timeout);
+  http::async_read_header(stream_, buffer_, *parser_,
+                          [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                            self->on_header(ec);
+                          });
+}
+
+void Session::on_header(const boost::system::error_code& ec) {
+  if (ec) return on_request(ec);
+  first_request_ = false;
+  auto& req = parser_->get();
+  stream_.expires_after(limits_.header_timeout);
+  // curl and others wait for this before sending a large body.
+  if (beast::iequals(req[http::field::expect], "100-continue")) {
+    auto cont = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
+    asio::async_write(stream_, asio::buffer(*cont),
+                      [self = shared_from_this(), cont](const boost::system::error_code& ec, size_t) {
+                        if (ec) return self->close();
+                        self->read_body();
+                      });
+    return;
+  }
+  read_body();
+}
+
+void Session::read_body() {
+  http::async_read(stream_, buffer_, *parser_,
+                   [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                     self->on_request(ec);
+                   });
+}
+
+void Session::on_request(const boost::system::error_code& ec) {
+  if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+      ec == asio::error::connection_reset || ec == asio::error::operation_aborted)
+    return close();
+  if (ec == beast::error::timeout) return close();  // idle or too slow: just hang up
+  if (ec == http::error::body_limit)
+    return reject(http::status::payload_too_large,
+                  "request body exceeds the limit of " + std::to_string(limits_.max_body_bytes) +
+                      " bytes (APIPROXY_MAX_BODY_BYTES)");
+  if (ec == http::error::header_limit)
+    return reject(http::status::request_header_fields_too_large, "request headers are too large");
+  if (ec) return reject(http::status::bad_request, "malformed HTTP request: " + ec.message());
+  stream_.expires_never();  // the handler may wait on upstreams for a long time
+  dispatch(parser_->release());
+}
+
+void Session::dispatch(Exchange::Request request) {
+  std::string id = request_id_for(request);
+  auto match = router_.match(request.method(), request.target().substr(0, request.target().find('?')));
+  auto exchange = std::make_shared<Exchange>(shared_from_this(), std::move(request), std::move(id));
+  if (!match.handler) {
+    if (match.path_known) {
+      Exchange::Response res{http::status::method_not_allowed, exchange->request().version()};
+      res.set(http::field::allow, match.allowed);
+      res.set(http::field::content_type, "application/json");
+      res.body() = error_body_for(exchange->path(), http::status::method_not_allowed,
+                                  std::string(exchange->request().method_string()) +
+                                      " is not allowed here; allowed: " + match.allowed);
+      return exchange->respond(std::move(res));
+    }
+    return exchange->respond_error(http::status::not_found,
+                                   "no route for " + std::string(exchange->path()));
+  }
+  exchange->set_params(std::move(match.params));
+  try {
+    (*match.handler)(exchange);
+  } catch (const std::exception& e) {
+    spdlog::error("handler for {} threw: {}", exchange->path(), e.what());
+    exchange->respond_error(http::status::internal_server_error, "internal error");
+  }
+}
+
+void Session::reject(http::status status, std::string_view message) {
+  // The request could not be read whole: answer, then close the connection.
+  std::string path;
+  if (parser_ && parser_->is_header_done()) {
+    std::string_view t = parser_->get().target();
+    path = std::string(t.substr(0, t.find('?')));
+  }
+  response_ = Exchange::Response{status, 11};
+  response_.set(http::field::content_type, "application/json");
+  response_.set(http::field::connection, "close");
+  response_.body() = error_body_for(path, status, message);
+  response_.prepare_payload();
+  stream_.expires_after(std::chrono::seconds(5));
+  http::async_write(stream_, response_,
+                    [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                      self->on_written(ec, true);
+                    });
+}
+
+void Session::write(Exchange::Response response) {
+  response_ = std::move(response);
+  bool close_after = !response_.keep_alive();
+  stream_.expires_after(limits_.idle_timeout);
+  http::async_write(stream_, response_,
+                    [self = shared_from_this(), close_after](const boost::system::error_code& ec,
+                                                             size_t) {
+                      self->on_written(ec, close_after);
+                    });
+}
+
+void Session::on_written(const boost::system::error_code& ec, bool close_after) {
+  if (ec || close_after) return close();
+  read_header();
+}
+
+void Session::close() {
+  boost::system::error_code ignored;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  stream_.close();
+}
+
+}  // namespace apiproxy

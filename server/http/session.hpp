@@ -1,0 +1,59 @@
+// One client connection: reads requests (HTTP/1.1 keep-alive, body and header limits,
+// timeouts), hands each to its route, writes the answer, then reads the next one.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/basic_stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "server/http/exchange.hpp"
+#include "server/http/router.hpp"
+
+namespace apiproxy {
+
+struct ServerLimits {
+  size_t max_body_bytes = 10 * 1024 * 1024;
+  size_t max_header_bytes = 64 * 1024;
+  std::chrono::seconds header_timeout{30};
+  std::chrono::seconds idle_timeout{75};
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  using Executor = boost::asio::io_context::executor_type;
+  using Stream = boost::beast::basic_stream<boost::asio::ip::tcp, Executor>;
+
+  Session(boost::asio::ip::tcp::socket::rebind_executor<Executor>::other socket,
+          const Router& router, const ServerLimits& limits);
+  void start();
+
+  // Called by Exchange: writes the answer to the current request.
+  void write(Exchange::Response response);
+
+ private:
+  void read_header();
+  void on_header(const boost::system::error_code& ec);
+  void read_body();
+  void on_request(const boost::system::error_code& ec);
+  void dispatch(Exchange::Request request);
+  void reject(boost::beast::http::status status, std::string_view message);
+  void on_written(const boost::system::error_code& ec, bool close);
+  void close();
+
+  Stream stream_;
+  const Router& router_;
+  const ServerLimits& limits_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  Exchange::Response response_;
+  bool first_request_ = true;
+};
+
+}  // namespace apiproxy
