@@ -249,6 +249,9 @@ typedef struct apx_plugin_descriptor {
 
 typedef const apx_plugin_descriptor* (*apx_plugin_entry_fn)(void);
 
+/* The one function a plugin exports (the C++ export macros define it for you). */
+APX_EXPORT const apx_plugin_descriptor* apiproxy_plugin_entry(void);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

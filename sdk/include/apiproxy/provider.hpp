@@ -33,13 +33,18 @@ struct ProviderConfig {
 };
 
 struct UpstreamCall {
+  // An operation this SDK does not know (sent by a newer host) reads as 0, which matches
+  // no case: adapters answer it with Unsupported. (Casting an out-of-range value to this
+  // enum, whose values span 0..7, would be undefined behaviour.)
   apx_operation operation;
   std::string_view model_id;
   std::string_view body;
   bool stream;
 
   explicit UpstreamCall(const apx_upstream_call& c) noexcept
-      : operation(static_cast<apx_operation>(c.operation)),
+      : operation(c.operation >= APX_OP_LIST_MODELS && c.operation <= APX_OP_HEALTH
+                      ? static_cast<apx_operation>(c.operation)
+                      : static_cast<apx_operation>(0)),
         model_id(view(c.model_id)),
         body(view(c.body)),
         stream(c.stream != 0) {}
