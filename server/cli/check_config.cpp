@@ -35,7 +35,7 @@ int cmd_check_config(const std::vector<std::string>& args) {
               << (c.adapter_inferred ? " (inferred)" : "") << " weight=" << c.weight
               << " region=" << (c.region.empty() ? "-" : c.region) << " cost_input=" << c.cost_input
               << " cost_output=" << c.cost_output
-              << " max_qps=" << (c.max_qps > 0 ? std::to_string(static_cast<long long>(c.max_qps)) : std::string("unlimited"))
+              << " max_qps=" << (c.max_qps > 0 ? fmt::format("{:g}", c.max_qps) : std::string("unlimited"))
               << " models_path=" << (c.models_path.empty() ? "(adapter default)" : c.models_path)
               << " retryable=" << c.retryable.to_string() << "\n";
   }
