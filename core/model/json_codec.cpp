@@ -201,6 +201,21 @@ void write_json(JsonWriter& w, const HealthStatus& h) {
   w.EndObject();
 }
 
+void write_json(JsonWriter& w, const Session& s) {
+  w.StartObject();
+  write_string(w, "conversation_id", s.conversation_id);
+  write_string(w, "logical_model", s.logical_model);
+  write_string(w, "provider_id", s.provider_id);
+  write_string(w, "model_id", s.model_id);
+  w.Key("created_at");
+  w.Int64(s.created_at);
+  w.Key("last_accessed");
+  w.Int64(s.last_accessed);
+  w.Key("message_count");
+  w.Int64(s.message_count);
+  w.EndObject();
+}
+
 std::string to_json(const std::vector<Model>& models) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -277,6 +292,23 @@ Result<std::vector<Model>> models_from_json(std::string_view text) {
     out.push_back(std::move(m));
   }
   return out;
+}
+
+Result<Session> session_from_json(std::string_view text) {
+  auto d = parse(text);
+  if (!d) return Error{d.error()};
+  if (!d->IsObject()) return Error{"a session must be a JSON object"};
+  Session s;
+  FieldReader r(d.value(), "");
+  r.string("conversation_id", s.conversation_id, true);
+  r.string("logical_model", s.logical_model, true);
+  r.string("provider_id", s.provider_id, true);
+  r.string("model_id", s.model_id, true);
+  r.integer("created_at", s.created_at);
+  r.integer("last_accessed", s.last_accessed);
+  r.integer("message_count", s.message_count);
+  if (r.error()) return Error{*r.error()};
+  return s;
 }
 
 std::string content_hash(std::string_view text) {

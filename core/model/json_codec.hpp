@@ -20,6 +20,7 @@ void write_json(JsonWriter& w, const PhysicalModel& m);
 void write_json(JsonWriter& w, const LogicalModel& m);
 void write_json(JsonWriter& w, const Model& m);
 void write_json(JsonWriter& w, const HealthStatus& h);
+void write_json(JsonWriter& w, const Session& s);
 
 template <class T>
 std::string to_json(const T& value) {
@@ -33,6 +34,7 @@ std::string to_json(const std::vector<Model>& models);
 Result<LogicalModel> logical_model_from_json(std::string_view text);
 Result<LogicalModel> logical_model_from_json(const rapidjson::Value& v);
 Result<std::vector<Model>> models_from_json(std::string_view text);
+Result<Session> session_from_json(std::string_view text);
 
 // A stable content hash (hex) for change detection: FNV-1a 64.
 std::string content_hash(std::string_view text);

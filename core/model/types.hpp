@@ -52,6 +52,17 @@ struct Model {
   std::string meta_hash;
 };
 
+// A conversation bound to the upstream it started on (sticky routing).
+struct Session {
+  std::string conversation_id;
+  std::string logical_model;
+  std::string provider_id;
+  std::string model_id;
+  int64_t created_at = 0;
+  int64_t last_accessed = 0;
+  int64_t message_count = 0;
+};
+
 struct HealthStatus {
   std::string provider_id;
   std::string status;  // healthy | degraded | down

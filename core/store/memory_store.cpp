@@ -1,5 +1,7 @@
 #include "core/store/memory_store.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 
 namespace apiproxy {
@@ -44,6 +46,24 @@ std::vector<std::string> MemoryData::keys_with_prefix(const std::string& prefix)
   return out;
 }
 
+double MemoryData::zset_scale(const std::string& key, const std::string& member, double factor,
+                              double initial, double min, double max) {
+  std::lock_guard lock(mutex_);
+  auto& set = zsets_[key];
+  auto it = set.find(member);
+  double v = (it == set.end() ? initial : it->second) * factor;
+  v = std::clamp(v, min, max);
+  set[member] = v;
+  return v;
+}
+
+std::vector<std::pair<std::string, double>> MemoryData::zset_members(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  auto it = zsets_.find(key);
+  if (it == zsets_.end()) return {};
+  return {it->second.begin(), it->second.end()};
+}
+
 template <class T>
 void MemoryStore::complete(Callback<T> done, T value) {
   boost::asio::post(io_, [done = std::move(done), value = std::move(value)]() mutable {
@@ -76,5 +96,15 @@ void MemoryStore::keys_with_prefix(std::string prefix, Callback<std::vector<std:
 }
 
 void MemoryStore::ping(Callback<Unit> done) { complete(std::move(done), Unit{}); }
+
+void MemoryStore::zset_scale(std::string key, std::string member, double factor, double initial,
+                             double min, double max, Callback<double> done) {
+  complete(std::move(done), data_->zset_scale(key, member, factor, initial, min, max));
+}
+
+void MemoryStore::zset_members(std::string key,
+                               Callback<std::vector<std::pair<std::string, double>>> done) {
+  complete(std::move(done), data_->zset_members(key));
+}
 
 }  // namespace apiproxy

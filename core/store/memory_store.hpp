@@ -16,6 +16,9 @@ class MemoryData {
   void set(const std::string& key, std::string value, std::chrono::seconds ttl);
   bool del(const std::string& key);
   std::vector<std::string> keys_with_prefix(const std::string& prefix);
+  double zset_scale(const std::string& key, const std::string& member, double factor,
+                    double initial, double min, double max);
+  std::vector<std::pair<std::string, double>> zset_members(const std::string& key);
 
  private:
   struct Entry {
@@ -27,6 +30,7 @@ class MemoryData {
 
   std::mutex mutex_;
   std::map<std::string, Entry> entries_;
+  std::map<std::string, std::map<std::string, double>> zsets_;  // a separate keyspace, as in Redis types
 };
 
 class MemoryStore final : public Store {
@@ -42,6 +46,10 @@ class MemoryStore final : public Store {
   void del(std::string key, Callback<bool> done) override;
   void keys_with_prefix(std::string prefix, Callback<std::vector<std::string>> done) override;
   void ping(Callback<Unit> done) override;
+  void zset_scale(std::string key, std::string member, double factor, double initial, double min,
+                  double max, Callback<double> done) override;
+  void zset_members(std::string key,
+                    Callback<std::vector<std::pair<std::string, double>>> done) override;
 
  private:
   // Completes `done` with `value` later on this store's io_context, as the contract says.

@@ -1,6 +1,8 @@
 #include "core/store/redis_store.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 namespace apiproxy {
 
@@ -21,6 +23,21 @@ std::string glob_escape(const std::string& s) {
     out += c;
   }
   return out;
+}
+
+// Scale-and-clamp in one step on the server, so concurrent instances never lose a nudge.
+constexpr const char* kScaleScript = R"lua(
+local current = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1])) or tonumber(ARGV[3])
+local v = current * tonumber(ARGV[2])
+v = math.max(tonumber(ARGV[4]), math.min(tonumber(ARGV[5]), v))
+redis.call('ZADD', KEYS[1], v, ARGV[1])
+return tostring(v)
+)lua";
+
+std::string number(double d) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", d);
+  return buf;
 }
 
 }  // namespace
@@ -102,6 +119,32 @@ void RedisStore::ping(Callback<Unit> done) {
     if (!r) return done(Error{r.error()});
     done(Unit{});
   });
+}
+
+}  // namespace apiproxy
+
+namespace apiproxy {
+
+void RedisStore::zset_scale(std::string key, std::string member, double factor, double initial,
+                            double min, double max, Callback<double> done) {
+  command({"EVAL", kScaleScript, "1", std::move(key), std::move(member), number(factor),
+           number(initial), number(min), number(max)},
+          [done = std::move(done)](Result<RedisReply> r) {
+            if (!r) return done(Error{r.error()});
+            done(std::strtod(r->str.c_str(), nullptr));
+          });
+}
+
+void RedisStore::zset_members(std::string key,
+                              Callback<std::vector<std::pair<std::string, double>>> done) {
+  command({"ZRANGE", std::move(key), "0", "-1", "WITHSCORES"},
+          [done = std::move(done)](Result<RedisReply> r) {
+            if (!r) return done(Error{r.error()});
+            std::vector<std::pair<std::string, double>> out;
+            for (size_t i = 0; i + 1 < r->elements.size(); i += 2)
+              out.emplace_back(r->elements[i].str, std::strtod(r->elements[i + 1].str.c_str(), nullptr));
+            done(std::move(out));
+          });
 }
 
 }  // namespace apiproxy

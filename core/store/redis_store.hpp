@@ -20,6 +20,10 @@ class RedisStore final : public Store {
   void del(std::string key, Callback<bool> done) override;
   void keys_with_prefix(std::string prefix, Callback<std::vector<std::string>> done) override;
   void ping(Callback<Unit> done) override;
+  void zset_scale(std::string key, std::string member, double factor, double initial, double min,
+                  double max, Callback<double> done) override;
+  void zset_members(std::string key,
+                    Callback<std::vector<std::pair<std::string, double>>> done) override;
 
   // Any command, for the parts of the core that need more than the Store verbs.
   void command(std::vector<std::string> args, RedisConnection::Callback done);

@@ -39,6 +39,14 @@ class Store {
   // Every key starting with `prefix` (no glob characters are interpreted).
   virtual void keys_with_prefix(std::string prefix, Callback<std::vector<std::string>> done) = 0;
   virtual void ping(Callback<Unit> done) = 0;
+
+  // Sorted sets of weights. Multiplies `member`'s score (or `initial` when absent) by
+  // `factor`, clamps it to [min, max] and stores it, atomically; yields the new score.
+  virtual void zset_scale(std::string key, std::string member, double factor, double initial,
+                          double min, double max, Callback<double> done) = 0;
+  // Every member with its score.
+  virtual void zset_members(std::string key,
+                            Callback<std::vector<std::pair<std::string, double>>> done) = 0;
 };
 
 // Makes the store one thread's io_context uses; every store a factory makes shares the

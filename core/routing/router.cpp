@@ -1,0 +1,270 @@
+#include "core/routing/router.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+
+namespace apiproxy {
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+           return std::tolower(x) == std::tolower(y);
+         });
+}
+
+std::string region_of(const Candidate& c) {
+  return c.upstream.region ? *c.upstream.region : c.provider->config.region;
+}
+
+std::string label(const Candidate& c) { return c.upstream.provider_id + "/" + c.upstream.model_id; }
+
+std::string fmt(double v, const char* spec = "%.3g") {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, spec, v);
+  return buf;
+}
+
+std::string join(const std::vector<std::string>& items, const char* sep = "; ") {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
+  return out;
+}
+
+apx_candidate to_abi(const Candidate& c, const std::string& region) {
+  apx_candidate a{};
+  a.struct_size = sizeof(a);
+  a.provider_id = {c.upstream.provider_id.data(), c.upstream.provider_id.size()};
+  a.model_id = {c.upstream.model_id.data(), c.upstream.model_id.size()};
+  a.region = {region.data(), region.size()};
+  a.base_weight = c.base_weight;
+  a.dynamic_weight = c.dynamic_weight;
+  a.cost_input = c.provider->config.cost_input;
+  a.cost_output = c.provider->config.cost_output;
+  a.latency_ewma_ms = c.metrics.latency_ewma_ms;
+  a.latency_p95_ms = c.metrics.latency_p95_ms;
+  a.latency_p99_ms = c.metrics.latency_p99_ms;
+  a.error_rate = c.metrics.error_rate;
+  a.in_flight = c.metrics.in_flight;
+  a.samples = static_cast<uint32_t>(std::min<uint64_t>(c.metrics.total_requests, UINT32_MAX));
+  a.status = static_cast<uint32_t>(c.metrics.status);
+  a.max_qps = c.max_qps;
+  a.current_qps = c.metrics.current_qps;
+  return a;
+}
+
+// Index drawn with probability score / sum(scores).
+size_t weighted_pick(const std::vector<Candidate>& cands, double total, std::mt19937_64& rng) {
+  double x = std::uniform_real_distribution<double>(0, total)(rng);
+  for (size_t i = 0; i < cands.size(); ++i) {
+    if (cands[i].score <= 0) continue;
+    if (x < cands[i].score) return i;
+    x -= cands[i].score;
+  }
+  for (size_t i = cands.size(); i-- > 0;)  // rounding left x at the very top
+    if (cands[i].score > 0) return i;
+  return 0;
+}
+
+std::string describe(const Candidate& c) {
+  const auto& m = c.metrics;
+  std::string s = label(c) + " (score " + fmt(c.score) + ", " + health_name(m.status);
+  if (m.total_requests) {
+    s += ", ewma " + fmt(m.latency_ewma_ms, "%.0f") + " ms, p95 " + fmt(m.latency_p95_ms, "%.0f") +
+         " ms, errors " + fmt(m.error_rate * 100, "%.1f") + "% of " + std::to_string(m.total_requests);
+  } else {
+    s += ", no traffic yet";
+  }
+  return s + ")";
+}
+
+}  // namespace
+
+Router::Router(const ProviderRuntimes& providers, const PluginRegistry& plugins,
+               const RuntimeMetrics& metrics, const DynamicWeights& weights,
+               std::string default_strategy, CapacityCheck at_capacity)
+    : providers_(providers),
+      plugins_(plugins),
+      metrics_(metrics),
+      weights_(weights),
+      default_strategy_(std::move(default_strategy)),
+      at_capacity_(std::move(at_capacity)) {
+  if (!at_capacity_) {
+    // Without a shared limiter, the recent request rate stands in for the bucket.
+    at_capacity_ = [](const Candidate& c) { return c.max_qps > 0 && c.metrics.current_qps >= c.max_qps; };
+  }
+}
+
+double Router::sanitise(double score) {
+  return std::isfinite(score) && score > 0 ? score : 0.0;
+}
+
+std::vector<Candidate> Router::candidates(const LogicalModel& model, const RouteRequest& request,
+                                          std::vector<std::string>& dropped,
+                                          std::string& region_note) const {
+  std::vector<Candidate> out;
+  for (const auto& up : model.upstreams) {
+    const ProviderRuntime* p = providers_.find(up.provider_id);
+    if (!p) {
+      dropped.push_back(up.provider_id + ": provider not configured");
+      continue;
+    }
+    if (std::find(request.exclude_providers.begin(), request.exclude_providers.end(),
+                  up.provider_id) != request.exclude_providers.end()) {
+      dropped.push_back(up.provider_id + ": excluded by the request");
+      continue;
+    }
+    Candidate c;
+    c.upstream = up;
+    c.provider = p;
+    c.metrics = metrics_.view(model.logical_id, up.provider_id);
+    c.base_weight = up.base_weight * p->config.weight;
+    c.dynamic_weight = weights_.multiplier(model.logical_id, up.provider_id);
+    double limits[] = {p->config.max_qps, up.max_qps.value_or(0)};
+    for (double l : limits)
+      if (l > 0 && (c.max_qps == 0 || l < c.max_qps)) c.max_qps = l;
+    if (at_capacity_(c)) {
+      dropped.push_back(up.provider_id + ": at its QPS limit (" + fmt(c.max_qps) + "/s)");
+      continue;
+    }
+    out.push_back(std::move(c));
+  }
+  if (!request.preferred_region.empty() && !out.empty()) {
+    std::vector<Candidate> in_region;
+    for (const auto& c : out)
+      if (iequals(region_of(c), request.preferred_region)) in_region.push_back(c);
+    if (in_region.empty()) {
+      region_note = "no upstream in region '" + request.preferred_region + "', so all regions were considered";
+    } else {
+      for (const auto& c : out)
+        if (!iequals(region_of(c), request.preferred_region))
+          dropped.push_back(c.upstream.provider_id + ": outside preferred region '" +
+                            request.preferred_region + "'");
+      region_note = "preferred region '" + request.preferred_region + "' matched " +
+                    std::to_string(in_region.size()) + " of " + std::to_string(out.size()) + " upstreams";
+      out = std::move(in_region);
+    }
+  }
+  return out;
+}
+
+// Scores with the strategy plugin; returns a note when it had to fall back.
+std::string Router::score(const std::string& strategy, const LogicalModel& model,
+                          const RouteRequest& request, std::vector<Candidate>& cands) const {
+  std::vector<std::string> regions;
+  std::vector<apx_candidate> abi;
+  regions.reserve(cands.size());
+  abi.reserve(cands.size());
+  for (const auto& c : cands) {
+    regions.push_back(region_of(c));
+    abi.push_back(to_abi(c, regions.back()));
+  }
+  std::vector<const apx_candidate*> ptrs;
+  for (const auto& a : abi) ptrs.push_back(&a);
+  apx_route_ctx ctx{};
+  ctx.struct_size = sizeof(ctx);
+  ctx.logical_model = {model.logical_id.data(), model.logical_id.size()};
+  ctx.strategy = {strategy.data(), strategy.size()};
+  ctx.preferred_region = {request.preferred_region.data(), request.preferred_region.size()};
+  ctx.estimated_input_tokens = request.estimated_input_tokens;
+  ctx.estimated_output_tokens = request.estimated_output_tokens;
+  ctx.stream = request.stream ? 1 : 0;
+  std::vector<double> scores(cands.size(), 0.0);
+  auto plugin = plugins_.strategy(strategy);
+  Status st = plugin->score(ctx, ptrs.data(), ptrs.size(), scores.data());
+  if (!st) {
+    // A failing strategy must not fail the request: fall back to the weights.
+    for (auto& c : cands) c.score = c.metrics.status == Health::Down ? 0 : c.base_weight * c.dynamic_weight;
+    return st.error() + "; fell back to base × dynamic weights";
+  }
+  for (size_t i = 0; i < cands.size(); ++i) cands[i].score = sanitise(scores[i]);
+  return {};
+}
+
+RouteOutcome Router::decide(const LogicalModel& model, const RouteRequest& request,
+                            std::mt19937_64& rng) const {
+  RouteOutcome out;
+  if (!model.enabled) {
+    out.status = 503;
+    out.error = "logical model '" + model.logical_id + "' is disabled";
+    return out;
+  }
+  std::string strategy = !request.strategy.empty() ? request.strategy
+                         : model.strategy && !model.strategy->empty() ? *model.strategy
+                                                                      : default_strategy_;
+  if (!plugins_.strategy(strategy)) {
+    out.status = 400;
+    out.error = "unknown strategy '" + strategy + "'; available: " + join(plugins_.strategy_names(), ", ");
+    return out;
+  }
+  RouteDecision d;
+  d.strategy_used = strategy;
+  std::string region_note;
+  std::vector<Candidate> cands = candidates(model, request, d.dropped, region_note);
+  if (cands.empty()) {
+    out.status = 503;
+    out.error = "no upstream of '" + model.logical_id + "' is available" +
+                (d.dropped.empty() ? std::string(" (it has no upstreams)") : ": " + join(d.dropped));
+    return out;
+  }
+  std::string fallback_note = score(strategy, model, request, cands);
+  d.all = cands;
+
+  std::vector<std::string> why;
+  if (!region_note.empty()) why.push_back(region_note);
+  if (!fallback_note.empty()) why.push_back("strategy " + fallback_note);
+
+  size_t chosen = cands.size();
+  const auto& s = request.session;
+  if (s && s->logical_model == model.logical_id) {
+    for (size_t i = 0; i < cands.size(); ++i) {
+      const auto& c = cands[i];
+      if (c.upstream.provider_id == s->provider_id && c.upstream.model_id == s->model_id &&
+          c.metrics.status != Health::Down) {
+        chosen = i;
+        d.sticky = true;
+        why.push_back("conversation '" + s->conversation_id + "' is bound to " + label(c));
+      }
+    }
+    if (!d.sticky)
+      why.push_back("conversation '" + s->conversation_id + "' was bound to " + s->provider_id + "/" +
+                    s->model_id + ", which is no longer available: re-chosen");
+  }
+  double total = 0;
+  for (const auto& c : cands) total += c.score;
+  if (chosen == cands.size()) {
+    if (total <= 0) {
+      out.status = 503;
+      out.error = "strategy '" + strategy + "' scored every upstream of '" + model.logical_id +
+                  "' 0 (all unhealthy or unusable)";
+      return out;
+    }
+    chosen = weighted_pick(cands, total, rng);
+    why.push_back("strategy " + strategy + " scored " + std::to_string(cands.size()) +
+                  " candidate(s); drew " + label(cands[chosen]) + " with probability " +
+                  fmt(100 * cands[chosen].score / total, "%.0f") + "%");
+  }
+  d.order.push_back(cands[chosen]);
+  std::vector<Candidate> rest;
+  for (size_t i = 0; i < cands.size(); ++i)
+    if (i != chosen && cands[i].score > 0) rest.push_back(cands[i]);
+  std::stable_sort(rest.begin(), rest.end(),
+                   [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
+  for (auto& c : rest) d.order.push_back(std::move(c));
+
+  why.push_back("chosen: " + describe(d.order.front()));
+  if (d.order.size() > 1) {
+    std::vector<std::string> alts;
+    for (size_t i = 1; i < d.order.size(); ++i) alts.push_back(describe(d.order[i]));
+    why.push_back("failover order: " + join(alts, ", "));
+  }
+  if (!d.dropped.empty()) why.push_back("not considered: " + join(d.dropped, ", "));
+  d.reasoning = join(why);
+  out.decision = std::move(d);
+  return out;
+}
+
+}  // namespace apiproxy

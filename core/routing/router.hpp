@@ -1,0 +1,85 @@
+// Choosing an upstream for one request to a logical model: filter the candidates, let the
+// strategy plugin score them, honour a sticky session, pick by weighted chance, and keep
+// the rest, best first, as the failover order.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/model/types.hpp"
+#include "core/plugins/plugin_registry.hpp"
+#include "core/providers/provider_runtime.hpp"
+#include "core/routing/dynamic_weights.hpp"
+#include "core/routing/runtime_metrics.hpp"
+
+namespace apiproxy {
+
+struct RouteRequest {
+  std::string strategy;  // empty: the logical model's own, then the default
+  std::string preferred_region;
+  std::vector<std::string> exclude_providers;
+  std::optional<Session> session;  // the conversation's binding, if it has one
+  uint64_t estimated_input_tokens = 0;
+  uint64_t estimated_output_tokens = 0;
+  bool stream = false;
+};
+
+struct Candidate {
+  PhysicalModel upstream;
+  const ProviderRuntime* provider = nullptr;
+  MetricsView metrics;
+  double base_weight = 1;     // upstream base_weight × provider WEIGHT
+  double dynamic_weight = 1;  // learned multiplier
+  double max_qps = 0;         // the tighter of provider MAX_QPS and upstream max_qps; 0 = none
+  double score = 0;
+};
+
+struct RouteDecision {
+  std::string strategy_used;
+  std::vector<Candidate> order;  // [0] is the choice; then the failover order (score > 0)
+  std::vector<Candidate> all;    // every candidate the strategy scored, in upstream order
+  std::vector<std::string> dropped;  // "provider: why" for upstreams that were not candidates
+  bool sticky = false;
+  std::string reasoning;
+};
+
+struct RouteOutcome {
+  std::optional<RouteDecision> decision;
+  int status = 200;  // 400 unknown strategy, 503 disabled / nothing available
+  std::string error;
+};
+
+class Router {
+ public:
+  // True when the upstream must not take another request now (its QPS limit).
+  using CapacityCheck = std::function<bool(const Candidate&)>;
+
+  Router(const ProviderRuntimes& providers, const PluginRegistry& plugins,
+         const RuntimeMetrics& metrics, const DynamicWeights& weights, std::string default_strategy,
+         CapacityCheck at_capacity = {});
+
+  RouteOutcome decide(const LogicalModel& model, const RouteRequest& request,
+                      std::mt19937_64& rng) const;
+  const std::string& default_strategy() const { return default_strategy_; }
+
+  // Turns strategy output into usable scores: NaN, infinite and negative become 0.
+  static double sanitise(double score);
+
+ private:
+  std::vector<Candidate> candidates(const LogicalModel& model, const RouteRequest& request,
+                                    std::vector<std::string>& dropped, std::string& region_note) const;
+  std::string score(const std::string& strategy, const LogicalModel& model,
+                    const RouteRequest& request, std::vector<Candidate>& cands) const;
+
+  const ProviderRuntimes& providers_;
+  const PluginRegistry& plugins_;
+  const RuntimeMetrics& metrics_;
+  const DynamicWeights& weights_;
+  std::string default_strategy_;
+  CapacityCheck at_capacity_;
+};
+
+}  // namespace apiproxy

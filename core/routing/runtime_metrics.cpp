@@ -1,0 +1,167 @@
+#include "core/routing/runtime_metrics.hpp"
+
+#include <cmath>
+
+namespace apiproxy {
+
+namespace {
+
+constexpr int kRecentSeconds = 5;  // current_qps looks at this much of the window
+
+std::string key_of(const std::string& logical, const std::string& provider) {
+  return logical + "\n" + provider;
+}
+
+double weighted(double a, uint64_t wa, double b, uint64_t wb) {
+  if (wa + wb == 0) return 0;
+  return (a * static_cast<double>(wa) + b * static_cast<double>(wb)) / static_cast<double>(wa + wb);
+}
+
+}  // namespace
+
+const char* health_name(Health h) {
+  switch (h) {
+    case Health::Healthy: return "healthy";
+    case Health::Degraded: return "degraded";
+    case Health::Down: return "down";
+    default: return "unknown";
+  }
+}
+
+int64_t RuntimeMetrics::second_of(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+RuntimeMetrics::Entry& RuntimeMetrics::entry(const std::string& logical, const std::string& provider) {
+  std::string key = key_of(logical, provider);
+  {
+    std::shared_lock lock(map_mutex_);
+    if (auto it = entries_.find(key); it != entries_.end()) return *it->second;
+  }
+  std::unique_lock lock(map_mutex_);
+  auto& slot = entries_[key];
+  if (!slot) slot = std::make_unique<Entry>();
+  return *slot;
+}
+
+const RuntimeMetrics::Entry* RuntimeMetrics::find(const std::string& logical,
+                                                  const std::string& provider) const {
+  std::shared_lock lock(map_mutex_);
+  auto it = entries_.find(key_of(logical, provider));
+  return it == entries_.end() ? nullptr : it->second.get();
+}
+
+void RuntimeMetrics::begin(const std::string& logical, const std::string& provider) {
+  Entry& e = entry(logical, provider);
+  std::lock_guard lock(e.mutex);
+  ++e.in_flight;
+}
+
+void RuntimeMetrics::end(const std::string& logical, const std::string& provider, const Observation& o) {
+  Entry& e = entry(logical, provider);
+  {
+    std::lock_guard lock(e.mutex);
+    if (e.in_flight > 0) --e.in_flight;
+  }
+  record(logical, provider, o);
+}
+
+void RuntimeMetrics::record(const std::string& logical, const std::string& provider, const Observation& o) {
+  record_at(logical, provider, o, Clock::now());
+}
+
+void RuntimeMetrics::record_at(const std::string& logical, const std::string& provider,
+                               const Observation& o, Clock::time_point now) {
+  Entry& e = entry(logical, provider);
+  int64_t sec = second_of(now);
+  double ms = std::isfinite(o.latency_ms) && o.latency_ms > 0 ? o.latency_ms : 0;
+  std::lock_guard lock(e.mutex);
+  Second& slot = e.ring[static_cast<size_t>(sec % kWindowSeconds)];
+  if (slot.second != sec) {
+    slot = Second{};
+    slot.second = sec;
+  }
+  ++slot.requests;
+  if (!o.success) ++slot.errors;
+  slot.latency.add(ms);
+  // Failures count in the EWMA too: a provider that fails slowly is slow.
+  e.ewma_ms = e.has_ewma ? thresholds_.ewma_alpha * ms + (1 - thresholds_.ewma_alpha) * e.ewma_ms : ms;
+  e.has_ewma = true;
+}
+
+RuntimeMetrics::Totals RuntimeMetrics::totals(const Entry& e, int64_t now_second) {
+  Totals t;
+  for (const Second& s : e.ring) {
+    if (s.second < 0 || now_second - s.second >= kWindowSeconds || s.second > now_second) continue;
+    t.requests += s.requests;
+    t.errors += s.errors;
+    if (now_second - s.second < kRecentSeconds) t.recent_requests += s.requests;
+    t.latency.merge(s.latency);
+  }
+  return t;
+}
+
+Health RuntimeMetrics::classify(double error_rate, double p95, uint64_t samples) const {
+  if (samples == 0) return Health::Unknown;
+  if (samples >= thresholds_.min_samples && error_rate > thresholds_.down_error_rate) return Health::Down;
+  if ((samples >= thresholds_.min_samples && error_rate > thresholds_.degraded_error_rate) ||
+      p95 > thresholds_.degraded_p95_ms)
+    return Health::Degraded;
+  return Health::Healthy;
+}
+
+MetricsView RuntimeMetrics::view(const std::string& logical, const std::string& provider) const {
+  return view_at(logical, provider, Clock::now());
+}
+
+MetricsView RuntimeMetrics::view_at(const std::string& logical, const std::string& provider,
+                                    Clock::time_point now) const {
+  MetricsView v;
+  const Entry* e = find(logical, provider);
+  if (!e) return v;
+  std::lock_guard lock(e->mutex);
+  Totals t = totals(*e, second_of(now));
+  const RemoteShare& r = e->remote;
+  v.total_requests = t.requests + r.requests;
+  uint64_t errors = t.errors + r.errors;
+  v.error_rate = v.total_requests ? static_cast<double>(errors) / static_cast<double>(v.total_requests) : 0;
+  v.latency_p95_ms = weighted(t.latency.quantile(0.95), t.requests, r.latency_p95_ms, r.requests);
+  v.latency_p99_ms = weighted(t.latency.quantile(0.99), t.requests, r.latency_p99_ms, r.requests);
+  v.latency_ewma_ms = weighted(e->ewma_ms, e->has_ewma ? std::max<uint64_t>(t.requests, 1) : 0,
+                               r.latency_ewma_ms, r.requests);
+  v.success_qps = static_cast<double>(v.total_requests - errors) / kWindowSeconds;
+  v.current_qps = static_cast<double>(t.recent_requests) / kRecentSeconds + r.recent_qps;
+  v.in_flight = e->in_flight + r.in_flight;
+  v.status = classify(v.error_rate, v.latency_p95_ms, v.total_requests);
+  return v;
+}
+
+std::vector<RuntimeMetrics::LocalShare> RuntimeMetrics::local_shares() const {
+  std::vector<LocalShare> out;
+  int64_t now = second_of(Clock::now());
+  std::shared_lock map_lock(map_mutex_);
+  for (const auto& [key, e] : entries_) {
+    std::lock_guard lock(e->mutex);
+    Totals t = totals(*e, now);
+    auto nl = key.find('\n');
+    RemoteShare s;
+    s.requests = t.requests;
+    s.errors = t.errors;
+    s.latency_p95_ms = t.latency.quantile(0.95);
+    s.latency_p99_ms = t.latency.quantile(0.99);
+    s.latency_ewma_ms = e->ewma_ms;
+    s.recent_qps = static_cast<double>(t.recent_requests) / kRecentSeconds;
+    s.in_flight = e->in_flight;
+    out.push_back({key.substr(0, nl), key.substr(nl + 1), s});
+  }
+  return out;
+}
+
+void RuntimeMetrics::set_remote(const std::string& logical, const std::string& provider,
+                                RemoteShare others) {
+  Entry& e = entry(logical, provider);
+  std::lock_guard lock(e.mutex);
+  e.remote = others;
+}
+
+}  // namespace apiproxy

@@ -1,0 +1,122 @@
+// Runtime metrics per (logical model, provider): a rolling 60-second window of outcomes
+// and latencies (p95, p99, error rate, success QPS), a latency EWMA, in-flight requests
+// and a health status. Each instance records its own; the background flush publishes
+// them to llm:metrics:{logical}:{provider} and reads the other instances' share back, so
+// that routing on every instance sees the traffic of all of them.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "core/routing/latency_histogram.hpp"
+
+namespace apiproxy {
+
+enum class Health { Unknown = 0, Healthy = 1, Degraded = 2, Down = 3 };
+const char* health_name(Health h);
+
+struct Observation {
+  double latency_ms = 0;
+  bool success = true;
+};
+
+// What routing sees for one (logical model, provider).
+struct MetricsView {
+  double latency_ewma_ms = 0;
+  double latency_p95_ms = 0;
+  double latency_p99_ms = 0;
+  double error_rate = 0;
+  double success_qps = 0;    // successes per second over the window
+  double current_qps = 0;    // requests per second over the last few seconds
+  uint64_t total_requests = 0;  // in the window
+  uint32_t in_flight = 0;
+  Health status = Health::Unknown;
+};
+
+// Another instance's share, as read from the store.
+struct RemoteShare {
+  uint64_t requests = 0;
+  uint64_t errors = 0;
+  double latency_p95_ms = 0;
+  double latency_p99_ms = 0;
+  double latency_ewma_ms = 0;
+  double recent_qps = 0;
+  uint32_t in_flight = 0;
+};
+
+struct MetricsThresholds {
+  double down_error_rate = 0.5;
+  double degraded_error_rate = 0.1;
+  double degraded_p95_ms = 2000;
+  uint64_t min_samples = 3;  // fewer: error-rate thresholds do not apply yet
+  double ewma_alpha = 0.2;
+};
+
+class RuntimeMetrics {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr int kWindowSeconds = 60;
+
+  explicit RuntimeMetrics(MetricsThresholds t = {}) : thresholds_(t) {}
+
+  void begin(const std::string& logical, const std::string& provider);
+  void end(const std::string& logical, const std::string& provider, const Observation& o);
+  // An outcome not tied to an in-flight request (e.g. a health probe).
+  void record(const std::string& logical, const std::string& provider, const Observation& o);
+
+  MetricsView view(const std::string& logical, const std::string& provider) const;
+
+  // Every pair with data, and this instance's own share of each (for the flush).
+  struct LocalShare {
+    std::string logical, provider;
+    RemoteShare share;
+  };
+  std::vector<LocalShare> local_shares() const;
+  // Replaces what the other instances contribute to a pair.
+  void set_remote(const std::string& logical, const std::string& provider, RemoteShare others);
+
+  Health classify(double error_rate, double p95, uint64_t samples) const;
+  const MetricsThresholds& thresholds() const { return thresholds_; }
+
+  // For tests: record as if at `now`.
+  void record_at(const std::string& logical, const std::string& provider, const Observation& o,
+                 Clock::time_point now);
+  MetricsView view_at(const std::string& logical, const std::string& provider,
+                      Clock::time_point now) const;
+
+ private:
+  struct Second {
+    int64_t second = -1;  // which second this slot holds
+    uint32_t requests = 0, errors = 0;
+    LatencyHistogram latency;
+  };
+  struct Entry {
+    mutable std::mutex mutex;
+    std::array<Second, kWindowSeconds> ring;
+    double ewma_ms = 0;
+    bool has_ewma = false;
+    uint32_t in_flight = 0;
+    RemoteShare remote;
+  };
+  struct Totals {
+    uint64_t requests = 0, errors = 0, recent_requests = 0;
+    LatencyHistogram latency;
+  };
+
+  Entry& entry(const std::string& logical, const std::string& provider);
+  const Entry* find(const std::string& logical, const std::string& provider) const;
+  static Totals totals(const Entry& e, int64_t now_second);
+  static int64_t second_of(Clock::time_point t);
+
+  MetricsThresholds thresholds_;
+  mutable std::shared_mutex map_mutex_;
+  std::map<std::string, std::unique_ptr<Entry>, std::less<>> entries_;  // "logical\nprovider"
+};
+
+}  // namespace apiproxy

@@ -1,0 +1,150 @@
+#include "mock_state.hpp"
+
+#include "json_writer.hpp"
+
+#include <charconv>
+#include <optional>
+
+namespace mock {
+
+namespace {
+
+// An integer X-Mock-* override header, if present and well-formed; otherwise the config wins.
+std::optional<int> override_of(const Request& req, std::string_view header, int lo, int hi) {
+    auto it = req.find(header);
+    if (it == req.end()) return std::nullopt;
+    auto v = it->value();
+    int out = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+    if (ec != std::errc() || end != v.data() + v.size() || out < lo || out > hi) return std::nullopt;
+    return out;
+}
+
+void to_lower(std::string& s) {
+    for (char& c : s)
+        if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+}
+
+}  // namespace
+
+MockState::MockState(std::string name, Behaviour initial)
+    : name_(std::move(name)), initial_(initial), behaviour_(std::move(initial)) {}
+
+bool MockState::authorized(const Request& req) const {
+    if (behaviour_.require_key.empty()) return true;
+    const std::string& key = behaviour_.require_key;
+    if (auto it = req.find("api-key"); it != req.end() && it->value() == key) return true;
+    if (auto it = req.find(boost::beast::http::field::authorization); it != req.end()) {
+        std::string_view v = it->value();
+        return v.size() == key.size() + 7 && v.starts_with("Bearer ") && v.substr(7) == key;
+    }
+    return false;
+}
+
+// Keeps a copy of the request for GET /__mock/stats. Assigning into the existing strings
+// reuses their capacity, so steady-state recording does not allocate.
+void MockState::record(const Request& req, std::string_view path) {
+    ++requests_;
+    if (auto it = by_path_.find(path); it != by_path_.end()) ++it->second;
+    else by_path_.emplace(std::string(path), 1);
+
+    last_.present = true;
+    last_.method.assign(req.method_string());
+    last_.target.assign(req.target());
+    last_.body.assign(req.body());
+    std::size_t n = 0;
+    for (const auto& f : req) {
+        if (n == last_.headers.size()) last_.headers.emplace_back();
+        auto& [name, value] = last_.headers[n++];
+        name.assign(f.name_string());
+        to_lower(name);
+        value.assign(f.value());
+    }
+    last_.header_count = n;
+}
+
+Admission MockState::admit(const Request& req, std::string_view path, bool servable) {
+    // -1 = no (valid) X-Mock-Status header.
+    int status_override = override_of(req, "X-Mock-Status", 0, 599).value_or(-1);
+    if (!valid_forced_status(status_override)) status_override = -1;
+
+    Admission a;
+    {
+        std::lock_guard lock(mutex_);
+        record(req, path);
+        const Behaviour& b = behaviour_;
+        a.latency_ms = b.latency_ms;
+        a.chunks = b.chunks;
+        a.chunk_interval_ms = b.chunk_interval_ms;
+        a.reset_after_chunks = b.reset_after_chunks;
+        a.retry_after = b.retry_after;
+        a.authorized = authorized(req);
+        a.forced_status = b.status;
+        // The header decides alone for its request, without consuming the countdown.
+        if (status_override < 0 && servable && a.authorized && behaviour_.fail_first > 0) {
+            --behaviour_.fail_first;
+            if (a.forced_status == 0) a.forced_status = 503;
+        }
+    }
+    if (status_override >= 0) a.forced_status = status_override;
+    constexpr int big = 1'000'000'000;
+    a.latency_ms = override_of(req, "X-Mock-Latency-Ms", 0, big).value_or(a.latency_ms);
+    a.chunks = override_of(req, "X-Mock-Chunks", 0, big).value_or(a.chunks);
+    a.chunk_interval_ms = override_of(req, "X-Mock-Chunk-Interval-Ms", 0, big).value_or(a.chunk_interval_ms);
+    a.reset_after_chunks = override_of(req, "X-Mock-Reset-After-Chunks", 0, big).value_or(a.reset_after_chunks);
+    a.retry_after = override_of(req, "X-Mock-Retry-After", 0, big).value_or(a.retry_after);
+    return a;
+}
+
+bool MockState::patch_behaviour(const rapidjson::Value& patch, std::string& error) {
+    std::lock_guard lock(mutex_);
+    return apply_behaviour_patch(patch, behaviour_, error);
+}
+
+void MockState::reset() {
+    std::lock_guard lock(mutex_);
+    behaviour_ = initial_;
+    requests_ = 0;
+    by_path_.clear();
+    last_.present = false;
+    last_.header_count = 0;
+}
+
+void MockState::write_behaviour(JsonWriter& w) const {
+    std::lock_guard lock(mutex_);
+    mock::write_behaviour(w, behaviour_);
+}
+
+std::vector<std::string> MockState::models() const {
+    std::lock_guard lock(mutex_);
+    return behaviour_.models;
+}
+
+void MockState::write_stats(JsonWriter& w) const {
+    std::lock_guard lock(mutex_);
+    w.StartObject();
+    w.Key("requests"), w.Uint64(requests_);
+    w.Key("by_path");
+    w.StartObject();
+    for (const auto& [path, n] : by_path_) w.Key(path), w.Uint64(n);
+    w.EndObject();
+    w.Key("open_connections"), w.Int64(open_connections.load(std::memory_order_relaxed));
+    w.Key("active_streams"), w.Int64(active_streams.load(std::memory_order_relaxed));
+    w.Key("last_request");
+    if (!last_.present) {
+        w.Null();
+    } else {
+        w.StartObject();
+        w.Key("method"), w.Str(last_.method);
+        w.Key("target"), w.Str(last_.target);
+        w.Key("headers");
+        w.StartObject();
+        for (std::size_t i = 0; i < last_.header_count; ++i) w.Key(last_.headers[i].first), w.Str(last_.headers[i].second);
+        w.EndObject();
+        w.Key("body"), w.Str(last_.body);
+        w.EndObject();
+    }
+    w.EndObject();
+}
+
+}  // namespace mock

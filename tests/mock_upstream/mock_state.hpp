@@ -1,0 +1,93 @@
+// State shared by every connection (and every event-loop thread): the current behaviour
+// and the request statistics. One mutex guards both; it is held only for a few field
+// copies per request, so it stays uncontended even under wrk.
+#pragma once
+
+#include "behaviour.hpp"
+#include "routes.hpp"
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mock {
+
+class JsonWriter;
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+
+// What one API request gets: the behaviour after per-request X-Mock-* overrides, and the
+// verdicts that need the shared state (auth, fail-first countdown).
+struct Admission {
+    int latency_ms = 0;
+    int chunks = 0;
+    int chunk_interval_ms = 0;
+    int reset_after_chunks = 0;
+    int retry_after = 0;
+    int forced_status = 0;  // non-zero: answer with this error status
+    bool authorized = true;
+};
+
+class MockState {
+public:
+    MockState(std::string name, Behaviour initial);
+
+    const std::string& name() const { return name_; }
+
+    // Counts and records one API request and decides how to treat it. `servable` says the
+    // request names a real endpoint with the right method (and api-version for Azure):
+    // only such requests consume the fail-first countdown.
+    Admission admit(const Request& req, std::string_view path, bool servable);
+
+    // Control API.
+    bool patch_behaviour(const rapidjson::Value& patch, std::string& error);
+    void reset();
+    void write_behaviour(JsonWriter& w) const;
+    void write_stats(JsonWriter& w) const;
+    std::vector<std::string> models() const;
+
+    // Live gauges, maintained by the connections themselves (RAII, see Gauge).
+    std::atomic<std::int64_t> open_connections{0};
+    std::atomic<std::int64_t> active_streams{0};
+
+private:
+    struct LastRequest {
+        bool present = false;
+        std::string method, target, body;
+        std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+        std::size_t header_count = 0;  // entries in use; the vector keeps its capacity
+    };
+
+    void record(const Request& req, std::string_view path);
+    bool authorized(const Request& req) const;
+
+    const std::string name_;
+    const Behaviour initial_;
+
+    mutable std::mutex mutex_;
+    Behaviour behaviour_;
+    std::uint64_t requests_ = 0;
+    std::map<std::string, std::uint64_t, std::less<>> by_path_;
+    LastRequest last_;
+};
+
+// Increments a gauge for the lifetime of the guard, so every exit path (disconnect,
+// reset, shutdown) decrements it exactly once.
+class Gauge {
+public:
+    explicit Gauge(std::atomic<std::int64_t>& g) : g_(&g) { g_->fetch_add(1, std::memory_order_relaxed); }
+    ~Gauge() { g_->fetch_sub(1, std::memory_order_relaxed); }
+    Gauge(const Gauge&) = delete;
+    Gauge& operator=(const Gauge&) = delete;
+
+private:
+    std::atomic<std::int64_t>* g_;
+};
+
+}  // namespace mock
