@@ -59,6 +59,25 @@ void LogicalModelCatalog::refresh(Store& store, std::function<void(Status)> done
   });
 }
 
+void find_logical_model(LogicalModelCatalog& catalog, Store& store, const std::string& id,
+                        std::function<void(Result<std::shared_ptr<const LogicalModel>>)> done) {
+  using Found = Result<std::shared_ptr<const LogicalModel>>;
+  if (auto hit = catalog.find(id)) {
+    // Keep the promise of completing later, like the store does.
+    store.ping([hit, done = std::move(done)](Status) { done(Found(hit)); });
+    return;
+  }
+  store.get(keys::logical_model(id), [&catalog, id, done = std::move(done)](Result<Store::Value> v) {
+    if (!v) return done(Error{v.error()});
+    if (!*v) return done(Found(std::shared_ptr<const LogicalModel>()));
+    auto m = logical_model_from_json(**v);
+    if (!m) return done(Error{"stored logical model '" + id + "' is invalid: " + m.error()});
+    if (m->logical_id != id) return done(Error{"stored logical model '" + id + "' has logical_id '" + m->logical_id + "'"});
+    catalog.put(*m);
+    done(Found(std::make_shared<const LogicalModel>(std::move(m.value()))));
+  });
+}
+
 void load_logical_models(
     Store& store,
     std::function<void(Result<LogicalModelCatalog::Snapshot>, std::vector<std::string>)> done) {

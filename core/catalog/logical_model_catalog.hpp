@@ -36,6 +36,11 @@ class LogicalModelCatalog {
   std::map<std::string, std::string> reported_problems_;  // key -> last error logged
 };
 
+// The logical model `id`: from the cache, else from the store (then cached), so a model
+// written by hand is usable at once. A null result: no such model.
+void find_logical_model(LogicalModelCatalog& catalog, Store& store, const std::string& id,
+                        std::function<void(Result<std::shared_ptr<const LogicalModel>>)> done);
+
 // Reads all logical models from the store (the control plane's authoritative view).
 // `problems` receives "key: reason" for entries that are not valid LogicalModel JSON.
 void load_logical_models(

@@ -1,6 +1,8 @@
 #include "core/common/url.hpp"
 
 #include <algorithm>
+
+#include <boost/asio/ip/address.hpp>
 #include <cctype>
 
 namespace apiproxy {
@@ -58,6 +60,7 @@ std::optional<Url> parse_url(std::string_view text) {
   } else {
     auto colon = authority.rfind(':');
     url.host = std::string(authority.substr(0, colon));
+    if (url.host.find(':') != std::string::npos) return std::nullopt;  // IPv6 needs [brackets]
     if (colon != std::string_view::npos) {
       port = authority.substr(colon + 1);
       if (!valid_port(port)) return std::nullopt;
@@ -75,8 +78,10 @@ std::optional<Url> parse_url(std::string_view text) {
 
 bool is_loopback_host(std::string_view host) {
   std::string h = lower(host);
-  return h == "localhost" || h == "::1" || h.rfind("127.", 0) == 0 ||
-         (h.size() > 10 && h.substr(h.size() - 10) == ".localhost");
+  if (h == "localhost" || (h.size() > 10 && h.substr(h.size() - 10) == ".localhost")) return true;
+  boost::system::error_code ec;
+  auto addr = boost::asio::ip::make_address(h, ec);  // names like 127.example.com are not addresses
+  return !ec && addr.is_loopback();
 }
 
 }  // namespace apiproxy

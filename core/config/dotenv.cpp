@@ -118,6 +118,7 @@ class Parser {
     size_t i = pos_ + 1;
     for (; i < text_.size() && text_[i] != '"'; ++i) {
       char c = text_[i];
+      if (c == '\r' && i + 1 < text_.size() && text_[i + 1] == '\n') continue;  // CRLF -> LF
       if (c == '\n') ++line_;
       if (c == '\\' && i + 1 < text_.size()) {
         char n = text_[++i];
@@ -126,7 +127,7 @@ class Parser {
           case 't': raw += '\t'; break;
           case 'r': raw += '\r'; break;
           case '"': raw += '"'; break;
-          case '\\': raw += '\\'; break;
+          case '\\': raw += "\\\\"; break;  // stays escaped: expand() turns it into one
           case '$': raw += "\\$"; break;  // kept escaped so expand() leaves it literal
           default: raw += '\\'; raw += n;
         }
@@ -135,13 +136,15 @@ class Parser {
       raw += c;
     }
     if (i >= text_.size()) {
-      pos_ = text_.size();
+      // Lose only this line, as python-dotenv does, not the rest of the file.
+      line_ = start_line;
+      rest_of_line();
       problem(start_line, "unterminated double quote");
       return std::nullopt;
     }
     pos_ = i + 1;
     rest_of_line();
-    return expand(raw);
+    return expand(raw, /*quoted=*/true);
   }
 
   std::string resolve(std::string_view name) {
@@ -150,11 +153,12 @@ class Parser {
     return {};
   }
 
-  std::string expand(std::string_view s) {
+  // `quoted`: the text came from double quotes, where \\ was kept escaped for us.
+  std::string expand(std::string_view s, bool quoted = false) {
     std::string out;
     for (size_t i = 0; i < s.size(); ++i) {
-      if (s[i] == '\\' && i + 1 < s.size() && s[i + 1] == '$') {
-        out += '$';
+      if (s[i] == '\\' && i + 1 < s.size() && (s[i + 1] == '$' || (quoted && s[i + 1] == '\\'))) {
+        out += s[i + 1];
         ++i;
       } else if (s[i] == '$' && i + 1 < s.size() && s[i + 1] == '{') {
         size_t close = s.find('}', i + 2);

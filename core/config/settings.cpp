@@ -91,6 +91,10 @@ Result<Settings> load_settings(const Environment& env) {
   r.duration("APIPROXY_UPSTREAM_TIMEOUT_MS", s.upstream_request_timeout, 10, 3600000);
   r.duration("APIPROXY_HEALTH_TIMEOUT_MS", s.health_timeout, 10, 600000);
   r.boolean("APIPROXY_TLS_VERIFY", s.tls_verify);
+  r.text("APIPROXY_DEFAULT_STRATEGY", s.default_strategy);
+  r.duration("APIPROXY_STICKINESS_TTL", s.stickiness_ttl, 1, 30 * 86400);
+  r.duration("APIPROXY_METRICS_FLUSH_MS", s.metrics_flush, 50, 600000);
+  r.text("APIPROXY_INSTANCE_ID", s.instance_id);
   r.text("APIPROXY_PLUGIN_DIR", s.plugin_dir);
   r.one_of("LOG_LEVEL", s.log_level, {"trace", "debug", "info", "warn", "warning", "error", "critical", "off"});
   if (s.log_level == "warning") s.log_level = "warn";

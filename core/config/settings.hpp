@@ -39,6 +39,12 @@ struct Settings {
   std::chrono::milliseconds health_timeout{5000};
   bool tls_verify = true;
 
+  // Routing
+  std::string default_strategy = "balanced";
+  std::chrono::seconds stickiness_ttl{7200};
+  std::chrono::milliseconds metrics_flush{1000};
+  std::string instance_id;  // empty: derived from host name and process id
+
   // Plugins and logging
   std::string plugin_dir;  // empty: next to the binary, then the install location
   std::string log_level = "info";

@@ -88,9 +88,10 @@ void RedisConnection::execute(std::vector<std::string> args, Callback done) {
     return;
   }
   enqueue(args, std::move(done), /*front=*/false);
-  arm_timer();
+  // Connect first: it starts a new generation, and the timer must belong to it.
   if (state_ == State::Idle) connect();
   else if (state_ == State::Ready) write_more();
+  arm_timer();
 }
 
 void RedisConnection::connect() {
@@ -135,6 +136,7 @@ void RedisConnection::on_connected() {
   }
   read_more();
   write_more();
+  arm_timer();  // the handshake now heads the queue
 }
 
 void RedisConnection::write_more() {
@@ -200,9 +202,9 @@ void RedisConnection::arm_timer() {
     if (ec || gen != generation_) return;
     timer_armed_for_ = {};
     if (pending_.empty()) return;
-    if (pending_.front().deadline <= Clock::now())
-      fail_all("Redis did not answer within " + std::to_string(timeout_.count()) + " ms",
-               state_ == State::Connecting);
+    if (pending_.front().deadline > Clock::now()) return arm_timer();  // the head moved on
+    fail_all("Redis did not answer within " + std::to_string(timeout_.count()) + " ms",
+             state_ == State::Connecting);
   });
 }
 

@@ -69,6 +69,7 @@ Result<RedisUrl> parse_redis_url(std::string_view text) {
   } else {
     auto colon = authority.rfind(':');
     url.host = std::string(authority.substr(0, colon));
+    if (url.host.find(':') != std::string::npos) return bad("an IPv6 host needs [brackets]");
     if (colon != std::string_view::npos) port = authority.substr(colon + 1);
   }
   if (url.host.empty()) return bad("no host");

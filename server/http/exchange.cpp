@@ -1,13 +1,13 @@
 #include "server/http/exchange.hpp"
 
 #include "server/api/errors.hpp"
-#include "server/http/session.hpp"
+#include "server/http/client_connection.hpp"
 
 namespace apiproxy {
 
 namespace http = boost::beast::http;
 
-Exchange::Exchange(std::shared_ptr<Session> session, Request request, std::string request_id)
+Exchange::Exchange(std::shared_ptr<ClientConnection> session, Request request, std::string request_id)
     : session_(std::move(session)), request_(std::move(request)), request_id_(std::move(request_id)) {
   std::string_view target = request_.target();
   auto q = target.find('?');

@@ -16,14 +16,14 @@
 
 namespace apiproxy {
 
-class Session;
+class ClientConnection;
 
 class Exchange {
  public:
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
   using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
-  Exchange(std::shared_ptr<Session> session, Request request, std::string request_id);
+  Exchange(std::shared_ptr<ClientConnection> session, Request request, std::string request_id);
   ~Exchange();
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
@@ -46,7 +46,7 @@ class Exchange {
   bool responded() const { return responded_; }
 
  private:
-  std::shared_ptr<Session> session_;
+  std::shared_ptr<ClientConnection> session_;
   Request request_;
   std::string path_;
   std::string query_string_;

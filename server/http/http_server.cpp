@@ -33,7 +33,7 @@ class HttpServer::Acceptor : public std::enable_shared_from_this<Acceptor> {
     acceptor_.async_accept(io_, [self = shared_from_this()](const boost::system::error_code& ec,
                                                             tcp::socket::rebind_executor<Executor>::other socket) {
       if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-      if (!ec) std::make_shared<Session>(std::move(socket), self->router_, self->limits_)->start();
+      if (!ec) std::make_shared<ClientConnection>(std::move(socket), self->router_, self->limits_)->start();
       else spdlog::warn("accept failed: {}", ec.message());  // e.g. out of file descriptors
       self->accept();
     });

@@ -11,7 +11,7 @@
 
 #include "core/common/result.hpp"
 #include "server/http/router.hpp"
-#include "server/http/session.hpp"
+#include "server/http/client_connection.hpp"
 
 namespace apiproxy {
 

@@ -1,4 +1,4 @@
-#include "server/http/session.hpp"
+#include "server/http/client_connection.hpp"
 
 #include <random>
 
@@ -44,17 +44,17 @@ std::string request_id_for(const Exchange::Request& req) {
 
 }  // namespace
 
-Session::Session(asio::ip::tcp::socket::rebind_executor<Executor>::other socket,
+ClientConnection::ClientConnection(asio::ip::tcp::socket::rebind_executor<Executor>::other socket,
                  const Router& router, const ServerLimits& limits)
     : stream_(std::move(socket)), router_(router), limits_(limits) {}
 
-void Session::start() {
+void ClientConnection::start() {
   boost::system::error_code ignored;
   stream_.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
   read_header();
 }
 
-void Session::read_header() {
+void ClientConnection::read_header() {
   parser_.emplace();
   parser_->body_limit(limits_.max_body_bytes);
   parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
@@ -65,7 +65,7 @@ void Session::read_header() {
                           });
 }
 
-void Session::on_header(const boost::system::error_code& ec) {
+void ClientConnection::on_header(const boost::system::error_code& ec) {
   if (ec) return on_request(ec);
   first_request_ = false;
   auto& req = parser_->get();
@@ -83,14 +83,14 @@ void Session::on_header(const boost::system::error_code& ec) {
   read_body();
 }
 
-void Session::read_body() {
+void ClientConnection::read_body() {
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
                      self->on_request(ec);
                    });
 }
 
-void Session::on_request(const boost::system::error_code& ec) {
+void ClientConnection::on_request(const boost::system::error_code& ec) {
   if (ec == http::error::end_of_stream || ec == asio::error::eof ||
       ec == asio::error::connection_reset || ec == asio::error::operation_aborted)
     return close();
@@ -106,7 +106,7 @@ void Session::on_request(const boost::system::error_code& ec) {
   dispatch(parser_->release());
 }
 
-void Session::dispatch(Exchange::Request request) {
+void ClientConnection::dispatch(Exchange::Request request) {
   std::string id = request_id_for(request);
   auto match = router_.match(request.method(), request.target().substr(0, request.target().find('?')));
   auto exchange = std::make_shared<Exchange>(shared_from_this(), std::move(request), std::move(id));
@@ -132,7 +132,7 @@ void Session::dispatch(Exchange::Request request) {
   }
 }
 
-void Session::reject(http::status status, std::string_view message) {
+void ClientConnection::reject(http::status status, std::string_view message) {
   // The request could not be read whole: answer, then close the connection.
   std::string path;
   if (parser_ && parser_->is_header_done()) {
@@ -151,7 +151,7 @@ void Session::reject(http::status status, std::string_view message) {
                     });
 }
 
-void Session::write(Exchange::Response response) {
+void ClientConnection::write(Exchange::Response response) {
   response_ = std::move(response);
   bool close_after = !response_.keep_alive();
   stream_.expires_after(limits_.idle_timeout);
@@ -162,12 +162,12 @@ void Session::write(Exchange::Response response) {
                     });
 }
 
-void Session::on_written(const boost::system::error_code& ec, bool close_after) {
+void ClientConnection::on_written(const boost::system::error_code& ec, bool close_after) {
   if (ec || close_after) return close();
   read_header();
 }
 
-void Session::close() {
+void ClientConnection::close() {
   boost::system::error_code ignored;
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   stream_.close();

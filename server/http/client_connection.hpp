@@ -25,12 +25,12 @@ struct ServerLimits {
   std::chrono::seconds idle_timeout{75};
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
  public:
   using Executor = boost::asio::io_context::executor_type;
   using Stream = boost::beast::basic_stream<boost::asio::ip::tcp, Executor>;
 
-  Session(boost::asio::ip::tcp::socket::rebind_executor<Executor>::other socket,
+  ClientConnection(boost::asio::ip::tcp::socket::rebind_executor<Executor>::other socket,
           const Router& router, const ServerLimits& limits);
   void start();
 
