@@ -325,7 +325,7 @@ void add_control_plane_routes(Worker& worker) {
   auto cp = std::make_shared<ControlPlane>(worker);
   worker.keep_alive.push_back(cp);
   ControlPlane* c = cp.get();
-  Router& r = worker.router;
+  HttpRouter& r = worker.router;
   const Authenticator& auth = worker.state.auth;
   auto route = [&](verb method, std::string_view pattern, void (ControlPlane::*fn)(const ExchangePtr&),
                    bool open = false) {

@@ -12,11 +12,30 @@ BackgroundTasks::BackgroundTasks(GatewayState& state, boost::asio::io_context& i
       store_(state.store_factory(io)),
       http_(io, state.tls, HttpClientOptions{state.settings.upstream_connect_timeout}),
       discovery_timer_(io),
-      catalog_timer_(io) {}
+      catalog_timer_(io),
+      metrics_timer_(io),
+      publisher_(state.metrics, state.weights, state.instance_id) {}
 
 void BackgroundTasks::start() {
   discover_all();
   refresh_catalog();
+  flush_metrics();
+}
+
+void BackgroundTasks::flush_metrics() {
+  std::vector<RoutedPair> pairs;
+  for (const auto& [id, model] : *state_.catalog.snapshot()) {
+    for (const auto& up : model.upstreams) {
+      const auto* p = state_.providers.find(up.provider_id);
+      pairs.push_back({id, up.provider_id, up.base_weight * (p ? p->config.weight : 1.0)});
+    }
+  }
+  publisher_.flush(*store_, pairs, [this] {
+    metrics_timer_.expires_after(state_.settings.metrics_flush);
+    metrics_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) flush_metrics();
+    });
+  });
 }
 
 void BackgroundTasks::discover_all() {

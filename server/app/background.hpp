@@ -1,5 +1,6 @@
 // Work that is nobody's request: model discovery at start-up and every
-// MODELS_REFRESH_SECONDS, and the logical-model catalog refresh. It runs on its own
+// MODELS_REFRESH_SECONDS, the logical-model catalog refresh, and publishing routing
+// metrics and weights to the store. It runs on its own
 // thread and event loop with its own store connection, so it never delays a request.
 #pragma once
 
@@ -8,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "core/routing/metrics_publisher.hpp"
 #include "core/store/store.hpp"
 #include "core/upstream/http_client.hpp"
 
@@ -24,6 +26,7 @@ class BackgroundTasks {
   void discover_all();
   void schedule_discovery();
   void refresh_catalog();
+  void flush_metrics();
 
   GatewayState& state_;
   boost::asio::io_context& io_;
@@ -31,6 +34,8 @@ class BackgroundTasks {
   HttpClient http_;
   boost::asio::steady_timer discovery_timer_;
   boost::asio::steady_timer catalog_timer_;
+  boost::asio::steady_timer metrics_timer_;
+  MetricsPublisher publisher_;
   bool catalog_error_logged_ = false;
 };
 

@@ -1,5 +1,9 @@
 #include "server/app/gateway_state.hpp"
 
+#include <unistd.h>
+
+#include <cstdio>
+
 #include <spdlog/spdlog.h>
 
 #include "core/upstream/http_client.hpp"
@@ -12,6 +16,16 @@ void log_configuration_report(const Environment& env, const ProviderSet& set) {
                  p.line ? ":" + std::to_string(p.line) : "", p.message);
   for (const auto& note : set.notes) spdlog::warn("{}", note);
 }
+
+namespace {
+
+std::string default_instance_id() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "host");
+  return std::string(host) + ":" + std::to_string(getpid());
+}
+
+}  // namespace
 
 Result<std::unique_ptr<GatewayState>> build_gateway_state(Environment env) {
   auto settings = load_settings(env);
@@ -33,6 +47,13 @@ Result<std::unique_ptr<GatewayState>> build_gateway_state(Environment env) {
   for (const auto& p : state->providers.usable)
     spdlog::info("provider '{}' ({}) via adapter '{}' at {}", p.config.id, p.config.name,
                  p.config.adapter, p.config.base_url);
+
+  state->router = std::make_unique<Router>(state->providers, *state->plugins, state->metrics,
+                                           state->weights, state->settings.default_strategy);
+  if (!state->plugins->strategy(state->settings.default_strategy))
+    spdlog::warn("the default strategy '{}' (APIPROXY_DEFAULT_STRATEGY) is not loaded: requests must "
+                 "name a strategy", state->settings.default_strategy);
+  state->instance_id = !state->settings.instance_id.empty() ? state->settings.instance_id : default_instance_id();
 
   state->auth = Authenticator(state->settings.auth_token);
   if (!state->auth.enabled())

@@ -16,6 +16,9 @@
 #include "core/discovery/model_discovery.hpp"
 #include "core/plugins/plugin_registry.hpp"
 #include "core/providers/provider_runtime.hpp"
+#include "core/routing/dynamic_weights.hpp"
+#include "core/routing/router.hpp"
+#include "core/routing/runtime_metrics.hpp"
 #include "core/store/store.hpp"
 
 namespace apiproxy {
@@ -32,6 +35,10 @@ struct GatewayState {
   LogicalModelCatalog catalog;
   HealthBook health;
   LastGoodModels last_good_models;
+  RuntimeMetrics metrics;
+  DynamicWeights weights;
+  std::unique_ptr<Router> router;
+  std::string instance_id;  // this process's name in shared metrics
 
   DiscoveryOptions discovery_options() const {
     return {settings.upstream_request_timeout, settings.models_cache_ttl};

@@ -9,7 +9,7 @@
 
 #include "core/store/store.hpp"
 #include "core/upstream/http_client.hpp"
-#include "server/http/router.hpp"
+#include "server/http/http_router.hpp"
 
 namespace apiproxy {
 
@@ -24,7 +24,7 @@ struct Worker {
   boost::asio::io_context io{1};  // concurrency hint 1: this loop runs on one thread only
   std::shared_ptr<Store> store;
   std::unique_ptr<HttpClient> http;
-  Router router;
+  HttpRouter router;
   std::vector<std::shared_ptr<void>> keep_alive;  // route handler objects
 };
 

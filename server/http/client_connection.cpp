@@ -45,7 +45,7 @@ std::string request_id_for(const Exchange::Request& req) {
 }  // namespace
 
 ClientConnection::ClientConnection(asio::ip::tcp::socket::rebind_executor<Executor>::other socket,
-                 const Router& router, const ServerLimits& limits)
+                 const HttpRouter& router, const ServerLimits& limits)
     : stream_(std::move(socket)), router_(router), limits_(limits) {}
 
 void ClientConnection::start() {

@@ -14,7 +14,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "server/http/exchange.hpp"
-#include "server/http/router.hpp"
+#include "server/http/http_router.hpp"
 
 namespace apiproxy {
 
@@ -31,7 +31,7 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   using Stream = boost::beast::basic_stream<boost::asio::ip::tcp, Executor>;
 
   ClientConnection(boost::asio::ip::tcp::socket::rebind_executor<Executor>::other socket,
-          const Router& router, const ServerLimits& limits);
+          const HttpRouter& router, const ServerLimits& limits);
   void start();
 
   // Called by Exchange: writes the answer to the current request.
@@ -48,7 +48,7 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void close();
 
   Stream stream_;
-  const Router& router_;
+  const HttpRouter& router_;
   const ServerLimits& limits_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;

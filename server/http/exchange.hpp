@@ -12,7 +12,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
-#include "server/http/router.hpp"
+#include "server/http/http_router.hpp"
 
 namespace apiproxy {
 

@@ -12,7 +12,7 @@ using Executor = asio::io_context::executor_type;
 
 class HttpServer::Acceptor : public std::enable_shared_from_this<Acceptor> {
  public:
-  Acceptor(asio::io_context& io, const Router& router, const ServerLimits& limits)
+  Acceptor(asio::io_context& io, const HttpRouter& router, const ServerLimits& limits)
       : io_(io), acceptor_(io.get_executor()), router_(router), limits_(limits) {}
 
   boost::system::error_code bind(const tcp::endpoint& ep) {
@@ -48,7 +48,7 @@ class HttpServer::Acceptor : public std::enable_shared_from_this<Acceptor> {
  private:
   asio::io_context& io_;
   asio::basic_socket_acceptor<tcp, Executor> acceptor_;
-  const Router& router_;
+  const HttpRouter& router_;
   const ServerLimits& limits_;
 };
 

@@ -10,14 +10,14 @@
 #include <boost/asio/io_context.hpp>
 
 #include "core/common/result.hpp"
-#include "server/http/router.hpp"
+#include "server/http/http_router.hpp"
 #include "server/http/client_connection.hpp"
 
 namespace apiproxy {
 
 struct ListenerSlot {
   boost::asio::io_context* io;
-  const Router* router;
+  const HttpRouter* router;
 };
 
 class HttpServer {

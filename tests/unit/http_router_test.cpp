@@ -1,9 +1,9 @@
-// Method + path routing (server/http/router.hpp).
+// Method + path routing (server/http/http_router.hpp).
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "server/http/router.hpp"
+#include "server/http/http_router.hpp"
 
 namespace apiproxy {
 namespace {
@@ -30,7 +30,7 @@ class RouterTest : public ::testing::Test {
     return "<missing>";
   }
 
-  Router router_;
+  HttpRouter router_;
   int next_ = 0;
   int called_ = -1;
 };

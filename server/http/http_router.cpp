@@ -1,4 +1,4 @@
-#include "server/http/router.hpp"
+#include "server/http/http_router.hpp"
 
 #include <cctype>
 
@@ -31,13 +31,13 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
-void Router::add(boost::beast::http::verb method, std::string_view pattern, Handler handler) {
+void HttpRouter::add(boost::beast::http::verb method, std::string_view pattern, Handler handler) {
   Route r{method, {}, std::move(handler)};
   for (auto seg : split_path(pattern)) r.segments.emplace_back(seg);
   routes_.push_back(std::move(r));
 }
 
-bool Router::match_segments(const Route& r, const std::vector<std::string_view>& path,
+bool HttpRouter::match_segments(const Route& r, const std::vector<std::string_view>& path,
                             PathParams* params) {
   if (r.segments.size() != path.size()) return false;
   for (size_t i = 0; i < path.size(); ++i) {
@@ -52,7 +52,7 @@ bool Router::match_segments(const Route& r, const std::vector<std::string_view>&
   return true;
 }
 
-RouteMatch Router::match(boost::beast::http::verb method, std::string_view path) const {
+RouteMatch HttpRouter::match(boost::beast::http::verb method, std::string_view path) const {
   RouteMatch m;
   auto segments = split_path(path);
   for (const auto& r : routes_) {

@@ -24,7 +24,7 @@ struct RouteMatch {
   std::string allowed;      // for the Allow header
 };
 
-class Router {
+class HttpRouter {
  public:
   void add(boost::beast::http::verb method, std::string_view pattern, Handler handler);
   RouteMatch match(boost::beast::http::verb method, std::string_view path) const;
