@@ -90,6 +90,10 @@ Result<Settings> load_settings(const Environment& env) {
   r.duration("APIPROXY_UPSTREAM_CONNECT_TIMEOUT_MS", s.upstream_connect_timeout, 10, 600000);
   r.duration("APIPROXY_UPSTREAM_TIMEOUT_MS", s.upstream_request_timeout, 10, 3600000);
   r.duration("APIPROXY_HEALTH_TIMEOUT_MS", s.health_timeout, 10, 600000);
+  r.duration("APIPROXY_UPSTREAM_FIRST_BYTE_TIMEOUT_MS", s.upstream_first_byte_timeout, 10, 3600000);
+  r.duration("APIPROXY_UPSTREAM_IDLE_TIMEOUT_MS", s.upstream_idle_timeout, 10, 3600000);
+  r.integer("APIPROXY_UPSTREAM_MAX_CONNECTIONS", s.upstream_max_connections, 1, 100000);
+  r.integer("APIPROXY_MAX_ATTEMPTS", s.max_attempts, 1, 10);
   r.boolean("APIPROXY_TLS_VERIFY", s.tls_verify);
   r.text("APIPROXY_DEFAULT_STRATEGY", s.default_strategy);
   r.duration("APIPROXY_STICKINESS_TTL", s.stickiness_ttl, 1, 30 * 86400);

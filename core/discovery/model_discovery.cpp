@@ -19,6 +19,15 @@ std::optional<std::vector<Model>> LastGoodModels::get(const std::string& provide
   return it->second;
 }
 
+bool LastGoodModels::lists(const std::string& provider_id, const std::string& model_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = lists_.find(provider_id);
+  if (it == lists_.end()) return false;
+  for (const auto& m : it->second)
+    if (m.model_id == model_id) return true;
+  return false;
+}
+
 namespace {
 
 // Turns an upstream answer into models, or says why it cannot.

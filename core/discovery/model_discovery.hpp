@@ -20,6 +20,7 @@ class LastGoodModels {
  public:
   void remember(const std::string& provider_id, std::vector<Model> models);
   std::optional<std::vector<Model>> get(const std::string& provider_id) const;
+  bool lists(const std::string& provider_id, const std::string& model_id) const;
 
  private:
   mutable std::mutex mutex_;

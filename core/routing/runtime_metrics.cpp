@@ -66,6 +66,12 @@ void RuntimeMetrics::end(const std::string& logical, const std::string& provider
   record(logical, provider, o);
 }
 
+void RuntimeMetrics::abandon(const std::string& logical, const std::string& provider) {
+  Entry& e = entry(logical, provider);
+  std::lock_guard lock(e.mutex);
+  if (e.in_flight > 0) --e.in_flight;
+}
+
 void RuntimeMetrics::record(const std::string& logical, const std::string& provider, const Observation& o) {
   record_at(logical, provider, o, Clock::now());
 }

@@ -67,6 +67,8 @@ class RuntimeMetrics {
 
   void begin(const std::string& logical, const std::string& provider);
   void end(const std::string& logical, const std::string& provider, const Observation& o);
+  // A request that ended without an outcome worth counting (the client went away).
+  void abandon(const std::string& logical, const std::string& provider);
   // An outcome not tied to an in-flight request (e.g. a health probe).
   void record(const std::string& logical, const std::string& provider, const Observation& o);
 

@@ -64,6 +64,12 @@ std::vector<std::pair<std::string, double>> MemoryData::zset_members(const std::
   return {it->second.begin(), it->second.end()};
 }
 
+RateDecision MemoryData::rate_admit(const std::vector<std::vector<RateLimit>>& candidates) {
+  if (candidates.empty()) return {};
+  std::lock_guard lock(mutex_);
+  return rates_.admit_first(candidates, gcra::steady_now());
+}
+
 template <class T>
 void MemoryStore::complete(Callback<T> done, T value) {
   boost::asio::post(io_, [done = std::move(done), value = std::move(value)]() mutable {
@@ -105,6 +111,11 @@ void MemoryStore::zset_scale(std::string key, std::string member, double factor,
 void MemoryStore::zset_members(std::string key,
                                Callback<std::vector<std::pair<std::string, double>>> done) {
   complete(std::move(done), data_->zset_members(key));
+}
+
+void MemoryStore::rate_admit(std::vector<std::vector<RateLimit>> candidates,
+                             Callback<RateDecision> done) {
+  complete(std::move(done), data_->rate_admit(candidates));
 }
 
 }  // namespace apiproxy

@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 
+#include "core/ratelimit/gcra.hpp"
 #include "core/store/store.hpp"
 
 namespace apiproxy {
@@ -19,6 +20,7 @@ class MemoryData {
   double zset_scale(const std::string& key, const std::string& member, double factor,
                     double initial, double min, double max);
   std::vector<std::pair<std::string, double>> zset_members(const std::string& key);
+  RateDecision rate_admit(const std::vector<std::vector<RateLimit>>& candidates);
 
  private:
   struct Entry {
@@ -31,6 +33,7 @@ class MemoryData {
   std::mutex mutex_;
   std::map<std::string, Entry> entries_;
   std::map<std::string, std::map<std::string, double>> zsets_;  // a separate keyspace, as in Redis types
+  gcra::Table rates_;  // rate-limit states, on the steady clock
 };
 
 class MemoryStore final : public Store {
@@ -50,6 +53,8 @@ class MemoryStore final : public Store {
                   double max, Callback<double> done) override;
   void zset_members(std::string key,
                     Callback<std::vector<std::pair<std::string, double>>> done) override;
+  void rate_admit(std::vector<std::vector<RateLimit>> candidates,
+                  Callback<RateDecision> done) override;
 
  private:
   // Completes `done` with `value` later on this store's io_context, as the contract says.

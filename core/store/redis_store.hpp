@@ -24,6 +24,9 @@ class RedisStore final : public Store {
                   double max, Callback<double> done) override;
   void zset_members(std::string key,
                     Callback<std::vector<std::pair<std::string, double>>> done) override;
+  // One EVALSHA of a Lua script (EVAL when Redis does not have it cached yet).
+  void rate_admit(std::vector<std::vector<RateLimit>> candidates,
+                  Callback<RateDecision> done) override;
 
   // Any command, for the parts of the core that need more than the Store verbs.
   void command(std::vector<std::string> args, RedisConnection::Callback done);
@@ -32,6 +35,7 @@ class RedisStore final : public Store {
   void scan_from(std::string cursor, std::string pattern, std::vector<std::string> found,
                  Callback<std::vector<std::string>> done);
   std::shared_ptr<RedisConnection> conn_;
+  boost::asio::io_context& io_;  // for completions that need no command
 };
 
 }  // namespace apiproxy

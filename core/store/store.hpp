@@ -20,6 +20,19 @@
 
 namespace apiproxy {
 
+// One request-rate limit: at most `qps` requests per second under `key`, with bursts of up
+// to max(1, qps) (one second's worth). See core/ratelimit/ for the algorithm (GCRA).
+struct RateLimit {
+  std::string key;  // e.g. "provider:openai", "upstream:gpt-4:openai:gpt-4o"
+  double qps = 0;
+};
+
+// What Store::rate_admit decided.
+struct RateDecision {
+  std::optional<size_t> admitted;              // index of the candidate that took the request
+  std::chrono::microseconds retry_after{0};    // none admitted: shortest wait until one would be
+};
+
 class Store {
  public:
   template <class T>
@@ -47,6 +60,15 @@ class Store {
   // Every member with its score.
   virtual void zset_members(std::string key,
                             Callback<std::vector<std::pair<std::string, double>>> done) = 0;
+
+  // Rate limiting, atomically and (for Redis) across every instance sharing the store, in
+  // one round trip. Admits one request to the first candidate, in order, whose every limit
+  // has room, taking one unit from each of that candidate's limits and nothing from any
+  // other. Each candidate's keys are distinct and every qps is finite and > 0 (RateLimiter
+  // normalises); a candidate with no limits admits. An empty list completes with nothing
+  // admitted, without any I/O. The GCRA state lives under `ratelimit:{key}` in Redis.
+  virtual void rate_admit(std::vector<std::vector<RateLimit>> candidates,
+                          Callback<RateDecision> done) = 0;
 };
 
 // Makes the store one thread's io_context uses; every store a factory makes shares the

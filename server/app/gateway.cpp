@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/api/control_plane.hpp"
+#include "server/api/openai_api.hpp"
 #include "server/api/routing_api.hpp"
 #include "server/app/background.hpp"
 #include "server/app/worker.hpp"
@@ -26,6 +27,7 @@ int run_gateway(std::unique_ptr<GatewayState> state, std::string host, uint16_t 
     workers.push_back(std::make_unique<Worker>(*state));
     add_control_plane_routes(*workers.back());
     add_routing_routes(*workers.back());
+    add_openai_routes(*workers.back());
     slots.push_back({&workers.back()->io, &workers.back()->router});
   }
 

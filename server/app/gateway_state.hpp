@@ -16,6 +16,7 @@
 #include "core/discovery/model_discovery.hpp"
 #include "core/plugins/plugin_registry.hpp"
 #include "core/providers/provider_runtime.hpp"
+#include "core/routing/cooldowns.hpp"
 #include "core/routing/dynamic_weights.hpp"
 #include "core/routing/router.hpp"
 #include "core/routing/runtime_metrics.hpp"
@@ -37,6 +38,7 @@ struct GatewayState {
   LastGoodModels last_good_models;
   RuntimeMetrics metrics;
   DynamicWeights weights;
+  Cooldowns cooldowns;
   std::unique_ptr<Router> router;
   std::string instance_id;  // this process's name in shared metrics
 

@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "core/store/store.hpp"
+#include "core/upstream/connection_pool.hpp"
 #include "core/upstream/http_client.hpp"
 #include "server/http/http_router.hpp"
 
@@ -23,7 +24,8 @@ struct Worker {
   GatewayState& state;
   boost::asio::io_context io{1};  // concurrency hint 1: this loop runs on one thread only
   std::shared_ptr<Store> store;
-  std::unique_ptr<HttpClient> http;
+  std::unique_ptr<HttpClient> http;  // one-off calls: model lists, health probes
+  std::unique_ptr<ConnectionPool> pool;  // keep-alive connections for proxied requests
   HttpRouter router;
   std::vector<std::shared_ptr<void>> keep_alive;  // route handler objects
 };

@@ -3,6 +3,7 @@
 #include <random>
 
 #include <boost/asio/write.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <spdlog/spdlog.h>
@@ -166,6 +167,42 @@ void ClientConnection::on_written(const boost::system::error_code& ec, bool clos
   if (ec || close_after) return close();
   read_header();
 }
+
+void ClientConnection::write_stream_head(Exchange::StreamHead head, std::function<void(bool)> done) {
+  stream_head_ = std::move(head);
+  stream_serializer_.emplace(stream_head_);
+  stream_.expires_after(limits_.idle_timeout);
+  http::async_write_header(stream_, *stream_serializer_,
+                           [self = shared_from_this(), done = std::move(done)](
+                               const boost::system::error_code& ec, size_t) {
+                             if (ec) self->close();
+                             done(!ec);
+                           });
+}
+
+void ClientConnection::write_chunk(std::string_view data, std::function<void(bool)> done) {
+  if (data.empty()) return done(true);  // an empty chunk would end the body
+  stream_.expires_after(limits_.idle_timeout);
+  asio::async_write(stream_, http::make_chunk(asio::const_buffer(data.data(), data.size())),
+                    [self = shared_from_this(), done = std::move(done)](
+                        const boost::system::error_code& ec, size_t) {
+                      if (ec) self->close();
+                      done(!ec);
+                    });
+}
+
+void ClientConnection::write_last_chunk(bool keep_alive, std::function<void(bool)> done) {
+  stream_.expires_after(limits_.idle_timeout);
+  asio::async_write(stream_, http::make_chunk_last(),
+                    [self = shared_from_this(), keep_alive, done = std::move(done)](
+                        const boost::system::error_code& ec, size_t) {
+                      self->stream_serializer_.reset();
+                      done(!ec);
+                      self->on_written(ec, !keep_alive);
+                    });
+}
+
+void ClientConnection::abort() { close(); }
 
 void ClientConnection::close() {
   boost::system::error_code ignored;

@@ -10,7 +10,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 #include "server/http/exchange.hpp"
@@ -36,6 +38,13 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
 
   // Called by Exchange: writes the answer to the current request.
   void write(Exchange::Response response);
+  // Called by Exchange for a streamed answer: the head (chunked), then chunks, then the
+  // end. `done(false)` means the client is gone. One write at a time.
+  void write_stream_head(Exchange::StreamHead head, std::function<void(bool)> done);
+  void write_chunk(std::string_view data, std::function<void(bool)> done);
+  void write_last_chunk(bool keep_alive, std::function<void(bool)> done);
+  // Called by Exchange: give up on the connection (a stream that cannot be finished).
+  void abort();
 
  private:
   void read_header();
@@ -53,6 +62,8 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   Exchange::Response response_;
+  Exchange::StreamHead stream_head_;
+  std::optional<boost::beast::http::response_serializer<boost::beast::http::empty_body>> stream_serializer_;
   bool first_request_ = true;
 };
 

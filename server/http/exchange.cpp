@@ -16,6 +16,10 @@ Exchange::Exchange(std::shared_ptr<ClientConnection> session, Request request, s
 }
 
 Exchange::~Exchange() {
+  if (stream_open_ && session_) {
+    session_->abort();  // a half-sent stream cannot be saved
+    return;
+  }
   if (!responded_ && session_)
     respond_error(http::status::internal_server_error, "the request was dropped without an answer");
 }
@@ -69,6 +73,31 @@ void Exchange::respond(Response response) {
   response.keep_alive(request_.keep_alive());
   response.prepare_payload();
   session_->write(std::move(response));
+}
+
+}  // namespace apiproxy
+
+namespace apiproxy {
+
+void Exchange::start_stream(StreamHead head, std::function<void(bool)> done) {
+  if (responded_) return done(false);
+  responded_ = true;
+  stream_open_ = true;
+  head.set("X-Request-Id", request_id_);
+  head.keep_alive(request_.keep_alive());
+  head.chunked(true);
+  session_->write_stream_head(std::move(head), std::move(done));
+}
+
+void Exchange::stream_write(std::string_view data, std::function<void(bool)> done) {
+  if (!stream_open_) return done(false);
+  session_->write_chunk(data, std::move(done));
+}
+
+void Exchange::end_stream(std::function<void(bool)> done) {
+  if (!stream_open_) return done(false);
+  stream_open_ = false;
+  session_->write_last_chunk(request_.keep_alive(), std::move(done));
 }
 
 }  // namespace apiproxy

@@ -9,6 +9,9 @@
 #include <string>
 #include <string_view>
 
+#include <functional>
+
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -22,6 +25,7 @@ class Exchange {
  public:
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
   using Response = boost::beast::http::response<boost::beast::http::string_body>;
+  using StreamHead = boost::beast::http::response<boost::beast::http::empty_body>;
 
   Exchange(std::shared_ptr<ClientConnection> session, Request request, std::string request_id);
   ~Exchange();
@@ -45,6 +49,13 @@ class Exchange {
   void respond(Response response);
   bool responded() const { return responded_; }
 
+  // A streamed answer: the head (sent chunked), pieces as they come, then the end.
+  // Each `done(ok)` runs once the bytes are on their way; ok=false: the client is gone.
+  // `data` must stay valid until its `done` runs.
+  void start_stream(StreamHead head, std::function<void(bool)> done);
+  void stream_write(std::string_view data, std::function<void(bool)> done);
+  void end_stream(std::function<void(bool)> done);
+
  private:
   std::shared_ptr<ClientConnection> session_;
   Request request_;
@@ -54,6 +65,7 @@ class Exchange {
   std::string request_id_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   bool responded_ = false;
+  bool stream_open_ = false;
 };
 
 }  // namespace apiproxy

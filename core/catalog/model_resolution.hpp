@@ -1,0 +1,28 @@
+// What a client's `model` names, in this order:
+//  (a) a logical model                      -> its upstreams
+//  (b) "provider_id/model_id"               -> that provider directly
+//  (c) a model some providers have listed   -> an ad-hoc group of those providers
+//  (d) anything else                        -> not found
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/catalog/logical_model_catalog.hpp"
+#include "core/discovery/model_discovery.hpp"
+#include "core/providers/provider_runtime.hpp"
+
+namespace apiproxy {
+
+enum class ModelSource { Logical, Direct, Discovered };
+
+struct ResolvedModel {
+  std::shared_ptr<const LogicalModel> model;  // null: not found
+  ModelSource source = ModelSource::Logical;
+};
+
+// Uses only in-process state (the catalog cache and the discovered lists): no store I/O.
+ResolvedModel resolve_model(const std::string& name, const LogicalModelCatalog& catalog,
+                            const ProviderRuntimes& providers, const LastGoodModels& discovered);
+
+}  // namespace apiproxy

@@ -1,0 +1,30 @@
+#include "core/routing/cooldowns.hpp"
+
+#include <algorithm>
+
+#include "core/config/values.hpp"
+
+namespace apiproxy {
+
+void Cooldowns::cool(const std::string& provider, const std::string& model, std::chrono::milliseconds d) {
+  if (d.count() <= 0) return;
+  auto until = Clock::now() + std::min<Clock::duration>(d, kMaxCooldown);
+  std::lock_guard lock(mutex_);
+  auto& slot = until_[{provider, model}];
+  slot = std::max(slot, until);
+}
+
+bool Cooldowns::cooling(const std::string& provider, const std::string& model) const {
+  std::lock_guard lock(mutex_);
+  if (until_.empty()) return false;
+  auto it = until_.find({provider, model});
+  return it != until_.end() && it->second > Clock::now();
+}
+
+std::chrono::milliseconds Cooldowns::parse_retry_after(std::string_view value) {
+  auto d = parse_double(value);
+  if (!d || *d <= 0) return std::chrono::milliseconds(0);
+  return std::chrono::milliseconds(static_cast<long long>(std::min(*d, 3600.0) * 1000));
+}
+
+}  // namespace apiproxy

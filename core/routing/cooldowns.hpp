@@ -1,0 +1,28 @@
+// Upstreams that asked us to back off (Retry-After on a retryable answer) are left out of
+// routing until the time they named has passed. Shared by all threads of one instance.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace apiproxy {
+
+class Cooldowns {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr std::chrono::seconds kMaxCooldown{300};  // a huge Retry-After is capped
+
+  void cool(const std::string& provider, const std::string& model, std::chrono::milliseconds d);
+  bool cooling(const std::string& provider, const std::string& model) const;
+
+  // Parses a Retry-After value in seconds (HTTP-date forms are treated as absent).
+  static std::chrono::milliseconds parse_retry_after(std::string_view value);
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::pair<std::string, std::string>, Clock::time_point> until_;
+};
+
+}  // namespace apiproxy

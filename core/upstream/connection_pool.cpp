@@ -1,0 +1,67 @@
+#include "core/upstream/connection_pool.hpp"
+
+#include <boost/asio/post.hpp>
+
+namespace apiproxy {
+
+ConnectionPool::ConnectionPool(boost::asio::io_context& io,
+                               std::shared_ptr<boost::asio::ssl::context> tls, PoolOptions options)
+    : io_(io), tls_(std::move(tls)), options_(options) {}
+
+void ConnectionPool::acquire(const Url& url, bool fresh, std::function<void(Acquired)> done) {
+  std::string origin = url.origin();
+  Origin& o = origins_[origin];
+  auto now = std::chrono::steady_clock::now();
+  while (!fresh && !o.idle.empty()) {
+    auto conn = std::move(o.idle.back());
+    o.idle.pop_back();
+    if (conn->is_open() && now - conn->idle_since < options_.idle_timeout) {
+      conn->reused = true;
+      boost::asio::post(io_, [done = std::move(done), conn = std::move(conn)]() mutable {
+        done(Acquired(std::move(conn)));
+      });
+      return;
+    }
+    conn->close();
+    --o.open;
+  }
+  if (o.open >= options_.max_per_origin) {
+    boost::asio::post(io_, [done = std::move(done), origin, max = options_.max_per_origin] {
+      done(Error{"too many open connections to " + origin + " (" + std::to_string(max) + ")"});
+    });
+    return;
+  }
+  ++o.open;
+  connect_upstream(io_, *tls_, url, options_.connect_timeout,
+                   [this, origin, done = std::move(done)](Acquired conn) {
+                     if (!conn) --origins_[origin].open;
+                     done(std::move(conn));
+                   });
+}
+
+void ConnectionPool::release(std::unique_ptr<UpstreamConnection> conn) {
+  Origin& o = origins_[conn->origin()];
+  if (!conn->is_open() || o.idle.size() >= options_.max_idle_per_origin) return discard(std::move(conn));
+  conn->idle_since = std::chrono::steady_clock::now();
+  conn->expires_after(std::chrono::hours(24 * 365));  // idle: no deadline until reused
+  o.idle.push_back(std::move(conn));
+}
+
+void ConnectionPool::discard(std::unique_ptr<UpstreamConnection> conn) {
+  if (!conn) return;
+  conn->close();
+  auto it = origins_.find(conn->origin());
+  if (it != origins_.end() && it->second.open > 0) --it->second.open;
+}
+
+size_t ConnectionPool::open_connections(const std::string& origin) const {
+  auto it = origins_.find(origin);
+  return it == origins_.end() ? 0 : it->second.open;
+}
+
+size_t ConnectionPool::idle_connections(const std::string& origin) const {
+  auto it = origins_.find(origin);
+  return it == origins_.end() ? 0 : it->second.idle.size();
+}
+
+}  // namespace apiproxy

@@ -1,0 +1,114 @@
+#include "core/upstream/upstream_connection.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/beast/core/basic_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+namespace apiproxy {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Executor = asio::io_context::executor_type;
+using TcpStream = beast::basic_stream<tcp, Executor>;
+using TlsStream = beast::ssl_stream<TcpStream>;
+
+namespace {
+
+TcpStream& lowest(TcpStream& s) { return s; }
+TcpStream& lowest(TlsStream& s) { return beast::get_lowest_layer(s); }
+
+template <class Stream>
+class ConnectionOver final : public UpstreamConnection {
+ public:
+  template <class... Args>
+  ConnectionOver(std::string origin, Args&&... args)
+      : UpstreamConnection(std::move(origin)), stream_(std::forward<Args>(args)...) {}
+
+  Stream& stream() { return stream_; }
+
+  void write(UpstreamHttpRequest& request, Done done) override {
+    http::async_write(stream_, request, [done = std::move(done)](auto ec, size_t) { done(ec); });
+  }
+  void read_header(UpstreamParser& parser, Done done) override {
+    http::async_read_header(stream_, buffer_, parser,
+                            [done = std::move(done)](auto ec, size_t) { done(ec); });
+  }
+  void read_some(UpstreamParser& parser, Done done) override {
+    http::async_read_some(stream_, buffer_, parser,
+                          [done = std::move(done)](auto ec, size_t) { done(ec); });
+  }
+  void expires_after(std::chrono::steady_clock::duration d) override { lowest(stream_).expires_after(d); }
+  void close() override {
+    boost::system::error_code ignored;
+    lowest(stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest(stream_).close();
+  }
+  bool is_open() const override {
+    return const_cast<ConnectionOver*>(this)->lowest_socket().is_open();
+  }
+
+ private:
+  tcp::socket::rebind_executor<Executor>::other& lowest_socket() { return lowest(stream_).socket(); }
+  Stream stream_;
+};
+
+std::string describe(const boost::system::error_code& ec) {
+  return ec == beast::error::timeout ? "timed out" : ec.message();
+}
+
+}  // namespace
+
+void connect_upstream(asio::io_context& io, asio::ssl::context& tls, const Url& url,
+                      std::chrono::milliseconds timeout,
+                      std::function<void(Result<std::unique_ptr<UpstreamConnection>>)> done) {
+  using Conn = std::unique_ptr<UpstreamConnection>;
+  auto resolver = std::make_shared<tcp::resolver::rebind_executor<Executor>::other>(io.get_executor());
+  auto shared_done = std::make_shared<decltype(done)>(std::move(done));
+  resolver->async_resolve(url.host, url.port, [&io, &tls, url, timeout, resolver, shared_done](
+                                                  const boost::system::error_code& ec,
+                                                  tcp::resolver::results_type results) {
+    auto& done = *shared_done;
+    if (ec) return done(Error{"cannot resolve " + url.host + ": " + ec.message()});
+    auto connected = [url, shared_done](auto conn, const boost::system::error_code& ec) {
+      auto& done = *shared_done;
+      if (ec) return done(Error{"cannot connect to " + url.origin() + ": " + describe(ec)});
+      boost::system::error_code ignored;
+      lowest(conn->stream()).socket().set_option(tcp::no_delay(true), ignored);
+      done(Conn(std::move(conn)));
+    };
+    if (!url.tls()) {
+      auto conn = std::make_unique<ConnectionOver<TcpStream>>(url.origin(), io.get_executor());
+      auto* raw = conn.get();
+      raw->expires_after(timeout);
+      lowest(raw->stream()).async_connect(results, [conn = std::move(conn), connected](auto ec, auto) mutable {
+        connected(std::move(conn), ec);
+      });
+      return;
+    }
+    auto conn = std::make_unique<ConnectionOver<TlsStream>>(url.origin(), io.get_executor(), tls);
+    auto* raw = conn.get();
+    raw->expires_after(timeout);
+    if (!SSL_set_tlsext_host_name(raw->stream().native_handle(), url.host.c_str()))
+      return done(Error{"TLS setup (SNI) failed for " + url.host});
+    raw->stream().set_verify_callback(asio::ssl::host_name_verification(url.host));
+    lowest(raw->stream()).async_connect(results, [conn = std::move(conn), connected, url, shared_done](
+                                                     auto ec, auto) mutable {
+      if (ec) return connected(std::move(conn), ec);
+      auto* raw = conn.get();
+      raw->stream().async_handshake(asio::ssl::stream_base::client,
+                                    [conn = std::move(conn), connected, url, shared_done](auto ec) mutable {
+                                      if (ec)
+                                        return (*shared_done)(Error{"TLS handshake with " + url.origin() +
+                                                                    " failed: " + describe(ec)});
+                                      connected(std::move(conn), ec);
+                                    });
+    });
+  });
+}
+
+}  // namespace apiproxy

@@ -1,0 +1,164 @@
+#include "core/upstream/upstream_exchange.hpp"
+
+#include <limits>
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/error.hpp>
+
+namespace apiproxy {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string describe(const boost::system::error_code& ec) {
+  return ec == beast::error::timeout ? "timed out" : ec.message();
+}
+
+// The server closed a kept-alive connection before our request reached it.
+bool stale_connection(const boost::system::error_code& ec) {
+  namespace e = boost::asio::error;
+  return ec == http::error::end_of_stream || ec == e::eof || ec == e::connection_reset ||
+         ec == e::broken_pipe || ec == http::error::partial_message;
+}
+
+}  // namespace
+
+UpstreamExchange::UpstreamExchange(ConnectionPool& pool, Url url, UpstreamRequest request,
+                                   ExchangeTimeouts t)
+    : pool_(pool), url_(std::move(url)), timeouts_(t) {
+  request_.method_string(request.method);
+  request_.target(url_.target);
+  request_.version(11);
+  request_.set(http::field::host, url_.host_header());
+  request_.set(http::field::user_agent, "apiproxy/" APIPROXY_VERSION);
+  for (auto& [k, v] : request.headers) request_.set(k, v);
+  request_.keep_alive(true);
+  if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
+    request_.body() = std::move(request.body);
+    request_.prepare_payload();
+  }
+  reset_parser();
+}
+
+void UpstreamExchange::reset_parser() {
+  parser_.emplace();
+  // No limit for streams (read_all enforces its own). Not boost::none: Boost 1.74 compares
+  // Content-Length against the optional, and every length is "greater" than none.
+  parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+}
+
+UpstreamExchange::~UpstreamExchange() {
+  if (!conn_) return;
+  // Only a connection whose response was read to the end can carry the next request.
+  if (!cancelled_ && parser_->is_done() && parser_->get().keep_alive())
+    pool_.release(std::move(conn_));
+  else
+    pool_.discard(std::move(conn_));
+}
+
+void UpstreamExchange::start(ConnectionPool& pool, UpstreamRequest request, ExchangeTimeouts timeouts,
+                             Started done) {
+  auto url = parse_url(request.url);
+  if (!url) {
+    done(Error{"not an http(s) URL: " + request.url});
+    return;
+  }
+  std::shared_ptr<UpstreamExchange> ex(new UpstreamExchange(pool, *url, std::move(request), timeouts));
+  ex->send(/*fresh=*/false, std::move(done));
+}
+
+void UpstreamExchange::send(bool fresh, Started done) {
+  auto self = shared_from_this();
+  pool_.acquire(url_, fresh, [self, done = std::move(done)](ConnectionPool::Acquired conn) mutable {
+    if (!conn) return done(Error{conn.error()});
+    if (self->cancelled_) {
+      self->pool_.release(std::move(conn.value()));
+      return done(Error{"cancelled"});
+    }
+    self->conn_ = std::move(conn.value());
+    self->sent_at_ = Clock::now();
+    self->conn_->expires_after(self->timeouts_.first_byte);
+    self->conn_->write(self->request_, [self, done = std::move(done)](const auto& ec) mutable {
+      if (ec) return self->on_head(ec, std::move(done));
+      self->conn_->read_header(*self->parser_, [self, done = std::move(done)](const auto& ec) mutable {
+        self->on_head(ec, std::move(done));
+      });
+    });
+  });
+}
+
+void UpstreamExchange::on_head(const boost::system::error_code& ec, Started done) {
+  if (ec) {
+    bool reused = conn_ && conn_->reused;
+    pool_.discard(std::move(conn_));
+    if (reused && !retried_ && !cancelled_ && stale_connection(ec)) {
+      retried_ = true;
+      reset_parser();
+      return send(/*fresh=*/true, std::move(done));
+    }
+    if (cancelled_) return done(Error{"cancelled"});
+    return done(Error{(ec == beast::error::timeout ? "no response from " : "request to ") + url_.origin() +
+                      (ec == beast::error::timeout ? " before the first-byte timeout"
+                                                   : " failed: " + describe(ec))});
+  }
+  ttfb_ = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent_at_);
+  done(shared_from_this());
+}
+
+std::string UpstreamExchange::header(std::string_view name) const {
+  auto it = parser_->get().find(name);
+  return it == parser_->get().end() ? std::string() : std::string(it->value());
+}
+
+void UpstreamExchange::read(std::function<void(Result<std::string_view>)> done) {
+  if (cancelled_ || !conn_) return done(Error{"cancelled"});
+  if (parser_->is_done()) return done(std::string_view());
+  reading_ = true;
+  parser_->get().body().data = chunk_.data();
+  parser_->get().body().size = chunk_.size();
+  conn_->expires_after(timeouts_.idle);
+  auto self = shared_from_this();
+  conn_->read_some(*parser_, [self, done = std::move(done)](const boost::system::error_code& ec) mutable {
+    self->reading_ = false;
+    if (self->cancelled_) return done(Error{"cancelled"});
+    if (ec && ec != http::error::need_buffer)
+      return done(Error{ec == beast::error::timeout
+                            ? "the upstream stream stalled (idle timeout)"
+                            : "reading from " + self->url_.origin() + " failed: " + describe(ec)});
+    size_t got = self->chunk_.size() - self->parser_->get().body().size;
+    if (got == 0 && !self->parser_->is_done()) return self->read(std::move(done));  // framing only
+    done(std::string_view(self->chunk_.data(), got));
+  });
+}
+
+void UpstreamExchange::read_all(size_t limit, std::function<void(Result<std::string>)> done) {
+  read_all_step(limit, std::make_shared<std::string>(), std::move(done));
+}
+
+void UpstreamExchange::read_all_step(size_t limit, std::shared_ptr<std::string> acc,
+                                     std::function<void(Result<std::string>)> done) {
+  auto self = shared_from_this();
+  read([self, limit, acc, done = std::move(done)](Result<std::string_view> piece) mutable {
+    if (!piece) return done(Error{piece.error()});
+    if (piece->empty()) return done(std::move(*acc));
+    if (acc->size() + piece->size() > limit) {
+      self->cancel();
+      return done(Error{"the upstream response exceeds " + std::to_string(limit) + " bytes"});
+    }
+    acc->append(*piece);
+    self->read_all_step(limit, acc, std::move(done));
+  });
+}
+
+void UpstreamExchange::cancel() {
+  if (cancelled_) return;
+  cancelled_ = true;
+  if (conn_) conn_->close();  // a pending operation completes with an error
+}
+
+}  // namespace apiproxy

@@ -1,0 +1,71 @@
+// One request to an upstream over a pooled connection, with the response body read piece
+// by piece as the caller asks for it — which is how a stream is relayed without ever
+// holding it whole, and how a slow client slows the upstream read (back-pressure).
+//
+// Timeouts: connecting (pool), the first byte of the response, and the gap between two
+// pieces of the body. A request on a reused connection that the server had closed is
+// retried once on a fresh connection, since nothing of it was processed.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/upstream/connection_pool.hpp"
+#include "core/upstream/http_types.hpp"
+
+namespace apiproxy {
+
+struct ExchangeTimeouts {
+  std::chrono::milliseconds first_byte{60000};
+  std::chrono::milliseconds idle{60000};  // between body pieces
+};
+
+class UpstreamExchange : public std::enable_shared_from_this<UpstreamExchange> {
+ public:
+  using Started = std::function<void(Result<std::shared_ptr<UpstreamExchange>>)>;
+
+  // Sends `request` and completes once the response head has arrived (or failed before it).
+  static void start(ConnectionPool& pool, UpstreamRequest request, ExchangeTimeouts timeouts,
+                    Started done);
+  ~UpstreamExchange();
+
+  int status() const { return static_cast<int>(parser_->get().result_int()); }
+  const UpstreamParser::value_type& head() const { return parser_->get(); }
+  std::string header(std::string_view name) const;
+  std::chrono::milliseconds time_to_first_byte() const { return ttfb_; }
+
+  // The next piece of the body; an empty piece means the body is complete. One read at a
+  // time; the view is valid until the next read.
+  void read(std::function<void(Result<std::string_view>)> done);
+  // The rest of the body, up to `limit` bytes.
+  void read_all(size_t limit, std::function<void(Result<std::string>)> done);
+  // Abandons the exchange: the connection is closed, a pending read fails.
+  void cancel();
+
+ private:
+  UpstreamExchange(ConnectionPool& pool, Url url, UpstreamRequest request, ExchangeTimeouts t);
+  void send(bool fresh, Started done);
+  void on_head(const boost::system::error_code& ec, Started done);
+  void reset_parser();
+  void read_all_step(size_t limit, std::shared_ptr<std::string> acc,
+                     std::function<void(Result<std::string>)> done);
+
+  ConnectionPool& pool_;
+  Url url_;
+  ExchangeTimeouts timeouts_;
+  UpstreamHttpRequest request_;
+  std::unique_ptr<UpstreamConnection> conn_;
+  std::optional<UpstreamParser> parser_;  // re-made for a retry on a fresh connection
+  std::array<char, 16 * 1024> chunk_;
+  bool retried_ = false;
+  bool cancelled_ = false;
+  bool reading_ = false;
+  std::chrono::steady_clock::time_point sent_at_;
+  std::chrono::milliseconds ttfb_{0};
+};
+
+}  // namespace apiproxy

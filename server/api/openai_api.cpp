@@ -1,0 +1,59 @@
+#include "server/api/openai_api.hpp"
+
+#include <set>
+
+#include "server/api/authenticated.hpp"
+#include "server/api/json_writer.hpp"
+#include "server/api/proxy_call.hpp"
+#include "server/app/gateway_state.hpp"
+
+namespace apiproxy {
+
+namespace http = boost::beast::http;
+using ExchangePtr = std::shared_ptr<Exchange>;
+
+namespace {
+
+void write_model(JsonOut& j, const std::string& id, int64_t created, const std::string& owner) {
+  j.w().StartObject();
+  j.field("id", id).field("object", "model").field("created", created).field("owned_by", owner);
+  j.w().EndObject();
+}
+
+// GET /v1/models: the logical models, then every model a provider listed, each id once.
+void list_models(GatewayState& s, const ExchangePtr& ex) {
+  JsonOut j;
+  j.w().StartObject();
+  j.field("object", "list");
+  j.key("data").w().StartArray();
+  std::set<std::string> seen;
+  for (const auto& [id, m] : *s.catalog.snapshot())
+    if (m.enabled && seen.insert(id).second) write_model(j, id, m.updated_at, "apiproxy");
+  for (const auto& p : s.providers.usable) {
+    auto models = s.last_good_models.get(p.config.id);
+    if (!models) continue;
+    for (const auto& m : *models)
+      if (seen.insert(m.model_id).second) write_model(j, m.model_id, 0, p.config.id);
+  }
+  j.w().EndArray();
+  j.w().EndObject();
+  ex->respond(http::status::ok, j.take());
+}
+
+}  // namespace
+
+void add_openai_routes(Worker& worker) {
+  const Authenticator& auth = worker.state.auth;
+  Worker* w = &worker;
+  auto proxy = [w](apx_operation op) {
+    return [w, op](const ExchangePtr& ex) { std::make_shared<ProxyCall>(*w, ex, op)->run(); };
+  };
+  HttpRouter& r = worker.router;
+  r.add(http::verb::post, "/v1/chat/completions", authenticated(auth, proxy(APX_OP_CHAT_COMPLETIONS)));
+  r.add(http::verb::post, "/v1/completions", authenticated(auth, proxy(APX_OP_COMPLETIONS)));
+  r.add(http::verb::post, "/v1/embeddings", authenticated(auth, proxy(APX_OP_EMBEDDINGS)));
+  r.add(http::verb::get, "/v1/models",
+        authenticated(auth, [w](const ExchangePtr& ex) { list_models(w->state, ex); }));
+}
+
+}  // namespace apiproxy

@@ -1,0 +1,330 @@
+#include "server/api/proxy_call.hpp"
+
+#include <random>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <spdlog/spdlog.h>
+
+#include "core/catalog/model_resolution.hpp"
+#include "core/routing/sessions.hpp"
+#include "server/api/errors.hpp"
+#include "server/app/gateway_state.hpp"
+
+namespace apiproxy {
+
+namespace http = boost::beast::http;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr size_t kMaxWholeResponse = 64 * 1024 * 1024;
+constexpr size_t kMaxErrorBody = 64 * 1024;
+constexpr size_t kUsageTail = 4096;
+
+std::mt19937_64& thread_rng() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return rng;
+}
+
+std::string label(const Candidate& c) { return c.upstream.provider_id + "/" + c.upstream.model_id; }
+
+// Headers of an upstream answer worth passing to the client.
+bool passes_through(std::string_view name) {
+  auto starts = [&](std::string_view p) {
+    return name.size() >= p.size() && boost::beast::iequals(name.substr(0, p.size()), p);
+  };
+  return starts("openai-") || starts("x-ratelimit-") || boost::beast::iequals(name, "retry-after");
+}
+
+// A token count in a usage object, found without parsing the whole body.
+long long usage_field(std::string_view text, std::string_view field) {
+  auto at = text.rfind(field);
+  if (at == std::string_view::npos) return -1;
+  at = text.find(':', at);
+  if (at == std::string_view::npos) return -1;
+  ++at;
+  while (at < text.size() && text[at] == ' ') ++at;
+  long long v = 0;
+  bool any = false;
+  for (; at < text.size() && text[at] >= '0' && text[at] <= '9'; ++at, any = true) v = v * 10 + (text[at] - '0');
+  return any ? v : -1;
+}
+
+// Problems with the provider count against it; a client's own mistakes (400, 404, 422...)
+// do not.
+bool provider_fault(int status) { return status >= 500 || status == 401 || status == 403; }
+
+}  // namespace
+
+ProxyCall::ProxyCall(Worker& worker, std::shared_ptr<Exchange> ex, apx_operation op)
+    : w_(worker), ex_(std::move(ex)), op_(op) {}
+
+double ProxyCall::elapsed_ms() const {
+  return std::chrono::duration<double, std::milli>(Clock::now() - attempt_started_).count();
+}
+
+void ProxyCall::respond_error(http::status status, const std::string& message, const std::string& type,
+                              const std::string& code) {
+  ex_->respond(status, openai_error_body(message, type, code));
+}
+
+bool ProxyCall::parse_body() {
+  std::string& text = ex_->request().body();
+  body_.ParseInsitu(text.data());  // the request buffer is ours: no copy of its strings
+  if (body_.HasParseError() || !body_.IsObject()) {
+    respond_error(http::status::bad_request,
+                  body_.HasParseError() ? "the request body is not valid JSON" : "the request body must be a JSON object",
+                  "invalid_request_error", "invalid_json");
+    return false;
+  }
+  auto model = body_.FindMember("model");
+  if (model == body_.MemberEnd() || !model->value.IsString() || model->value.GetStringLength() == 0) {
+    ex_->respond(http::status::bad_request,
+                 openai_error_body("'model' is required and must be a non-empty string",
+                                   "invalid_request_error", "missing_model", "model"));
+    return false;
+  }
+  model_name_.assign(model->value.GetString(), model->value.GetStringLength());
+  auto stream = body_.FindMember("stream");
+  if (stream != body_.MemberEnd() && !stream->value.IsNull()) {
+    if (!stream->value.IsBool()) {
+      ex_->respond(http::status::bad_request,
+                   openai_error_body("'stream' must be true or false", "invalid_request_error",
+                                     "invalid_type", "stream"));
+      return false;
+    }
+    stream_ = stream->value.GetBool() && op_ != APX_OP_EMBEDDINGS;
+  }
+  auto conv = body_.FindMember("conversation_id");
+  if (conv != body_.MemberEnd()) {
+    if (conv->value.IsString()) conversation_id_.assign(conv->value.GetString(), conv->value.GetStringLength());
+    body_.RemoveMember(conv);  // ours, not the upstream's: OpenAI rejects unknown fields
+  }
+  auto session_header = ex_->request().find("X-Session-Id");
+  if (session_header != ex_->request().end() && !session_header->value().empty())
+    conversation_id_ = std::string(session_header->value());
+  return true;
+}
+
+void ProxyCall::run() {
+  if (!parse_body()) return;
+  GatewayState& s = w_.state;
+  ResolvedModel resolved = resolve_model(model_name_, s.catalog, s.providers, s.last_good_models);
+  if (!resolved.model) {
+    return ex_->respond(http::status::not_found,
+                        openai_error_body("The model '" + model_name_ + "' does not exist or you do not have access to it.",
+                                          "invalid_request_error", "model_not_found", "model"));
+  }
+  model_ = std::move(resolved.model);
+  if (conversation_id_.empty()) return route(std::nullopt);
+  auto self = shared_from_this();
+  load_session(*w_.store, conversation_id_, [self](Result<std::optional<Session>> session) {
+    if (!session) {
+      // Stickiness is best effort on the data plane: answer the request anyway.
+      spdlog::warn("session lookup for '{}' failed: {}", self->conversation_id_, session.error());
+      return self->route(std::nullopt);
+    }
+    self->route(std::move(*session));
+  });
+}
+
+void ProxyCall::route(std::optional<Session> session) {
+  session_ = std::move(session);
+  RouteRequest req;
+  req.session = session_;
+  req.stream = stream_;
+  req.estimated_input_tokens = ex_->request().body().size() / 4;
+  for (const char* f : {"max_tokens", "max_completion_tokens"}) {
+    auto it = body_.FindMember(f);
+    if (it != body_.MemberEnd() && it->value.IsUint64()) req.estimated_output_tokens = it->value.GetUint64();
+  }
+  RouteOutcome outcome = w_.state.router->decide(*model_, req, thread_rng());
+  if (!outcome.decision) {
+    auto status = static_cast<http::status>(outcome.status);
+    return respond_error(status, outcome.error,
+                         outcome.status == 400 ? "invalid_request_error" : "api_error",
+                         outcome.status == 400 ? "invalid_strategy" : "no_upstream_available");
+  }
+  order_ = std::move(outcome.decision->order);
+  try_next();
+}
+
+std::string ProxyCall::upstream_body(const Candidate& c) const {
+  auto& doc = const_cast<rapidjson::Document&>(body_);
+  doc["model"].SetString(c.upstream.model_id.data(), static_cast<rapidjson::SizeType>(c.upstream.model_id.size()),
+                         doc.GetAllocator());
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  doc.Accept(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+void ProxyCall::try_next() {
+  const auto& settings = w_.state.settings;
+  if (next_ >= order_.size() || attempts_.size() >= settings.max_attempts) return all_failed();
+  const Candidate& c = order_[next_++];
+  std::string body = upstream_body(c);
+  auto request = c.provider->adapter->build_request(UpstreamCall{op_, c.upstream.model_id, body, stream_});
+  if (!request) {
+    attempts_.push_back({label(c), request.error()});
+    return try_next();
+  }
+  attempt_started_ = Clock::now();
+  w_.state.metrics.begin(model_->logical_id, c.upstream.provider_id);
+  ExchangeTimeouts t{settings.upstream_first_byte_timeout, settings.upstream_idle_timeout};
+  auto self = shared_from_this();
+  UpstreamExchange::start(*w_.pool, std::move(request.value()), t,
+                          [self, &c](Result<std::shared_ptr<UpstreamExchange>> started) {
+                            self->on_head(c, std::move(started));
+                          });
+}
+
+void ProxyCall::fail_attempt(const Candidate& c, const std::string& why, Nudge nudge, double latency_ms) {
+  attempts_.push_back({label(c), why});
+  w_.state.metrics.end(model_->logical_id, c.upstream.provider_id, Observation{latency_ms, false});
+  w_.state.weights.nudge(model_->logical_id, c.upstream.provider_id, nudge);
+  spdlog::debug("request {}: attempt on {} failed: {}", ex_->request_id(), label(c), why);
+  try_next();
+}
+
+void ProxyCall::on_head(const Candidate& c, Result<std::shared_ptr<UpstreamExchange>> started) {
+  if (!started) return fail_attempt(c, started.error(), Nudge::RetryableFailure, elapsed_ms());
+  auto up = std::move(started.value());
+  int status = up->status();
+  Outcome outcome = c.provider->adapter->classify(status, {});
+  if (outcome == Outcome::Retryable) {
+    auto cooldown = Cooldowns::parse_retry_after(up->header("retry-after"));
+    w_.state.cooldowns.cool(c.upstream.provider_id, c.upstream.model_id, cooldown);
+    auto self = shared_from_this();
+    // Read the error body so the connection can be reused, then move on.
+    up->read_all(kMaxErrorBody, [self, &c, up, status](Result<std::string>) {
+      self->fail_attempt(c, "HTTP " + std::to_string(status), Nudge::RetryableFailure, self->elapsed_ms());
+    });
+    return;
+  }
+  if (outcome == Outcome::Success && stream_ &&
+      up->header("content-type").find("text/event-stream") != std::string::npos)
+    return relay_stream(c, std::move(up));
+  relay_whole(c, std::move(up), outcome == Outcome::Success);
+}
+
+void ProxyCall::set_attribution(http::fields& headers, const Candidate& c) const {
+  headers.set("X-APIProxy-Provider", c.upstream.provider_id);
+  headers.set("X-APIProxy-Model", c.upstream.model_id);
+  headers.set("X-APIProxy-Attempts", std::to_string(attempts_.size() + 1));
+}
+
+void ProxyCall::relay_whole(const Candidate& c, std::shared_ptr<UpstreamExchange> up, bool success) {
+  auto self = shared_from_this();
+  size_t limit = success ? kMaxWholeResponse : kMaxErrorBody * 16;
+  up->read_all(limit, [self, &c, up, success](Result<std::string> body) {
+    auto& metrics = self->w_.state.metrics;
+    const std::string& logical = self->model_->logical_id;
+    if (!body) {
+      // The answer broke off: nothing was sent to the client yet, so another upstream may try.
+      return self->fail_attempt(c, body.error(), Nudge::RetryableFailure, self->elapsed_ms());
+    }
+    int status = up->status();
+    Exchange::Response res{static_cast<http::status>(status), self->ex_->request().version()};
+    res.set(http::field::content_type, up->header("content-type").empty() ? "application/json"
+                                                                          : up->header("content-type"));
+    for (const auto& f : up->head())
+      if (passes_through(f.name_string())) res.set(f.name_string(), f.value());
+    self->set_attribution(res, c);
+    res.body() = std::move(body.value());
+    if (success) {
+      self->finish_success(c, res.body());
+    } else {
+      bool fault = provider_fault(status);
+      metrics.end(logical, c.upstream.provider_id, Observation{self->elapsed_ms(), !fault});
+      if (fault) self->w_.state.weights.nudge(logical, c.upstream.provider_id, Nudge::FatalFailure);
+    }
+    self->ex_->respond(std::move(res));
+  });
+}
+
+void ProxyCall::finish_success(const Candidate& c, std::string_view tail_for_usage) {
+  const std::string& logical = model_->logical_id;
+  w_.state.metrics.end(logical, c.upstream.provider_id, Observation{elapsed_ms(), true});
+  w_.state.weights.nudge(logical, c.upstream.provider_id, Nudge::Success);
+  if (!conversation_id_.empty()) bind_session_to(c);
+  if (spdlog::should_log(spdlog::level::debug)) {
+    spdlog::debug("request {}: {} via {} in {:.1f} ms after {} attempt(s); tokens in {} out {}",
+                  ex_->request_id(), model_name_, label(c), elapsed_ms(), attempts_.size() + 1,
+                  usage_field(tail_for_usage, "\"prompt_tokens\""),
+                  usage_field(tail_for_usage, "\"completion_tokens\""));
+  }
+}
+
+void ProxyCall::bind_session_to(const Candidate& c) {
+  std::string id = conversation_id_;
+  bind_session(*w_.store, id, model_->logical_id, session_, c, w_.state.settings.stickiness_ttl,
+               [id](Result<Session> bound) {
+                 if (!bound) spdlog::warn("could not record session '{}': {}", id, bound.error());
+               });
+}
+
+void ProxyCall::relay_stream(const Candidate& c, std::shared_ptr<UpstreamExchange> up) {
+  Exchange::StreamHead head{static_cast<http::status>(up->status()), ex_->request().version()};
+  head.set(http::field::content_type, "text/event-stream");
+  head.set(http::field::cache_control, "no-cache");
+  head.set("X-Accel-Buffering", "no");
+  set_attribution(head, c);
+  auto self = shared_from_this();
+  ex_->start_stream(std::move(head), [self, &c, up](bool ok) {
+    if (!ok) {
+      up->cancel();
+      return self->w_.state.metrics.abandon(self->model_->logical_id, c.upstream.provider_id);
+    }
+    self->pump(c, up);
+  });
+}
+
+void ProxyCall::pump(const Candidate& c, std::shared_ptr<UpstreamExchange> up) {
+  auto self = shared_from_this();
+  up->read([self, &c, up](Result<std::string_view> piece) {
+    if (!piece) return self->end_stream_with_error(c, piece.error());
+    if (piece->empty()) {
+      self->finish_success(c, self->usage_tail_);
+      return self->ex_->end_stream([](bool) {});
+    }
+    // Keep the end of the stream: `usage` arrives in its last event.
+    self->usage_tail_.append(*piece);
+    if (self->usage_tail_.size() > kUsageTail) self->usage_tail_.erase(0, self->usage_tail_.size() - kUsageTail);
+    self->ex_->stream_write(*piece, [self, &c, up](bool ok) {
+      if (!ok) {  // the client went away: stop reading, free the upstream connection
+        up->cancel();
+        return self->w_.state.metrics.abandon(self->model_->logical_id, c.upstream.provider_id);
+      }
+      self->pump(c, up);
+    });
+  });
+}
+
+void ProxyCall::end_stream_with_error(const Candidate& c, const std::string& why) {
+  // Bytes already reached the client, so there is no failing over: tell it in-band.
+  w_.state.metrics.end(model_->logical_id, c.upstream.provider_id, Observation{elapsed_ms(), false});
+  w_.state.weights.nudge(model_->logical_id, c.upstream.provider_id, Nudge::RetryableFailure);
+  spdlog::warn("request {}: stream from {} broke off: {}", ex_->request_id(), label(c), why);
+  auto tail = std::make_shared<std::string>(
+      "data: " + openai_error_body("the upstream stream broke off: " + why, "api_error", "upstream_stream_error") +
+      "\n\ndata: [DONE]\n\n");
+  auto self = shared_from_this();
+  ex_->stream_write(*tail, [self, tail](bool ok) {
+    if (ok) self->ex_->end_stream([](bool) {});
+  });
+}
+
+void ProxyCall::all_failed() {
+  if (attempts_.empty())
+    return respond_error(http::status::service_unavailable,
+                         "no upstream of '" + model_name_ + "' is available", "api_error", "no_upstream_available");
+  std::string tried;
+  for (const auto& a : attempts_) tried += (tried.empty() ? "" : "; ") + a.label + ": " + a.outcome;
+  respond_error(http::status::bad_gateway,
+                "all " + std::to_string(attempts_.size()) + " attempt(s) failed: " + tried, "api_error",
+                "upstream_error");
+}
+
+}  // namespace apiproxy

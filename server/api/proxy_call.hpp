@@ -1,0 +1,63 @@
+// One proxied request: resolve the model, route, then try upstreams in the router's order
+// until one answers — relaying its answer, streamed or whole — or every attempt failed.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+#include "core/routing/router.hpp"
+#include "core/upstream/upstream_exchange.hpp"
+#include "server/app/worker.hpp"
+#include "server/http/exchange.hpp"
+
+namespace apiproxy {
+
+class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
+ public:
+  ProxyCall(Worker& worker, std::shared_ptr<Exchange> ex, apx_operation op);
+  void run();
+
+ private:
+  struct Attempt {
+    std::string label;  // provider/model
+    std::string outcome;
+  };
+
+  bool parse_body();
+  void route(std::optional<Session> session);
+  void try_next();
+  void on_head(const Candidate& c, Result<std::shared_ptr<UpstreamExchange>> started);
+  void fail_attempt(const Candidate& c, const std::string& why, Nudge nudge, double latency_ms);
+  void relay_whole(const Candidate& c, std::shared_ptr<UpstreamExchange> up, bool success);
+  void relay_stream(const Candidate& c, std::shared_ptr<UpstreamExchange> up);
+  void pump(const Candidate& c, std::shared_ptr<UpstreamExchange> up);
+  void end_stream_with_error(const Candidate& c, const std::string& why);
+  void finish_success(const Candidate& c, std::string_view tail_for_usage);
+  void all_failed();
+  void bind_session_to(const Candidate& c);
+  void set_attribution(boost::beast::http::fields& headers, const Candidate& c) const;
+  void respond_error(boost::beast::http::status status, const std::string& message,
+                     const std::string& type, const std::string& code);
+  std::string upstream_body(const Candidate& c) const;
+  double elapsed_ms() const;
+
+  Worker& w_;
+  std::shared_ptr<Exchange> ex_;
+  apx_operation op_;
+  rapidjson::Document body_;
+  std::string model_name_;
+  std::string conversation_id_;
+  bool stream_ = false;
+  std::shared_ptr<const LogicalModel> model_;
+  std::optional<Session> session_;
+  std::vector<Candidate> order_;
+  size_t next_ = 0;
+  std::vector<Attempt> attempts_;
+  std::chrono::steady_clock::time_point attempt_started_;
+  std::string usage_tail_;  // the last bytes of a stream, where `usage` arrives
+};
+
+}  // namespace apiproxy
