@@ -11,6 +11,12 @@ packages=(
   redis-server redis-tools
 )
 
+# The OpenAI SDK test runs the official `openai` npm package: it needs node and npm, which
+# some images ship outside Debian's packages (then there is nothing to install).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
