@@ -210,6 +210,10 @@ void ProxyCall::on_head(const Candidate& c, Result<std::shared_ptr<UpstreamExcha
 }
 
 void ProxyCall::set_attribution(http::fields& headers, const Candidate& c) const {
+  ex_->note("model", model_name_);
+  ex_->note("provider", c.upstream.provider_id);
+  ex_->note("upstream_model", c.upstream.model_id);
+  ex_->note("attempts", std::to_string(attempts_.size() + 1));
   headers.set("X-APIProxy-Provider", c.upstream.provider_id);
   headers.set("X-APIProxy-Model", c.upstream.model_id);
   headers.set("X-APIProxy-Attempts", std::to_string(attempts_.size() + 1));
@@ -317,6 +321,8 @@ void ProxyCall::end_stream_with_error(const Candidate& c, const std::string& why
 }
 
 void ProxyCall::all_failed() {
+  ex_->note("model", model_name_);
+  ex_->note("attempts", std::to_string(attempts_.size()));
   if (attempts_.empty())
     return respond_error(http::status::service_unavailable,
                          "no upstream of '" + model_name_ + "' is available", "api_error", "no_upstream_available");

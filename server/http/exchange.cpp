@@ -1,5 +1,7 @@
 #include "server/http/exchange.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "server/api/errors.hpp"
 #include "server/http/client_connection.hpp"
 
@@ -66,9 +68,19 @@ void Exchange::respond_error(http::status status, std::string_view message) {
   respond(status, error_body_for(path_, status, message));
 }
 
+void Exchange::log_access(int status, size_t body_bytes) const {
+  if (!spdlog::should_log(spdlog::level::info)) return;
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
+  std::string extra;
+  for (const auto& [k, v] : notes_) extra += " " + k + "=" + v;
+  spdlog::info("access id={} {} {} status={} bytes={} ms={:.2f}{}", request_id_, request_.method_string(),
+               path_, status, body_bytes, ms, extra);
+}
+
 void Exchange::respond(Response response) {
   if (responded_) return;
   responded_ = true;
+  log_access(response.result_int(), response.body().size());
   response.set("X-Request-Id", request_id_);
   response.keep_alive(request_.keep_alive());
   response.prepare_payload();
@@ -83,6 +95,7 @@ void Exchange::start_stream(StreamHead head, std::function<void(bool)> done) {
   if (responded_) return done(false);
   responded_ = true;
   stream_open_ = true;
+  stream_status_ = head.result_int();
   head.set("X-Request-Id", request_id_);
   head.keep_alive(request_.keep_alive());
   head.chunked(true);
@@ -97,6 +110,8 @@ void Exchange::stream_write(std::string_view data, std::function<void(bool)> don
 void Exchange::end_stream(std::function<void(bool)> done) {
   if (!stream_open_) return done(false);
   stream_open_ = false;
+  note("stream", "true");
+  log_access(stream_status_, 0);
   session_->write_last_chunk(request_.keep_alive(), std::move(done));
 }
 

@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <functional>
 
@@ -41,6 +43,9 @@ class Exchange {
   std::string_view header(boost::beast::http::field f) const;
   const std::string& request_id() const { return request_id_; }
   std::chrono::steady_clock::time_point started() const { return started_; }
+  // Facts for the access log line written when the answer is complete ("model", "provider",
+  // "attempts", ...). Never put a secret here.
+  void note(std::string key, std::string value) { notes_.emplace_back(std::move(key), std::move(value)); }
 
   void respond(boost::beast::http::status status, std::string body,
                std::string_view content_type = "application/json");
@@ -66,6 +71,10 @@ class Exchange {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   bool responded_ = false;
   bool stream_open_ = false;
+  int stream_status_ = 0;
+  std::vector<std::pair<std::string, std::string>> notes_;
+
+  void log_access(int status, size_t body_bytes) const;
 };
 
 }  // namespace apiproxy
