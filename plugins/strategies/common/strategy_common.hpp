@@ -1,0 +1,261 @@
+// Header-only helpers shared by the bundled routing strategies (latency_first, cost_first,
+// reliability_first, balanced). Built only against the SDK; C++17.
+//
+// What every strategy here does the same way:
+//  * Inputs are sanitised first (`Metrics`): NaN / infinite / negative numbers become
+//    "unknown" (0) or the neutral value, everything is clamped to a sane range, and an
+//    unknown status code reads as APX_HEALTH_UNKNOWN. Nothing later can produce NaN.
+//  * Eligibility: DOWN candidates score 0, unless every candidate is DOWN; then all of
+//    them are scored by the strategy's ordinary rule so the host still gets an order.
+//  * Raw preferences are normalised so the best eligible candidate scores 1, then lifted
+//    by an order-preserving exploration floor: score = f + (1 - f) * raw, so no eligible
+//    candidate reaches 0 (0 means "never use", which would also drop it from failover).
+//  * Configuration errors throw apx::InvalidInput naming the full variable, so the
+//    host refuses to load the plugin.
+#ifndef APIPROXY_STRATEGIES_COMMON_HPP
+#define APIPROXY_STRATEGIES_COMMON_HPP
+
+#include <apiproxy/strategy.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace apx::strategies {
+
+// Bounds that keep every intermediate finite.
+inline constexpr double kMaxLatencyMs = 1e7;  // ~2.8 h
+inline constexpr double kMaxPrice = 1e9;      // per 1k tokens
+inline constexpr double kMaxQps = 1e9;
+inline constexpr double kMaxWeight = 1e6;
+inline constexpr double kMinWeight = 1e-6;
+inline constexpr uint64_t kMaxTokens = 100'000'000;  // 1e8 tokens per request
+// The floor every eligible candidate keeps (relative to the best), even when the
+// strategy's own exploration share is configured to 0.
+inline constexpr double kMinShare = 1e-6;
+
+// A finite, non-negative value or `fallback`; clamped to `hi`.
+inline double sane(double v, double fallback, double hi) noexcept {
+  if (!std::isfinite(v) || v < 0) return fallback;
+  return v > hi ? hi : v;
+}
+
+// One candidate's numbers, made safe to compute with.
+struct Metrics {
+  double base_weight = 1;     // (0, 1e6]
+  double dynamic_weight = 1;  // [0.2, 3]
+  double cost_input = 0;      // 0 = unknown
+  double cost_output = 0;
+  double ewma_ms = 0;  // 0 = no data
+  double p95_ms = 0;
+  double p99_ms = 0;
+  double error_rate = 0;  // [0, 1]
+  double in_flight = 0;
+  double samples = 0;
+  uint32_t status = APX_HEALTH_UNKNOWN;
+  double max_qps = 0;  // 0 = unlimited
+  double current_qps = 0;
+
+  bool down() const noexcept { return status == APX_HEALTH_DOWN; }
+  bool degraded() const noexcept { return status == APX_HEALTH_DEGRADED; }
+  bool price_known() const noexcept { return cost_input > 0 || cost_output > 0; }
+  // Best latency figure available: p95, else EWMA; 0 when neither is known.
+  double p95_or_ewma() const noexcept { return p95_ms > 0 ? p95_ms : ewma_ms; }
+};
+
+inline Metrics sanitize(const apx_candidate& c) noexcept {
+  Metrics m;
+  m.base_weight = (std::isfinite(c.base_weight) && c.base_weight > 0)
+                      ? std::clamp(c.base_weight, kMinWeight, kMaxWeight)
+                      : 1.0;
+  m.dynamic_weight =
+      std::isfinite(c.dynamic_weight) ? std::clamp(c.dynamic_weight, 0.2, 3.0) : 1.0;
+  m.cost_input = sane(c.cost_input, 0, kMaxPrice);
+  m.cost_output = sane(c.cost_output, 0, kMaxPrice);
+  m.ewma_ms = sane(c.latency_ewma_ms, 0, kMaxLatencyMs);
+  m.p95_ms = sane(c.latency_p95_ms, 0, kMaxLatencyMs);
+  m.p99_ms = sane(c.latency_p99_ms, 0, kMaxLatencyMs);
+  m.error_rate = std::isnan(c.error_rate) ? 0.0 : std::clamp(c.error_rate, 0.0, 1.0);
+  m.in_flight = static_cast<double>(c.in_flight);
+  m.samples = static_cast<double>(c.samples);
+  m.status = c.status <= APX_HEALTH_DOWN ? c.status : static_cast<uint32_t>(APX_HEALTH_UNKNOWN);
+  m.max_qps = sane(c.max_qps, 0, kMaxQps);
+  m.current_qps = sane(c.current_qps, 0, kMaxQps);
+  return m;
+}
+
+inline std::vector<Metrics> sanitize_all(Candidates c) {
+  std::vector<Metrics> out;
+  out.reserve(c.size());
+  for (size_t i = 0; i < c.size(); ++i) out.push_back(sanitize(c[i]));
+  return out;
+}
+
+// Which candidates may be used: all but DOWN ones, or every one when all are DOWN.
+inline std::vector<char> eligible(const std::vector<Metrics>& m) {
+  bool any_up = std::any_of(m.begin(), m.end(), [](const Metrics& x) { return !x.down(); });
+  std::vector<char> e(m.size());
+  for (size_t i = 0; i < m.size(); ++i) e[i] = any_up ? !m[i].down() : 1;
+  return e;
+}
+
+// The request's token estimate; 0 (unknown) becomes the configured default.
+struct Tokens {
+  double input;
+  double output;
+};
+inline Tokens tokens(const RouteContext& ctx, double default_in, double default_out) noexcept {
+  auto pick = [](uint64_t v, double fallback) {
+    return v == 0 ? fallback : static_cast<double>(std::min<uint64_t>(v, kMaxTokens));
+  };
+  return {pick(ctx.estimated_input_tokens(), default_in),
+          pick(ctx.estimated_output_tokens(), default_out)};
+}
+
+// Price of one request: in/1000 * cost_input + out/1000 * cost_output (<= ~2e14).
+inline double request_cost(const Metrics& m, Tokens t) noexcept {
+  return t.input / 1000.0 * m.cost_input + t.output / 1000.0 * m.cost_output;
+}
+
+inline double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t k = v.size() / 2;
+  return v.size() % 2 ? v[k] : (v[k - 1] + v[k]) / 2;
+}
+
+// Bayesian (Beta-Binomial) error rate over the window: the observed failures and
+// successes on top of a prior worth `prior_weight` requests at `prior_error`.
+struct Posterior {
+  double mean_error;  // posterior mean of the error rate
+  double sd;          // posterior standard deviation
+};
+inline Posterior error_posterior(const Metrics& m, double prior_error, double prior_weight) noexcept {
+  double failures = m.error_rate * m.samples;
+  double successes = m.samples - failures;
+  double a = successes + (1 - prior_error) * prior_weight;  // success pseudo-count
+  double b = failures + prior_error * prior_weight;         // failure pseudo-count
+  double total = a + b;
+  if (!(total > 0)) return {m.error_rate, 0};
+  double mean_success = a / total;
+  double var = mean_success * (1 - mean_success) / (total + 1);
+  return {1 - mean_success, std::sqrt(std::max(var, 0.0))};
+}
+
+// Groups near-equal values: sorted ascending, a value within `tolerance` (relative) of
+// the smallest value of the current group joins it. Returns, for each value, the smallest
+// value of its group. Group starts are more than (1 + tolerance) apart, so any tie-break
+// factor below (1 + tolerance) applied to the group value never reorders groups.
+inline std::vector<double> tie_groups(const std::vector<double>& values, double tolerance) {
+  std::vector<size_t> order(values.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return values[a] < values[b]; });
+  std::vector<double> out(values.size());
+  double start = 0;
+  bool open = false;
+  for (size_t i : order) {
+    if (!open || values[i] > start * (1 + tolerance)) {
+      start = values[i];
+      open = true;
+    }
+    out[i] = start;
+  }
+  return out;
+}
+
+// Writes the final scores: `raw` (>= 0, higher is better, only eligible entries
+// matter) is normalised so the best eligible candidate gets 1, then lifted by the
+// exploration floor `explore` (order-preserving); ineligible candidates get 0.
+inline void finish(const std::vector<double>& raw, const std::vector<char>& ok, double explore,
+                   double* out) noexcept {
+  double best = 0;
+  for (size_t i = 0; i < raw.size(); ++i)
+    if (ok[i] && std::isfinite(raw[i]) && raw[i] > best) best = raw[i];
+  double floor = std::max(explore, kMinShare);
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (!ok[i]) {
+      out[i] = 0;
+      continue;
+    }
+    double r = 1;  // no usable preference at all: every eligible candidate is equal
+    if (best > 0) r = std::isfinite(raw[i]) && raw[i] > 0 ? std::min(raw[i] / best, 1.0) : 0;
+    out[i] = floor + (1 - floor) * r;
+  }
+}
+
+// (best / cost)^sharpness for a positive cost, computed in log space (no overflow).
+inline double sharpened_inverse(double best_cost, double cost, double sharpness) noexcept {
+  if (!(cost > 0) || !(best_cost > 0)) return 0;
+  double r = std::exp(sharpness * (std::log(best_cost) - std::log(cost)));
+  return std::isfinite(r) ? r : 0;
+}
+
+// ------------------------------------------------------------ configuration ----
+
+// Reads APIPROXY_STRATEGY_{NAME}_{PARAM} values with range checks; every problem names
+// the full variable. Unknown PARAMs are logged once at creation (likely typos).
+class Params {
+ public:
+  Params(const Host& host, const Settings& settings, std::string_view strategy_upper,
+         std::initializer_list<std::string_view> known)
+      : settings_(settings), prefix_("APIPROXY_STRATEGY_" + std::string(strategy_upper) + "_") {
+    for (const auto& [key, value] : settings.entries())
+      if (std::find(known.begin(), known.end(), key) == known.end())
+        host.warn("ignoring unknown setting " + prefix_ + key + " (known: " + join(known) + ")");
+  }
+
+  // A number in [lo, hi] (`lo_open`: lo itself excluded), or `fallback` when unset or
+  // empty (`NAME=` in a .env file means "not set", as everywhere in the gateway).
+  double number(std::string_view key, double fallback, double lo, double hi,
+                bool lo_open = false) const {
+    auto text = settings_.find(key);
+    if (!text || text->empty()) return fallback;
+    double v;
+    try {
+      v = settings_.get_double(key, fallback);
+    } catch (const InvalidInput&) {
+      throw InvalidInput(prefix_ + std::string(key) + " is not a number: '" +
+                         settings_.get(key) + "'");
+    }
+    if (!std::isfinite(v) || v < lo || v > hi || (lo_open && v == lo)) {
+      std::ostringstream msg;
+      msg << prefix_ << key << " must be " << (lo_open ? "> " : ">= ") << lo << " and <= " << hi
+          << " (got '" << settings_.get(key) << "')";
+      throw InvalidInput(msg.str());
+    }
+    return v;
+  }
+
+  // A whole number in [lo, hi], or `fallback` when unset.
+  double whole(std::string_view key, double fallback, double lo, double hi) const {
+    double v = number(key, fallback, lo, hi);
+    if (v != std::floor(v))
+      throw InvalidInput(prefix_ + std::string(key) + " must be a whole number (got '" +
+                         settings_.get(key) + "')");
+    return v;
+  }
+
+ private:
+  static std::string join(std::initializer_list<std::string_view> keys) {
+    std::string s;
+    for (auto k : keys) {
+      if (!s.empty()) s += ", ";
+      s += k;
+    }
+    return s;
+  }
+
+  const Settings& settings_;
+  std::string prefix_;
+};
+
+}  // namespace apx::strategies
+
+#endif  // APIPROXY_STRATEGIES_COMMON_HPP
