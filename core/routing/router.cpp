@@ -94,7 +94,9 @@ Router::Router(const ProviderRuntimes& providers, const PluginRegistry& plugins,
       at_capacity_(std::move(at_capacity)) {
   if (!at_capacity_) {
     // Without a shared limiter, the recent request rate stands in for the bucket.
-    at_capacity_ = [](const Candidate& c) { return c.max_qps > 0 && c.metrics.current_qps >= c.max_qps; };
+    at_capacity_ = [](const Candidate& c, const RouteRequest& r) {
+      return !r.exact_qps_limits && c.max_qps > 0 && c.metrics.current_qps >= c.max_qps;
+    };
   }
 }
 
@@ -126,7 +128,7 @@ std::vector<Candidate> Router::candidates(const LogicalModel& model, const Route
     double limits[] = {p->config.max_qps, up.max_qps.value_or(0)};
     for (double l : limits)
       if (l > 0 && (c.max_qps == 0 || l < c.max_qps)) c.max_qps = l;
-    if (at_capacity_(c)) {
+    if (at_capacity_(c, request)) {
       dropped.push_back(up.provider_id + ": at its QPS limit (" + fmt(c.max_qps) + "/s)");
       continue;
     }

@@ -25,6 +25,9 @@ struct RouteRequest {
   uint64_t estimated_input_tokens = 0;
   uint64_t estimated_output_tokens = 0;
   bool stream = false;
+  // The caller enforces MAX_QPS exactly (the data plane's rate limiter), so the router
+  // need not estimate it from recent traffic.
+  bool exact_qps_limits = false;
 };
 
 struct Candidate {
@@ -55,7 +58,7 @@ struct RouteOutcome {
 class Router {
  public:
   // True when the upstream must not take another request now (its QPS limit).
-  using CapacityCheck = std::function<bool(const Candidate&)>;
+  using CapacityCheck = std::function<bool(const Candidate&, const RouteRequest&)>;
 
   Router(const ProviderRuntimes& providers, const PluginRegistry& plugins,
          const RuntimeMetrics& metrics, const DynamicWeights& weights, std::string default_strategy,

@@ -133,6 +133,7 @@ void ProxyCall::route(std::optional<Session> session) {
   session_ = std::move(session);
   RouteRequest req;
   req.session = session_;
+  req.exact_qps_limits = true;
   req.stream = stream_;
   req.estimated_input_tokens = ex_->request().body().size() / 4;
   for (const char* f : {"max_tokens", "max_completion_tokens"}) {
@@ -161,9 +162,32 @@ std::string ProxyCall::upstream_body(const Candidate& c) const {
 }
 
 void ProxyCall::try_next() {
+  if (next_ >= order_.size() || attempts_.size() >= w_.state.settings.max_attempts) return all_failed();
+  // Admission: the first remaining candidate under its MAX_QPS limits, in one store trip.
+  std::vector<AdmissionCandidate> remaining;
+  for (size_t i = next_; i < order_.size(); ++i) {
+    const Candidate& c = order_[i];
+    AdmissionCandidate a;
+    a.limits.push_back({rate_limit_keys::provider(c.upstream.provider_id), c.provider->config.max_qps});
+    if (c.upstream.max_qps)
+      a.limits.push_back({rate_limit_keys::upstream(model_->logical_id, c.upstream.provider_id, c.upstream.model_id),
+                          *c.upstream.max_qps});
+    remaining.push_back(std::move(a));
+  }
+  auto self = shared_from_this();
+  w_.state.limiter.admit(*w_.store, std::move(remaining), [self](Admission admission) {
+    if (!admission.admitted) {
+      self->rate_limited_for_ = admission.retry_after;
+      self->next_ = self->order_.size();
+      return self->all_failed();
+    }
+    self->next_ += *admission.admitted;
+    self->attempt(self->order_[self->next_++]);
+  });
+}
+
+void ProxyCall::attempt(const Candidate& c) {
   const auto& settings = w_.state.settings;
-  if (next_ >= order_.size() || attempts_.size() >= settings.max_attempts) return all_failed();
-  const Candidate& c = order_[next_++];
   std::string body = upstream_body(c);
   auto request = c.provider->adapter->build_request(UpstreamCall{op_, c.upstream.model_id, body, stream_});
   if (!request) {
@@ -323,11 +347,22 @@ void ProxyCall::end_stream_with_error(const Candidate& c, const std::string& why
 void ProxyCall::all_failed() {
   ex_->note("model", model_name_);
   ex_->note("attempts", std::to_string(attempts_.size()));
+  if (attempts_.empty() && rate_limited_for_.count() > 0) {
+    auto seconds = std::max<long long>(1, (rate_limited_for_.count() + 999) / 1000);
+    Exchange::Response res{http::status::too_many_requests, ex_->request().version()};
+    res.set(http::field::content_type, "application/json");
+    res.set(http::field::retry_after, std::to_string(seconds));
+    res.body() = openai_error_body("every upstream of '" + model_name_ + "' is at its MAX_QPS limit; retry in " +
+                                       std::to_string(seconds) + " s",
+                                   "rate_limit_error", "rate_limit_exceeded");
+    return ex_->respond(std::move(res));
+  }
   if (attempts_.empty())
     return respond_error(http::status::service_unavailable,
                          "no upstream of '" + model_name_ + "' is available", "api_error", "no_upstream_available");
   std::string tried;
   for (const auto& a : attempts_) tried += (tried.empty() ? "" : "; ") + a.label + ": " + a.outcome;
+  if (rate_limited_for_.count() > 0) tried += "; the remaining upstreams are at their MAX_QPS limit";
   respond_error(http::status::bad_gateway,
                 "all " + std::to_string(attempts_.size()) + " attempt(s) failed: " + tried, "api_error",
                 "upstream_error");

@@ -29,6 +29,7 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   bool parse_body();
   void route(std::optional<Session> session);
   void try_next();
+  void attempt(const Candidate& c);
   void on_head(const Candidate& c, Result<std::shared_ptr<UpstreamExchange>> started);
   void fail_attempt(const Candidate& c, const std::string& why, Nudge nudge, double latency_ms);
   void relay_whole(const Candidate& c, std::shared_ptr<UpstreamExchange> up, bool success);
@@ -57,7 +58,8 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   size_t next_ = 0;
   std::vector<Attempt> attempts_;
   std::chrono::steady_clock::time_point attempt_started_;
-  std::string usage_tail_;  // the last bytes of a stream, where `usage` arrives
+  std::string usage_tail_;
+  std::chrono::milliseconds rate_limited_for_{0};  // every remaining candidate was at MAX_QPS  // the last bytes of a stream, where `usage` arrives
 };
 
 }  // namespace apiproxy

@@ -51,10 +51,10 @@ Result<std::unique_ptr<GatewayState>> build_gateway_state(Environment env) {
   Cooldowns* cooldowns = &state->cooldowns;
   state->router = std::make_unique<Router>(
       state->providers, *state->plugins, state->metrics, state->weights,
-      state->settings.default_strategy, [cooldowns](const Candidate& c) {
-        // Recent traffic stands in for the QPS limit here; the data plane's limiter is exact.
+      state->settings.default_strategy, [cooldowns](const Candidate& c, const RouteRequest& r) {
+        // Without the limiter (/routing/decide), recent traffic stands in for the QPS limit.
         return cooldowns->cooling(c.upstream.provider_id, c.upstream.model_id) ||
-               (c.max_qps > 0 && c.metrics.current_qps >= c.max_qps);
+               (!r.exact_qps_limits && c.max_qps > 0 && c.metrics.current_qps >= c.max_qps);
       });
   if (!state->plugins->strategy(state->settings.default_strategy))
     spdlog::warn("the default strategy '{}' (APIPROXY_DEFAULT_STRATEGY) is not loaded: requests must "

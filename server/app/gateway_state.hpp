@@ -16,6 +16,7 @@
 #include "core/discovery/model_discovery.hpp"
 #include "core/plugins/plugin_registry.hpp"
 #include "core/providers/provider_runtime.hpp"
+#include "core/ratelimit/rate_limiter.hpp"
 #include "core/routing/cooldowns.hpp"
 #include "core/routing/dynamic_weights.hpp"
 #include "core/routing/router.hpp"
@@ -39,6 +40,7 @@ struct GatewayState {
   RuntimeMetrics metrics;
   DynamicWeights weights;
   Cooldowns cooldowns;
+  RateLimiter limiter;
   std::unique_ptr<Router> router;
   std::string instance_id;  // this process's name in shared metrics
 
