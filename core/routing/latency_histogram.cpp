@@ -1,5 +1,6 @@
 #include "core/routing/latency_histogram.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace apiproxy {
@@ -27,6 +28,11 @@ void LatencyHistogram::add(double ms) {
 void LatencyHistogram::merge(const LatencyHistogram& other) {
   for (int i = 0; i < kBuckets; ++i) counts_[i] += other.counts_[i];
   total_ += other.total_;
+}
+
+void LatencyHistogram::subtract(const LatencyHistogram& other) {
+  for (int i = 0; i < kBuckets; ++i) counts_[i] -= std::min(counts_[i], other.counts_[i]);
+  total_ -= std::min(total_, other.total_);
 }
 
 double LatencyHistogram::quantile(double q) const {

@@ -13,6 +13,7 @@ class LatencyHistogram {
 
   void add(double ms);
   void merge(const LatencyHistogram& other);
+  void subtract(const LatencyHistogram& other);  // other must be part of this one
   void clear() { counts_.fill(0); total_ = 0; }
   uint64_t total() const { return total_; }
   // The q-quantile (0 < q <= 1) as the upper bound of the bucket it falls in; 0 if empty.

@@ -101,7 +101,7 @@ Router::Router(const ProviderRuntimes& providers, const PluginRegistry& plugins,
 }
 
 double Router::sanitise(double score) {
-  return std::isfinite(score) && score > 0 ? score : 0.0;
+  return std::isfinite(score) && score > 0 ? std::min(score, kMaxScore) : 0.0;
 }
 
 std::vector<Candidate> Router::candidates(const LogicalModel& model, const RouteRequest& request,
@@ -217,7 +217,7 @@ RouteOutcome Router::decide(const LogicalModel& model, const RouteRequest& reque
 
   std::vector<std::string> why;
   if (!region_note.empty()) why.push_back(region_note);
-  if (!fallback_note.empty()) why.push_back("strategy " + fallback_note);
+  if (!fallback_note.empty()) why.push_back(fallback_note);
 
   size_t chosen = cands.size();
   const auto& s = request.session;
@@ -245,7 +245,8 @@ RouteOutcome Router::decide(const LogicalModel& model, const RouteRequest& reque
       return out;
     }
     chosen = weighted_pick(cands, total, rng);
-    why.push_back("strategy " + strategy + " scored " + std::to_string(cands.size()) +
+    if (request.explain)
+      why.push_back("strategy " + strategy + " scored " + std::to_string(cands.size()) +
                   " candidate(s); drew " + label(cands[chosen]) + " with probability " +
                   fmt(100 * cands[chosen].score / total, "%.0f") + "%");
   }
@@ -257,6 +258,10 @@ RouteOutcome Router::decide(const LogicalModel& model, const RouteRequest& reque
                    [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
   for (auto& c : rest) d.order.push_back(std::move(c));
 
+  if (!request.explain) {
+    out.decision = std::move(d);
+    return out;
+  }
   why.push_back("chosen: " + describe(d.order.front()));
   if (d.order.size() > 1) {
     std::vector<std::string> alts;

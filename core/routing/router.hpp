@@ -28,6 +28,9 @@ struct RouteRequest {
   // The caller enforces MAX_QPS exactly (the data plane's rate limiter), so the router
   // need not estimate it from recent traffic.
   bool exact_qps_limits = false;
+  // Write RouteDecision::reasoning. It costs about half of a decision, so the data plane,
+  // which never shows it, leaves it off.
+  bool explain = true;
 };
 
 struct Candidate {
@@ -68,8 +71,10 @@ class Router {
                       std::mt19937_64& rng) const;
   const std::string& default_strategy() const { return default_strategy_; }
 
-  // Turns strategy output into usable scores: NaN, infinite and negative become 0.
+  // Turns strategy output into usable scores: NaN, infinite and negative become 0, and
+  // huge ones are capped so that their sum cannot overflow.
   static double sanitise(double score);
+  static constexpr double kMaxScore = 1e12;
 
  private:
   std::vector<Candidate> candidates(const LogicalModel& model, const RouteRequest& request,

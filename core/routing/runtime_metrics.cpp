@@ -82,27 +82,52 @@ void RuntimeMetrics::record_at(const std::string& logical, const std::string& pr
   int64_t sec = second_of(now);
   double ms = std::isfinite(o.latency_ms) && o.latency_ms > 0 ? o.latency_ms : 0;
   std::lock_guard lock(e.mutex);
+  expire(e, sec);
   Second& slot = e.ring[static_cast<size_t>(sec % kWindowSeconds)];
   if (slot.second != sec) {
+    if (slot.second >= 0) {  // an old second still in the sums (e.g. a clock step back)
+      e.window_requests -= slot.requests;
+      e.window_errors -= slot.errors;
+      e.window_latency.subtract(slot.latency);
+    }
     slot = Second{};
     slot.second = sec;
   }
   ++slot.requests;
   if (!o.success) ++slot.errors;
   slot.latency.add(ms);
+  ++e.window_requests;
+  if (!o.success) ++e.window_errors;
+  e.window_latency.add(ms);
   // Failures count in the EWMA too: a provider that fails slowly is slow.
   e.ewma_ms = e.has_ewma ? thresholds_.ewma_alpha * ms + (1 - thresholds_.ewma_alpha) * e.ewma_ms : ms;
   e.has_ewma = true;
 }
 
+void RuntimeMetrics::expire(const Entry& e, int64_t now_second) {
+  for (Second& s : e.ring) {
+    if (s.second < 0 || now_second - s.second < kWindowSeconds) continue;
+    e.window_requests -= std::min<uint64_t>(e.window_requests, s.requests);
+    e.window_errors -= std::min<uint64_t>(e.window_errors, s.errors);
+    e.window_latency.subtract(s.latency);
+    s = Second{};
+  }
+}
+
 RuntimeMetrics::Totals RuntimeMetrics::totals(const Entry& e, int64_t now_second) {
+  expire(e, now_second);
   Totals t;
+  t.requests = e.window_requests;
+  t.errors = e.window_errors;
+  t.latency = e.window_latency;
   for (const Second& s : e.ring) {
-    if (s.second < 0 || now_second - s.second >= kWindowSeconds || s.second > now_second) continue;
-    t.requests += s.requests;
-    t.errors += s.errors;
-    if (now_second - s.second < kRecentSeconds) t.recent_requests += s.requests;
-    t.latency.merge(s.latency);
+    if (s.second > now_second) {  // a view of the past (tests): seconds after `now` do not count
+      t.requests -= std::min(t.requests, static_cast<uint64_t>(s.requests));
+      t.errors -= std::min(t.errors, static_cast<uint64_t>(s.errors));
+      t.latency.subtract(s.latency);
+    } else if (s.second >= 0 && now_second - s.second < kRecentSeconds) {
+      t.recent_requests += s.requests;
+    }
   }
   return t;
 }

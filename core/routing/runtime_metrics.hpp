@@ -98,9 +98,13 @@ class RuntimeMetrics {
     uint32_t requests = 0, errors = 0;
     LatencyHistogram latency;
   };
+  // The window is kept as running sums: a second leaves them when its slot expires or is
+  // reused, so a view costs a scan of 64 buckets, not a merge of 60 histograms.
   struct Entry {
     mutable std::mutex mutex;
-    std::array<Second, kWindowSeconds> ring;
+    mutable std::array<Second, kWindowSeconds> ring;
+    mutable uint64_t window_requests = 0, window_errors = 0;
+    mutable LatencyHistogram window_latency;
     double ewma_ms = 0;
     bool has_ewma = false;
     uint32_t in_flight = 0;
@@ -114,6 +118,7 @@ class RuntimeMetrics {
   Entry& entry(const std::string& logical, const std::string& provider);
   const Entry* find(const std::string& logical, const std::string& provider) const;
   static Totals totals(const Entry& e, int64_t now_second);
+  static void expire(const Entry& e, int64_t now_second);  // caller holds e.mutex
   static int64_t second_of(Clock::time_point t);
 
   MetricsThresholds thresholds_;

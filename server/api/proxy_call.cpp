@@ -134,6 +134,7 @@ void ProxyCall::route(std::optional<Session> session) {
   RouteRequest req;
   req.session = session_;
   req.exact_qps_limits = true;
+  req.explain = false;
   req.stream = stream_;
   req.estimated_input_tokens = ex_->request().body().size() / 4;
   for (const char* f : {"max_tokens", "max_completion_tokens"}) {
@@ -262,7 +263,7 @@ void ProxyCall::relay_whole(const Candidate& c, std::shared_ptr<UpstreamExchange
     self->set_attribution(res, c);
     res.body() = std::move(body.value());
     if (success) {
-      self->finish_success(c, res.body());
+      self->finish_success(c, res.body(), self->elapsed_ms());
     } else {
       bool fault = provider_fault(status);
       metrics.end(logical, c.upstream.provider_id, Observation{self->elapsed_ms(), !fault});
@@ -272,9 +273,9 @@ void ProxyCall::relay_whole(const Candidate& c, std::shared_ptr<UpstreamExchange
   });
 }
 
-void ProxyCall::finish_success(const Candidate& c, std::string_view tail_for_usage) {
+void ProxyCall::finish_success(const Candidate& c, std::string_view tail_for_usage, double latency_ms) {
   const std::string& logical = model_->logical_id;
-  w_.state.metrics.end(logical, c.upstream.provider_id, Observation{elapsed_ms(), true});
+  w_.state.metrics.end(logical, c.upstream.provider_id, Observation{latency_ms, true});
   w_.state.weights.nudge(logical, c.upstream.provider_id, Nudge::Success);
   if (!conversation_id_.empty()) bind_session_to(c);
   if (spdlog::should_log(spdlog::level::debug)) {
@@ -314,7 +315,7 @@ void ProxyCall::pump(const Candidate& c, std::shared_ptr<UpstreamExchange> up) {
   up->read([self, &c, up](Result<std::string_view> piece) {
     if (!piece) return self->end_stream_with_error(c, piece.error());
     if (piece->empty()) {
-      self->finish_success(c, self->usage_tail_);
+      self->finish_success(c, self->usage_tail_, static_cast<double>(up->time_to_first_byte().count()));
       return self->ex_->end_stream([](bool) {});
     }
     // Keep the end of the stream: `usage` arrives in its last event.

@@ -36,7 +36,9 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   void relay_stream(const Candidate& c, std::shared_ptr<UpstreamExchange> up);
   void pump(const Candidate& c, std::shared_ptr<UpstreamExchange> up);
   void end_stream_with_error(const Candidate& c, const std::string& why);
-  void finish_success(const Candidate& c, std::string_view tail_for_usage);
+  // latency_ms: what routing learns from — the whole wait for a JSON answer, the time to
+  // the first byte for a stream (a long stream is not a slow upstream).
+  void finish_success(const Candidate& c, std::string_view tail_for_usage, double latency_ms);
   void all_failed();
   void bind_session_to(const Candidate& c);
   void set_attribution(boost::beast::http::fields& headers, const Candidate& c) const;
