@@ -46,6 +46,16 @@ std::string infer_adapter(const Url& url) {
   return "openai";
 }
 
+// A URL as it may appear in a message: any user:password@ part masked.
+std::string without_userinfo(const std::string& url) {
+  auto scheme = url.find("://");
+  size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+  auto at = url.find('@', start);
+  auto slash = url.find('/', start);
+  if (at == std::string::npos || (slash != std::string::npos && at > slash)) return url;
+  return url.substr(0, start) + "****@" + url.substr(at + 1);
+}
+
 // Reads one provider; returns the reason it is unusable, if it is.
 class ProviderReader {
  public:
@@ -62,7 +72,7 @@ class ProviderReader {
     if (auto r = required("API_KEY", cfg_.api_key)) return r;
     while (!cfg_.base_url.empty() && cfg_.base_url.back() == '/') cfg_.base_url.pop_back();
     auto url = parse_url(cfg_.base_url);
-    if (!url) return invalid("BASE_URL", cfg_.base_url, "an http:// or https:// URL");
+    if (!url) return invalid("BASE_URL", without_userinfo(cfg_.base_url), "an http:// or https:// URL without user:password@");
     cfg_.models_path = optional_text("MODELS_PATH");
     if (!cfg_.models_path.empty() && cfg_.models_path.front() != '/')
       cfg_.models_path = "/" + cfg_.models_path;

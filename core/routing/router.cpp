@@ -83,6 +83,14 @@ std::string describe(const Candidate& c) {
 
 }  // namespace
 
+bool Router::qps_estimate_exceeded(const Candidate& c, const RouteRequest& r) {
+  return !r.exact_qps_limits && c.max_qps > 0 && c.metrics.current_qps >= c.max_qps;
+}
+
+std::string Router::at_qps_limit(const Candidate& c) {
+  return "at its QPS limit (" + fmt(c.max_qps) + "/s)";
+}
+
 Router::Router(const ProviderRuntimes& providers, const PluginRegistry& plugins,
                const RuntimeMetrics& metrics, const DynamicWeights& weights,
                std::string default_strategy, CapacityCheck at_capacity)
@@ -95,7 +103,7 @@ Router::Router(const ProviderRuntimes& providers, const PluginRegistry& plugins,
   if (!at_capacity_) {
     // Without a shared limiter, the recent request rate stands in for the bucket.
     at_capacity_ = [](const Candidate& c, const RouteRequest& r) {
-      return !r.exact_qps_limits && c.max_qps > 0 && c.metrics.current_qps >= c.max_qps;
+      return qps_estimate_exceeded(c, r) ? at_qps_limit(c) : std::string();
     };
   }
 }
@@ -128,8 +136,8 @@ std::vector<Candidate> Router::candidates(const LogicalModel& model, const Route
     double limits[] = {p->config.max_qps, up.max_qps.value_or(0)};
     for (double l : limits)
       if (l > 0 && (c.max_qps == 0 || l < c.max_qps)) c.max_qps = l;
-    if (at_capacity_(c, request)) {
-      dropped.push_back(up.provider_id + ": at its QPS limit (" + fmt(c.max_qps) + "/s)");
+    if (std::string why = at_capacity_(c, request); !why.empty()) {
+      dropped.push_back(up.provider_id + ": " + why);
       continue;
     }
     out.push_back(std::move(c));

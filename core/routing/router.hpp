@@ -60,8 +60,9 @@ struct RouteOutcome {
 
 class Router {
  public:
-  // True when the upstream must not take another request now (its QPS limit).
-  using CapacityCheck = std::function<bool(const Candidate&, const RouteRequest&)>;
+  // Why the upstream must not take another request now (cooling down, at its QPS limit),
+  // or an empty string when it may.
+  using CapacityCheck = std::function<std::string(const Candidate&, const RouteRequest&)>;
 
   Router(const ProviderRuntimes& providers, const PluginRegistry& plugins,
          const RuntimeMetrics& metrics, const DynamicWeights& weights, std::string default_strategy,
@@ -75,6 +76,10 @@ class Router {
   // huge ones are capped so that their sum cannot overflow.
   static double sanitise(double score);
   static constexpr double kMaxScore = 1e12;
+
+  // Without the data plane's limiter, recent traffic stands in for MAX_QPS.
+  static bool qps_estimate_exceeded(const Candidate& c, const RouteRequest& r);
+  static std::string at_qps_limit(const Candidate& c);
 
  private:
   std::vector<Candidate> candidates(const LogicalModel& model, const RouteRequest& request,

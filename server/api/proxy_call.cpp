@@ -263,7 +263,9 @@ void ProxyCall::relay_whole(const Candidate& c, std::shared_ptr<UpstreamExchange
     self->set_attribution(res, c);
     res.body() = std::move(body.value());
     if (success) {
-      self->finish_success(c, res.body(), self->elapsed_ms());
+      auto out = std::make_shared<Exchange::Response>(std::move(res));
+      return self->finish_success(c, out->body(), self->elapsed_ms(),
+                                  [self, out] { self->ex_->respond(std::move(*out)); });
     } else {
       bool fault = provider_fault(status);
       metrics.end(logical, c.upstream.provider_id, Observation{self->elapsed_ms(), !fault});
@@ -273,24 +275,28 @@ void ProxyCall::relay_whole(const Candidate& c, std::shared_ptr<UpstreamExchange
   });
 }
 
-void ProxyCall::finish_success(const Candidate& c, std::string_view tail_for_usage, double latency_ms) {
+void ProxyCall::finish_success(const Candidate& c, std::string_view tail_for_usage, double latency_ms,
+                               std::function<void()> then) {
   const std::string& logical = model_->logical_id;
   w_.state.metrics.end(logical, c.upstream.provider_id, Observation{latency_ms, true});
   w_.state.weights.nudge(logical, c.upstream.provider_id, Nudge::Success);
-  if (!conversation_id_.empty()) bind_session_to(c);
   if (spdlog::should_log(spdlog::level::debug)) {
     spdlog::debug("request {}: {} via {} in {:.1f} ms after {} attempt(s); tokens in {} out {}",
                   ex_->request_id(), model_name_, label(c), elapsed_ms(), attempts_.size() + 1,
                   usage_field(tail_for_usage, "\"prompt_tokens\""),
                   usage_field(tail_for_usage, "\"completion_tokens\""));
   }
+  if (conversation_id_.empty() || bound_) return then();
+  bind_session_to(c, std::move(then));
 }
 
-void ProxyCall::bind_session_to(const Candidate& c) {
+void ProxyCall::bind_session_to(const Candidate& c, std::function<void()> then) {
+  bound_ = true;
   std::string id = conversation_id_;
   bind_session(*w_.store, id, model_->logical_id, session_, c, w_.state.settings.stickiness_ttl,
-               [id](Result<Session> bound) {
+               [id, then = std::move(then)](Result<Session> bound) {
                  if (!bound) spdlog::warn("could not record session '{}': {}", id, bound.error());
+                 then();
                });
 }
 
@@ -301,23 +307,27 @@ void ProxyCall::relay_stream(const Candidate& c, std::shared_ptr<UpstreamExchang
   head.set("X-Accel-Buffering", "no");
   set_attribution(head, c);
   auto self = shared_from_this();
-  ex_->start_stream(std::move(head), [self, &c, up](bool ok) {
-    if (!ok) {
-      up->cancel();
-      return self->w_.state.metrics.abandon(self->model_->logical_id, c.upstream.provider_id);
-    }
-    self->pump(c, up);
-  });
+  auto start = [self, &c, up, head = std::move(head)]() mutable {
+    self->ex_->start_stream(std::move(head), [self, &c, up](bool ok) {
+      if (!ok) {
+        up->cancel();
+        return self->w_.state.metrics.abandon(self->model_->logical_id, c.upstream.provider_id);
+      }
+      self->pump(c, up);
+    });
+  };
+  // Bound before the first byte: a client may send its next message as soon as it sees [DONE].
+  if (conversation_id_.empty()) return start();
+  bind_session_to(c, std::move(start));
 }
 
 void ProxyCall::pump(const Candidate& c, std::shared_ptr<UpstreamExchange> up) {
   auto self = shared_from_this();
   up->read([self, &c, up](Result<std::string_view> piece) {
     if (!piece) return self->end_stream_with_error(c, piece.error());
-    if (piece->empty()) {
-      self->finish_success(c, self->usage_tail_, static_cast<double>(up->time_to_first_byte().count()));
-      return self->ex_->end_stream([](bool) {});
-    }
+    if (piece->empty())
+      return self->finish_success(c, self->usage_tail_, static_cast<double>(up->time_to_first_byte().count()),
+                                  [self] { self->ex_->end_stream([](bool) {}); });
     // Keep the end of the stream: `usage` arrives in its last event.
     self->usage_tail_.append(*piece);
     if (self->usage_tail_.size() > kUsageTail) self->usage_tail_.erase(0, self->usage_tail_.size() - kUsageTail);

@@ -2,6 +2,7 @@
 // until one answers — relaying its answer, streamed or whole — or every attempt failed.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,9 +39,12 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   void end_stream_with_error(const Candidate& c, const std::string& why);
   // latency_ms: what routing learns from — the whole wait for a JSON answer, the time to
   // the first byte for a stream (a long stream is not a slow upstream).
-  void finish_success(const Candidate& c, std::string_view tail_for_usage, double latency_ms);
+  // Records the success, binds the conversation (if any), then runs `then` — so the binding
+  // is stored before the client can send its next message.
+  void finish_success(const Candidate& c, std::string_view tail_for_usage, double latency_ms,
+                      std::function<void()> then);
   void all_failed();
-  void bind_session_to(const Candidate& c);
+  void bind_session_to(const Candidate& c, std::function<void()> then);
   void set_attribution(boost::beast::http::fields& headers, const Candidate& c) const;
   void respond_error(boost::beast::http::status status, const std::string& message,
                      const std::string& type, const std::string& code);
@@ -60,6 +64,7 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   size_t next_ = 0;
   std::vector<Attempt> attempts_;
   std::chrono::steady_clock::time_point attempt_started_;
+  bool bound_ = false;  // this request's conversation binding is written
   std::string usage_tail_;
   std::chrono::milliseconds rate_limited_for_{0};  // every remaining candidate was at MAX_QPS  // the last bytes of a stream, where `usage` arrives
 };

@@ -52,9 +52,9 @@ Result<std::unique_ptr<GatewayState>> build_gateway_state(Environment env) {
   state->router = std::make_unique<Router>(
       state->providers, *state->plugins, state->metrics, state->weights,
       state->settings.default_strategy, [cooldowns](const Candidate& c, const RouteRequest& r) {
-        // Without the limiter (/routing/decide), recent traffic stands in for the QPS limit.
-        return cooldowns->cooling(c.upstream.provider_id, c.upstream.model_id) ||
-               (!r.exact_qps_limits && c.max_qps > 0 && c.metrics.current_qps >= c.max_qps);
+        if (cooldowns->cooling(c.upstream.provider_id, c.upstream.model_id))
+          return std::string("cooling down after it asked to retry later (Retry-After)");
+        return Router::qps_estimate_exceeded(c, r) ? Router::at_qps_limit(c) : std::string();
       });
   if (!state->plugins->strategy(state->settings.default_strategy))
     spdlog::warn("the default strategy '{}' (APIPROXY_DEFAULT_STRATEGY) is not loaded: requests must "

@@ -22,7 +22,11 @@ template <class T, class Start>
 Result<T> run_sync(Start start) {
   boost::asio::io_context io;
   std::optional<Result<T>> out;
-  start(io, [&](Result<T> r) { out.emplace(std::move(r)); });
+  // The Redis connection keeps reading, so the loop never runs out of work: stop it.
+  start(io, [&](Result<T> r) {
+    out.emplace(std::move(r));
+    io.stop();
+  });
   io.run();
   if (!out) return Error{"the store did not answer"};
   return std::move(*out);

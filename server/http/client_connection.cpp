@@ -136,7 +136,9 @@ void ClientConnection::dispatch(Exchange::Request request) {
 void ClientConnection::reject(http::status status, std::string_view message) {
   // The request could not be read whole: answer, then close the connection.
   std::string path;
-  if (parser_ && parser_->is_header_done()) {
+  // The target is known once the start line is parsed, even when the header is refused
+  // (a Content-Length over the limit fails before the header counts as done).
+  if (parser_) {
     std::string_view t = parser_->get().target();
     path = std::string(t.substr(0, t.find('?')));
   }

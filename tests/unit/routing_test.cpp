@@ -291,8 +291,8 @@ TEST(Router, AllZeroScoresIs503) {
 }
 
 TEST(Router, AllUpstreamsAtCapacityIs503) {
-  // (`auto&&...`: fits the CapacityCheck signature with or without the RouteRequest.)
-  Rig rig({{"a"}, {"b"}}, bundled(), "balanced", [](const Candidate&, auto&&...) { return true; });
+  Rig rig({{"a"}, {"b"}}, bundled(), "balanced",
+          [](const Candidate& c, const RouteRequest&) { return Router::at_qps_limit(c); });
   auto out = rig.decide(logical({up("a", 1, std::nullopt, 5.0), up("b")}));
   EXPECT_EQ(out.status, 503);
   EXPECT_CONTAINS(out.error, "a: at its QPS limit (5/s)");
@@ -644,9 +644,9 @@ TEST(Router, DefaultCapacityCheckDropsUpstreamsAtTheirRecentRate) {
 
 TEST(Router, CapacityCheckSeesTheCandidate) {
   std::vector<std::string> asked;
-  Rig rig({{"a", "", "", "9"}, {"b"}}, bundled(), "balanced", [&](const Candidate& c, auto&&...) {
+  Rig rig({{"a", "", "", "9"}, {"b"}}, bundled(), "balanced", [&](const Candidate& c, const RouteRequest&) {
     asked.push_back(c.upstream.provider_id);
-    return c.max_qps == 9;
+    return c.max_qps == 9 ? std::string("at its limit") : std::string();
   });
   auto out = rig.decide(logical({up("a"), up("b")}));
   ASSERT_TRUE(out.decision);
