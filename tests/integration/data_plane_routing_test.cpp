@@ -409,12 +409,9 @@ TEST_F(SpecRouting, DecideWithBadInputIs400NamingTheField) {
 }
 
 // --------------------------------------------------------------------------- MAX_QPS ---
-// MAX_QPS: the shared rate limit on the data plane is being added right now by someone else;
-// this test is skipped until it lands. Intended behaviour: a provider at its MAX_QPS is
-// passed over while another upstream has room, and when every candidate is at its limit the
-// client gets 429 in OpenAI's envelope with a Retry-After.
+// A provider at its MAX_QPS is passed over while another upstream has room, and when every
+// candidate is at its limit the client gets 429 in OpenAI's envelope with a Retry-After.
 TEST(DataPlaneRateLimit, MAX_QPS_ProviderAtItsLimitIsPassedOverThenAllLimitedIs429) {
-  GTEST_SKIP() << "MAX_QPS: rate limiting on the data plane is in progress; enable with it";
   World world;
   EnvMap extra = world.env();
   extra["LLM_PROVIDER_alpha_MAX_QPS"] = "2";
@@ -435,6 +432,35 @@ TEST(DataPlaneRateLimit, MAX_QPS_ProviderAtItsLimitIsPassedOverThenAllLimitedIs4
   }
   EXPECT_GT(limited, 0) << "20 requests at once should exceed 2 + 2 per second";
   EXPECT_LE(world.count("alpha") + world.count("beta"), 20 - limited);
+}
+
+// The limit holds across gateway instances that share one Redis, not per replica.
+TEST(DataPlaneRateLimit, MAX_QPS_HoldsAcrossTwoInstancesOnOneRedis) {
+  World world;
+  EnvMap extra = world.env();
+  extra["LLM_PROVIDER_alpha_MAX_QPS"] = "3";
+  world.start(extra);
+  EnvMap second_env = world.env();
+  second_env["LLM_PROVIDER_alpha_MAX_QPS"] = "3";
+  Gateway second(second_env);
+  int ok = 0, limited = 0;
+  auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 16; ++i) {
+    const Gateway& g = i % 2 == 0 ? *world.gateway : second;
+    auto r = g.client().post(kChatPath,
+                             R"({"model":"alpha/gpt-4o-mini","messages":[{"role":"user","content":"q)" +
+                                 std::to_string(i) + R"("}]})",
+                             {bearer(kToken)});
+    if (r.status == 200) ++ok;
+    else if (r.status == 429) ++limited;
+    else ADD_FAILURE() << r.dump();
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  // A burst of 3, plus what 3/s refills while the loop ran; per-replica limits would give 6+.
+  EXPECT_GE(ok, 3);
+  EXPECT_LE(ok, 3 + static_cast<int>(seconds * 3) + 1) << "ran " << seconds << " s";
+  EXPECT_EQ(ok + limited, 16);
+  EXPECT_EQ(world.count("alpha"), ok);
 }
 
 }  // namespace
