@@ -102,12 +102,15 @@ struct World {
   }
 };
 
-void BM_Decide(benchmark::State& state, const char* strategy) {
+// `data_plane`: as a proxied request routes — no reasoning text, QPS left to the limiter.
+void decide_loop(benchmark::State& state, const char* strategy, bool data_plane) {
   const int n = static_cast<int>(state.range(0));
   World w(n);
   Router router(w.providers, plugins(), w.metrics, w.weights, "balanced");
   RouteRequest req;
   req.strategy = strategy;
+  req.explain = !data_plane;
+  req.exact_qps_limits = data_plane;
   req.estimated_input_tokens = 800;
   req.estimated_output_tokens = 300;
   std::mt19937_64 rng(42);
@@ -123,6 +126,9 @@ void BM_Decide(benchmark::State& state, const char* strategy) {
   }
   state.counters["reasoning_bytes"] = static_cast<double>(reasoning_bytes);
 }
+
+void BM_Decide(benchmark::State& state, const char* strategy) { decide_loop(state, strategy, false); }
+void BM_DecideDataPlane(benchmark::State& state, const char* strategy) { decide_loop(state, strategy, true); }
 
 void BM_MetricsViews(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
@@ -272,6 +278,7 @@ void BM_MetricsView(benchmark::State& state) {
 
 #define DECIDE_AND_SCORE(name)                                                      \
   BENCHMARK_CAPTURE(BM_Decide, name, #name)->Arg(2)->Arg(8)->Arg(32);               \
+  BENCHMARK_CAPTURE(BM_DecideDataPlane, name, #name)->Arg(2)->Arg(8)->Arg(32);      \
   BENCHMARK_CAPTURE(BM_StrategyScore, name, #name)->Arg(2)->Arg(8)->Arg(32);
 
 DECIDE_AND_SCORE(latency_first)
