@@ -26,11 +26,14 @@ cat <<MSG
 
   APIProxy is starting on http://localhost:$port with the mock upstream as provider 'demo'.
   Try, from another terminal:
+    curl http://localhost:$port/v1/chat/completions -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'
+    curl -N http://localhost:$port/v1/chat/completions -d '{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}'
     curl http://localhost:$port/providers
     curl http://localhost:$port/providers/demo/models
     curl http://localhost:$port/providers/demo/health
     curl -X PUT http://localhost:$port/logical-models/gpt-4 -d '{"upstreams":[{"provider_id":"demo","model_id":"gpt-4o-mini","endpoint":"/v1/chat/completions","base_weight":1}]}'
     curl http://localhost:$port/logical-models/gpt-4/upstreams
+    curl -X POST http://localhost:$port/routing/decide -d '{"logical_model":"gpt-4","conversation_id":"conv_123"}'
 
 MSG
 "$bin/apiproxy" serve --port "$port"
