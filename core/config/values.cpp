@@ -76,7 +76,10 @@ std::string StatusCodeSet::to_string() const {
     while (e + 1 < 600 && bits_[e + 1]) ++e;
     if (!out.empty()) out += ',';
     out += std::to_string(s);
-    if (e > s) out += "-" + std::to_string(e);
+    if (e > s) {  // two appends: GCC 12 -O3 warns (falsely, -Wrestrict) on "-" + to_string()
+      out += '-';
+      out += std::to_string(e);
+    }
     s = e;
   }
   return out;
