@@ -39,7 +39,7 @@ struct Settings {
   std::chrono::milliseconds health_timeout{5000};
   std::chrono::milliseconds upstream_first_byte_timeout{60000};  // data plane: until the head
   std::chrono::milliseconds upstream_idle_timeout{60000};        // between stream pieces
-  size_t upstream_max_connections = 512;  // per origin and worker thread
+  size_t upstream_max_connections = 4096;  // per origin and worker thread
   unsigned max_attempts = 3;
   bool tls_verify = true;
 

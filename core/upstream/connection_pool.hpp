@@ -13,7 +13,7 @@ namespace apiproxy {
 
 struct PoolOptions {
   std::chrono::milliseconds connect_timeout{5000};
-  size_t max_per_origin = 512;       // open connections, idle or busy
+  size_t max_per_origin = 4096;      // open connections, idle or busy
   size_t max_idle_per_origin = 64;
   std::chrono::seconds idle_timeout{30};  // older idle connections are closed, not reused
 };
