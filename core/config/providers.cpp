@@ -144,6 +144,11 @@ std::string redact_secret(const std::string& secret) {
 
 std::string ProviderConfig::redacted_api_key() const { return redact_secret(api_key); }
 
+std::string ProviderConfig::display_base_url() const {
+  auto q = base_url.find('?');
+  return q == std::string::npos ? base_url : base_url.substr(0, q) + "?****";
+}
+
 ProviderSet load_providers(const Environment& env) {
   ProviderSet out;
   std::set<std::string> listed;

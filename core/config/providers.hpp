@@ -29,6 +29,9 @@ struct ProviderConfig {
   std::vector<std::pair<std::string, std::string>> settings;
 
   std::string redacted_api_key() const;
+  // BASE_URL as responses and logs may show it: a query string (some providers take a key
+  // there) is masked.
+  std::string display_base_url() const;
 };
 
 struct SkippedProvider {

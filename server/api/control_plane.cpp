@@ -29,7 +29,7 @@ void store_unavailable(const ExchangePtr& ex, const std::string& why) {
 
 void write_provider(JsonOut& j, const ProviderConfig& p) {
   j.w().StartObject();
-  j.field("id", p.id).field("name", p.name).field("base_url", p.base_url);
+  j.field("id", p.id).field("name", p.name).field("base_url", p.display_base_url());
   j.field("api_key", p.redacted_api_key());
   p.models_path.empty() ? j.null_field("models_path") : j.field("models_path", p.models_path);
   j.field("weight", p.weight).field("region", p.region);

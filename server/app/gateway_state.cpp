@@ -46,7 +46,7 @@ Result<std::unique_ptr<GatewayState>> build_gateway_state(Environment env) {
                  "Set LLM_PROVIDERS and LLM_PROVIDER_{id}_NAME/_BASE_URL/_API_KEY (see .env.example)");
   for (const auto& p : state->providers.usable)
     spdlog::info("provider '{}' ({}) via adapter '{}' at {}", p.config.id, p.config.name,
-                 p.config.adapter, p.config.base_url);
+                 p.config.adapter, p.config.display_base_url());
 
   Cooldowns* cooldowns = &state->cooldowns;
   state->router = std::make_unique<Router>(

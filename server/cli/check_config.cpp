@@ -30,7 +30,7 @@ int cmd_check_config(const std::vector<std::string>& args) {
   std::cout << "providers (" << s.providers.usable.size() << " usable):\n";
   for (const auto& p : s.providers.usable) {
     const auto& c = p.config;
-    std::cout << "  " << c.id << ": name='" << c.name << "' base_url=" << c.base_url
+    std::cout << "  " << c.id << ": name='" << c.name << "' base_url=" << c.display_base_url()
               << " api_key=" << c.redacted_api_key() << " adapter=" << c.adapter
               << (c.adapter_inferred ? " (inferred)" : "") << " weight=" << c.weight
               << " region=" << (c.region.empty() ? "-" : c.region) << " cost_input=" << c.cost_input

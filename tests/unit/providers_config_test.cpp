@@ -485,3 +485,15 @@ TEST(ProvidersConfig, RedactedApiKey) {
 
 }  // namespace
 }  // namespace apiproxy
+
+namespace {
+
+TEST(ProviderDisplay, QueryStringOfBaseUrlIsMasked) {
+  apiproxy::ProviderConfig p;
+  p.base_url = "https://example.com/v1?key=SECRET-in-query";
+  EXPECT_EQ(p.display_base_url(), "https://example.com/v1?****");
+  p.base_url = "https://example.com/v1";
+  EXPECT_EQ(p.display_base_url(), "https://example.com/v1");
+}
+
+}  // namespace
