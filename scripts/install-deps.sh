@@ -9,6 +9,9 @@ packages=(
   libhiredis-dev rapidjson-dev libspdlog-dev libfmt-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server redis-tools
+  # clang: the SDK headers are compiled with both compilers; dpkg-dev: CPack's .deb and
+  # its shared-library dependencies; prometheus: promtool checks our /metrics output.
+  clang dpkg-dev file prometheus
 )
 
 # The OpenAI SDK test runs the official `openai` npm package: it needs node and npm, which

@@ -102,6 +102,9 @@ Result<Settings> load_settings(const Environment& env) {
   r.text("APIPROXY_PLUGIN_DIR", s.plugin_dir);
   r.one_of("LOG_LEVEL", s.log_level, {"trace", "debug", "info", "warn", "warning", "error", "critical", "off"});
   if (s.log_level == "warning") s.log_level = "warn";
+  r.one_of("LOG_FORMAT", s.log_format, {"text", "json"});
+  r.duration("APIPROXY_PLUGIN_SLOW_CALL_US", s.plugin_slow_call, 1, 60000000);
+  r.duration("APIPROXY_SHUTDOWN_GRACE_SECONDS", s.shutdown_grace, 0, 3600);
   if (r.error()) return Error{*r.error()};
   return s;
 }

@@ -1,4 +1,4 @@
-// Gateway-wide settings (APIPROXY_*, REDIS_URL, MODELS_*, LOG_LEVEL). A value that is set
+// Gateway-wide settings (APIPROXY_*, REDIS_URL, MODELS_*, LOG_LEVEL, LOG_FORMAT). A value that is set
 // but unusable is an error naming the variable: the gateway refuses to start on it rather
 // than silently running with something the operator did not ask for.
 #pragma once
@@ -52,6 +52,12 @@ struct Settings {
   // Plugins and logging
   std::string plugin_dir;  // empty: next to the binary, then the install location
   std::string log_level = "info";
+  std::string log_format = "text";  // text | json (one JSON object per line)
+  // A plugin call slower than this is logged and counted as slow.
+  std::chrono::microseconds plugin_slow_call{2000};
+
+  // Operations
+  std::chrono::seconds shutdown_grace{30};  // SIGTERM: how long in-flight requests may finish
 
   bool uses_redis() const { return !redis_url.empty() && redis_url != "memory://"; }
 };

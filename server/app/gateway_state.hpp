@@ -14,6 +14,7 @@
 #include "core/config/settings.hpp"
 #include "core/discovery/health_probe.hpp"
 #include "core/discovery/model_discovery.hpp"
+#include "core/plugins/plugin_faults.hpp"
 #include "core/plugins/plugin_registry.hpp"
 #include "core/providers/provider_runtime.hpp"
 #include "core/ratelimit/rate_limiter.hpp"
@@ -41,6 +42,7 @@ struct GatewayState {
   DynamicWeights weights;
   Cooldowns cooldowns;
   RateLimiter limiter;
+  PluginFaults plugin_faults;
   std::unique_ptr<Router> router;
   std::string instance_id;  // this process's name in shared metrics
 
