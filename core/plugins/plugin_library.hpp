@@ -1,13 +1,19 @@
 // One plugin shared library the host has loaded and accepted. It stays loaded for as long
 // as anything holds the shared_ptr: every object created from it holds one, so the code
-// of an object can never be unloaded under it.
+// of an object can never be unloaded under it — a reload that replaces the plugin lets
+// requests already running on the old version finish on it.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <apiproxy/abi.h>
 #include <boost/dll/shared_library.hpp>
+
+#include "core/plugins/plugin_faults.hpp"
+#include "core/plugins/private_copy.hpp"
 
 namespace apiproxy {
 
@@ -21,6 +27,13 @@ struct PluginInfo {
   uint32_t abi_minor = 0;
 };
 
+// How the host treats calls into plugins: where faults are counted, and how long a call
+// may take before it is logged and counted as slow.
+struct PluginCallPolicy {
+  std::shared_ptr<PluginFaults> faults = std::make_shared<PluginFaults>();
+  std::chrono::microseconds slow_call{2000};
+};
+
 // Logs a plugin's message under its name. ctx: a PluginLogContext.
 struct PluginLogContext {
   std::string plugin_name;
@@ -28,26 +41,59 @@ struct PluginLogContext {
 };
 void plugin_log(void* ctx, apx_log_level level, apx_str message);
 
+// What came back from one guarded call into a plugin.
+template <class T>
+struct PluginCall {
+  T value{};
+  bool threw = false;
+};
+
 class PluginLibrary {
  public:
-  PluginLibrary(boost::dll::shared_library lib, const apx_plugin_descriptor* descriptor,
-                PluginInfo info);
+  PluginLibrary(PrivateCopy copy, boost::dll::shared_library lib,
+                const apx_plugin_descriptor* descriptor, PluginInfo info, PluginCallPolicy policy);
   PluginLibrary(const PluginLibrary&) = delete;
   PluginLibrary& operator=(const PluginLibrary&) = delete;
 
   const PluginInfo& info() const { return info_; }
   const apx_plugin_descriptor& descriptor() const { return *descriptor_; }
+  uint64_t content_hash() const { return copy_.content_hash(); }
   // Host services for objects of this plugin that need no secret scrubbing.
   const apx_host* host() const { return &host_; }
 
+  // Every call into the plugin's code goes through here: an exception is caught and
+  // counted, and a call slower than the policy allows is logged and counted. `function`
+  // names the call in the log ("score", "build_request", ...).
+  template <class T, class F>
+  PluginCall<T> call(std::string_view function, F&& f) const {
+    auto started = std::chrono::steady_clock::now();
+    PluginCall<T> out;
+    try {
+      out.value = f();
+    } catch (...) {
+      out.threw = true;
+      fault(plugin_fault::kThrew, std::string(function) + " threw an exception");
+    }
+    auto took = std::chrono::steady_clock::now() - started;
+    if (took > policy_.slow_call) slow(function, took);
+    return out;
+  }
+
+  // Counts a fault of `kind` against this plugin and logs it (the first, then every
+  // power of two).
+  void fault(std::string_view kind, std::string_view what) const;
+
  private:
+  void slow(std::string_view function, std::chrono::steady_clock::duration took) const;
+
+  PrivateCopy copy_;  // declared before lib_: the file outlives the mapping
   boost::dll::shared_library lib_;
   const apx_plugin_descriptor* descriptor_;  // points into lib_
   PluginInfo info_;
+  PluginCallPolicy policy_;
   PluginLogContext log_context_;
   apx_host host_;
 };
-
 
 inline std::string_view to_view(apx_str s) {
   return s.ptr ? std::string_view(s.ptr, s.len) : std::string_view();

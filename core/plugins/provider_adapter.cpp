@@ -95,27 +95,26 @@ Result<std::shared_ptr<const ProviderAdapter>> ProviderAdapter::create(
   cfg.region = to_apx(provider.region);
   cfg.settings = settings.data();
   cfg.settings_len = settings.size();
-  apx_status st = APX_ERR_INTERNAL;
-  try {
-    st = adapter->vt_->create(&adapter->host_, &cfg, &adapter->self_);
-  } catch (...) {
+  auto st = adapter->lib_->call<apx_status>(
+      "create", [&] { return adapter->vt_->create(&adapter->host_, &cfg, &adapter->self_); });
+  if (st.threw) {
     adapter->self_ = nullptr;
     return Error{"adapter " + adapter->plugin_name() + " threw in create"};
   }
-  if (st != APX_OK || !adapter->self_) {
+  if (st.value != APX_OK || !adapter->self_) {
     adapter->self_ = nullptr;
     return Error{"adapter " + adapter->plugin_name() + " refused the configuration (" +
-                 status_name(st) + ")"};
+                 status_name(st.value) + ")"};
   }
   return std::shared_ptr<const ProviderAdapter>(std::move(adapter));
 }
 
 ProviderAdapter::~ProviderAdapter() {
   if (!self_) return;
-  try {
+  lib_->call<int>("destroy", [&] {
     vt_->destroy(self_);
-  } catch (...) {
-  }
+    return 0;
+  });
 }
 
 Result<UpstreamRequest> ProviderAdapter::build_request(const UpstreamCall& call) const {
@@ -130,16 +129,19 @@ Result<UpstreamRequest> ProviderAdapter::build_request(const UpstreamCall& call)
   c.model_id = to_apx(call.model_id);
   c.body = to_apx(call.body);
   c.stream = call.stream ? 1 : 0;
-  apx_status st = APX_ERR_INTERNAL;
-  try {
-    st = vt_->build_request(self_, &c, &writer);
-  } catch (...) {
-    return Error{"adapter " + plugin_name() + " threw while building a request"};
+  auto st = lib_->call<apx_status>("build_request", [&] { return vt_->build_request(self_, &c, &writer); });
+  if (st.threw) return Error{"adapter " + plugin_name() + " threw while building a request"};
+  if (st.value != APX_OK) {
+    // INVALID and UNSUPPORTED are answers about the request; INTERNAL is the plugin failing.
+    if (st.value != APX_ERR_INVALID && st.value != APX_ERR_UNSUPPORTED)
+      lib_->fault(plugin_fault::kError, std::string("build_request returned ") + status_name(st.value));
+    return Error{"adapter " + plugin_name() + " cannot build this request (" + status_name(st.value) + ")"};
   }
-  if (st != APX_OK)
-    return Error{"adapter " + plugin_name() + " cannot build this request (" + status_name(st) + ")"};
   if (!sink.method_set) sink.request.method = sink.request.body.empty() ? "GET" : "POST";
-  if (sink.request.url.empty()) return Error{"adapter " + plugin_name() + " set no URL"};
+  if (sink.request.url.empty()) {
+    lib_->fault(plugin_fault::kError, "build_request returned APX_OK but set no URL");
+    return Error{"adapter " + plugin_name() + " set no URL"};
+  }
   return std::move(sink.request);
 }
 
@@ -147,26 +149,21 @@ Result<std::vector<Model>> ProviderAdapter::parse_models(std::string_view body) 
   ModelSink sink;
   sink.provider_id = provider_id_;
   apx_model_writer writer{sizeof(apx_model_writer), &sink, &ModelSink::add};
-  apx_status st = APX_ERR_INTERNAL;
-  try {
-    st = vt_->parse_models(self_, to_apx(body), &writer);
-  } catch (...) {
-    return Error{"adapter " + plugin_name() + " threw while reading the model list"};
-  }
-  if (st != APX_OK)
+  auto st = lib_->call<apx_status>("parse_models", [&] { return vt_->parse_models(self_, to_apx(body), &writer); });
+  if (st.threw) return Error{"adapter " + plugin_name() + " threw while reading the model list"};
+  if (st.value != APX_OK)
     return Error{"adapter " + plugin_name() + " could not read the model list (" +
-                 status_name(st) + ")"};
+                 status_name(st.value) + ")"};
   for (auto& m : sink.models) fill_defaults(m);
   return std::move(sink.models);
 }
 
 Outcome ProviderAdapter::classify(int status, std::string_view body) const {
   if (vt_->classify_status) {
-    apx_outcome o = APX_OUTCOME_HOST_RULE;
-    try {
-      o = vt_->classify_status(self_, status, to_apx(body));
-    } catch (...) {
-    }
+    auto verdict = lib_->call<apx_outcome>("classify_status", [&] {
+      return vt_->classify_status(self_, status, to_apx(body));
+    });
+    apx_outcome o = verdict.threw ? APX_OUTCOME_HOST_RULE : verdict.value;
     if (o == APX_OUTCOME_SUCCESS) return Outcome::Success;
     if (o == APX_OUTCOME_RETRYABLE) return Outcome::Retryable;
     if (o == APX_OUTCOME_FATAL) return Outcome::Fatal;

@@ -1,6 +1,30 @@
 #include "core/plugins/strategy_plugin.hpp"
 
+#include <cstring>
+#include <vector>
+
 namespace apiproxy {
+
+namespace {
+
+// Slots past the n scores a strategy may write, filled with a pattern no strategy writes
+// by chance: if one changes, the plugin wrote past its output.
+constexpr size_t kGuardSlots = 4;
+constexpr uint64_t kGuardBits = 0x7ff4a9e1c0ffee00ULL;  // a signalling-NaN payload
+
+double guard_value() {
+  double d;
+  std::memcpy(&d, &kGuardBits, sizeof d);
+  return d;
+}
+
+bool guard_intact(const double* slot) {
+  uint64_t bits;
+  std::memcpy(&bits, slot, sizeof bits);
+  return bits == kGuardBits;
+}
+
+}  // namespace
 
 const char* status_name(apx_status s) {
   switch (s) {
@@ -19,33 +43,40 @@ Result<std::shared_ptr<const StrategyPlugin>> StrategyPlugin::create(
   std::vector<apx_kv> kv;
   for (const auto& [k, v] : config) kv.push_back({to_apx(k), to_apx(v)});
   void* self = nullptr;
-  apx_status st = APX_ERR_INTERNAL;
-  try {
-    st = vt->create(lib->host(), kv.data(), kv.size(), &self);
-  } catch (...) {
-    return Error{"create threw an exception"};
-  }
-  if (st != APX_OK) return Error{std::string("create returned ") + status_name(st)};
+  auto created = lib->call<apx_status>("create", [&] { return vt->create(lib->host(), kv.data(), kv.size(), &self); });
+  if (created.threw) return Error{"create threw an exception"};
+  if (created.value != APX_OK) return Error{std::string("create returned ") + status_name(created.value)};
   if (!self) return Error{"create returned APX_OK but no object"};
   return std::shared_ptr<const StrategyPlugin>(new StrategyPlugin(std::move(lib), vt, self));
 }
 
 StrategyPlugin::~StrategyPlugin() {
-  try {
+  lib_->call<int>("destroy", [&] {
     vt_->destroy(self_);
-  } catch (...) {
-  }
+    return 0;
+  });
 }
 
 Status StrategyPlugin::score(const apx_route_ctx& ctx, const apx_candidate* const* candidates,
                              size_t n, double* scores) const {
-  apx_status st = APX_ERR_INTERNAL;
-  try {
-    st = vt_->score(self_, &ctx, candidates, n, scores);
-  } catch (...) {
-    return Error{"strategy " + name() + " threw an exception"};
+  // The plugin writes into our buffer with guard slots behind it, never straight into
+  // the caller's array.
+  thread_local std::vector<double> out;
+  out.assign(n + kGuardSlots, 0.0);
+  for (size_t i = n; i < out.size(); ++i) out[i] = guard_value();
+  auto st = lib_->call<apx_status>("score", [&] { return vt_->score(self_, &ctx, candidates, n, out.data()); });
+  if (st.threw) return Error{"strategy " + name() + " threw an exception"};
+  if (st.value != APX_OK) {
+    fault(plugin_fault::kError, std::string("score returned ") + status_name(st.value));
+    return Error{"strategy " + name() + " returned " + status_name(st.value)};
   }
-  if (st != APX_OK) return Error{"strategy " + name() + " returned " + status_name(st)};
+  for (size_t i = n; i < out.size(); ++i) {
+    if (!guard_intact(&out[i])) {
+      fault(plugin_fault::kOverrun, "score wrote more than the " + std::to_string(n) + " scores asked for");
+      return Error{"strategy " + name() + " wrote past its " + std::to_string(n) + " scores"};
+    }
+  }
+  std::memcpy(scores, out.data(), n * sizeof(double));
   return ok_status();
 }
 

@@ -20,9 +20,13 @@ class StrategyPlugin {
 
   const std::string& name() const { return lib_->info().name; }
   const PluginInfo& info() const { return lib_->info(); }
-  // Thread-safe. An error (status or exception inside the plugin) leaves `scores` unset.
+  const PluginLibrary& library() const { return *lib_; }
+  // Thread-safe. An error (exception, error status, writing past the n scores) is counted
+  // as a fault of the plugin and leaves `scores` unset.
   Status score(const apx_route_ctx& ctx, const apx_candidate* const* candidates, size_t n,
                double* scores) const;
+  // Counts and logs a fault the caller found in this strategy's output.
+  void fault(std::string_view kind, std::string_view what) const { lib_->fault(kind, what); }
 
  private:
   StrategyPlugin(std::shared_ptr<const PluginLibrary> lib, const apx_strategy_vtable* vt,

@@ -91,12 +91,9 @@ std::string Router::at_qps_limit(const Candidate& c) {
   return "at its QPS limit (" + fmt(c.max_qps) + "/s)";
 }
 
-Router::Router(const ProviderRuntimes& providers, const PluginRegistry& plugins,
-               const RuntimeMetrics& metrics, const DynamicWeights& weights,
+Router::Router(const RuntimeMetrics& metrics, const DynamicWeights& weights,
                std::string default_strategy, CapacityCheck at_capacity)
-    : providers_(providers),
-      plugins_(plugins),
-      metrics_(metrics),
+    : metrics_(metrics),
       weights_(weights),
       default_strategy_(std::move(default_strategy)),
       at_capacity_(std::move(at_capacity)) {
@@ -112,12 +109,12 @@ double Router::sanitise(double score) {
   return std::isfinite(score) && score > 0 ? std::min(score, kMaxScore) : 0.0;
 }
 
-std::vector<Candidate> Router::candidates(const LogicalModel& model, const RouteRequest& request,
-                                          std::vector<std::string>& dropped,
+std::vector<Candidate> Router::candidates(const ProviderRuntimes& providers, const LogicalModel& model,
+                                          const RouteRequest& request, std::vector<std::string>& dropped,
                                           std::string& region_note) const {
   std::vector<Candidate> out;
   for (const auto& up : model.upstreams) {
-    const ProviderRuntime* p = providers_.find(up.provider_id);
+    const ProviderRuntime* p = providers.find(up.provider_id);
     if (!p) {
       dropped.push_back(up.provider_id + ": provider not configured");
       continue;
@@ -162,7 +159,7 @@ std::vector<Candidate> Router::candidates(const LogicalModel& model, const Route
 }
 
 // Scores with the strategy plugin; returns a note when it had to fall back.
-std::string Router::score(const std::string& strategy, const LogicalModel& model,
+std::string Router::score(const StrategyPlugin& strategy, const LogicalModel& model,
                           const RouteRequest& request, std::vector<Candidate>& cands) const {
   std::vector<std::string> regions;
   std::vector<apx_candidate> abi;
@@ -177,25 +174,32 @@ std::string Router::score(const std::string& strategy, const LogicalModel& model
   apx_route_ctx ctx{};
   ctx.struct_size = sizeof(ctx);
   ctx.logical_model = {model.logical_id.data(), model.logical_id.size()};
-  ctx.strategy = {strategy.data(), strategy.size()};
+  ctx.strategy = to_apx(strategy.name());
   ctx.preferred_region = {request.preferred_region.data(), request.preferred_region.size()};
   ctx.estimated_input_tokens = request.estimated_input_tokens;
   ctx.estimated_output_tokens = request.estimated_output_tokens;
   ctx.stream = request.stream ? 1 : 0;
   std::vector<double> scores(cands.size(), 0.0);
-  auto plugin = plugins_.strategy(strategy);
-  Status st = plugin->score(ctx, ptrs.data(), ptrs.size(), scores.data());
+  Status st = strategy.score(ctx, ptrs.data(), ptrs.size(), scores.data());
   if (!st) {
     // A failing strategy must not fail the request: fall back to the weights.
     for (auto& c : cands) c.score = c.metrics.status == Health::Down ? 0 : c.base_weight * c.dynamic_weight;
     return st.error() + "; fell back to base × dynamic weights";
   }
-  for (size_t i = 0; i < cands.size(); ++i) cands[i].score = sanitise(scores[i]);
+  size_t unusable = 0;
+  for (size_t i = 0; i < cands.size(); ++i) {
+    unusable += !(std::isfinite(scores[i]) && scores[i] >= 0);
+    cands[i].score = sanitise(scores[i]);
+  }
+  if (unusable)
+    strategy.fault(plugin_fault::kBadScore, "score gave " + std::to_string(unusable) + " of " +
+                                                std::to_string(cands.size()) +
+                                                " candidates a NaN, infinite or negative score (used as 0)");
   return {};
 }
 
-RouteOutcome Router::decide(const LogicalModel& model, const RouteRequest& request,
-                            std::mt19937_64& rng) const {
+RouteOutcome Router::decide(const PluginGeneration& plugins, const LogicalModel& model,
+                            const RouteRequest& request, std::mt19937_64& rng) const {
   RouteOutcome out;
   if (!model.enabled) {
     out.status = 503;
@@ -205,22 +209,23 @@ RouteOutcome Router::decide(const LogicalModel& model, const RouteRequest& reque
   std::string strategy = !request.strategy.empty() ? request.strategy
                          : model.strategy && !model.strategy->empty() ? *model.strategy
                                                                       : default_strategy_;
-  if (!plugins_.strategy(strategy)) {
+  auto plugin = plugins.plugins->strategy(strategy);
+  if (!plugin) {
     out.status = 400;
-    out.error = "unknown strategy '" + strategy + "'; available: " + join(plugins_.strategy_names(), ", ");
+    out.error = "unknown strategy '" + strategy + "'; available: " + join(plugins.plugins->strategy_names(), ", ");
     return out;
   }
   RouteDecision d;
   d.strategy_used = strategy;
   std::string region_note;
-  std::vector<Candidate> cands = candidates(model, request, d.dropped, region_note);
+  std::vector<Candidate> cands = candidates(plugins.providers, model, request, d.dropped, region_note);
   if (cands.empty()) {
     out.status = 503;
     out.error = "no upstream of '" + model.logical_id + "' is available" +
                 (d.dropped.empty() ? std::string(" (it has no upstreams)") : ": " + join(d.dropped));
     return out;
   }
-  std::string fallback_note = score(strategy, model, request, cands);
+  std::string fallback_note = score(*plugin, model, request, cands);
   d.all = cands;
 
   std::vector<std::string> why;

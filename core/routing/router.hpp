@@ -10,8 +10,7 @@
 #include <vector>
 
 #include "core/model/types.hpp"
-#include "core/plugins/plugin_registry.hpp"
-#include "core/providers/provider_runtime.hpp"
+#include "core/providers/plugin_generation.hpp"
 #include "core/routing/dynamic_weights.hpp"
 #include "core/routing/runtime_metrics.hpp"
 
@@ -64,12 +63,13 @@ class Router {
   // or an empty string when it may.
   using CapacityCheck = std::function<std::string(const Candidate&, const RouteRequest&)>;
 
-  Router(const ProviderRuntimes& providers, const PluginRegistry& plugins,
-         const RuntimeMetrics& metrics, const DynamicWeights& weights, std::string default_strategy,
+  Router(const RuntimeMetrics& metrics, const DynamicWeights& weights, std::string default_strategy,
          CapacityCheck at_capacity = {});
 
-  RouteOutcome decide(const LogicalModel& model, const RouteRequest& request,
-                      std::mt19937_64& rng) const;
+  // Decides with the strategies and providers of `plugins`; the candidates point into it,
+  // so the caller keeps it alive while it uses the decision.
+  RouteOutcome decide(const PluginGeneration& plugins, const LogicalModel& model,
+                      const RouteRequest& request, std::mt19937_64& rng) const;
   const std::string& default_strategy() const { return default_strategy_; }
 
   // Turns strategy output into usable scores: NaN, infinite and negative become 0, and
@@ -82,13 +82,12 @@ class Router {
   static std::string at_qps_limit(const Candidate& c);
 
  private:
-  std::vector<Candidate> candidates(const LogicalModel& model, const RouteRequest& request,
-                                    std::vector<std::string>& dropped, std::string& region_note) const;
-  std::string score(const std::string& strategy, const LogicalModel& model,
+  std::vector<Candidate> candidates(const ProviderRuntimes& providers, const LogicalModel& model,
+                                    const RouteRequest& request, std::vector<std::string>& dropped,
+                                    std::string& region_note) const;
+  std::string score(const StrategyPlugin& strategy, const LogicalModel& model,
                     const RouteRequest& request, std::vector<Candidate>& cands) const;
 
-  const ProviderRuntimes& providers_;
-  const PluginRegistry& plugins_;
   const RuntimeMetrics& metrics_;
   const DynamicWeights& weights_;
   std::string default_strategy_;

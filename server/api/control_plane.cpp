@@ -1,5 +1,6 @@
 #include "server/api/control_plane.hpp"
 
+#include <boost/asio/post.hpp>
 #include <rapidjson/document.h>
 #include <spdlog/spdlog.h>
 
@@ -9,10 +10,12 @@
 #include "server/api/errors.hpp"
 #include "server/api/json_writer.hpp"
 #include "server/app/gateway_state.hpp"
+#include "server/app/plugin_reload.hpp"
 
 namespace apiproxy {
 
 namespace http = boost::beast::http;
+namespace asio = boost::asio;
 using verb = http::verb;
 using ExchangePtr = std::shared_ptr<Exchange>;
 
@@ -44,7 +47,7 @@ class ControlPlane {
   explicit ControlPlane(Worker& w) : w_(w), s_(w.state) {}
 
   void health(const ExchangePtr& ex) {
-    w_.store->ping([this, ex](Status pinged) {
+    w_.store->ping([this, ex, g = s_.plugins.get()](Status pinged) {
       JsonOut j;
       j.w().StartObject();
       j.field("status", "ok").field("version", APIPROXY_VERSION);
@@ -52,25 +55,82 @@ class ControlPlane {
       j.field("kind", w_.store->kind()).field("reachable", pinged.ok());
       if (!pinged) j.field("error", pinged.error());
       j.w().EndObject();
-      j.field("providers", s_.providers.usable.size());
+      j.field("providers", g->providers.usable.size());
       j.key("plugins").w().StartObject();
-      j.field("strategies", s_.plugins->strategy_names().size());
-      j.field("providers", s_.plugins->provider_names().size());
+      j.field("strategies", g->plugins->strategy_names().size());
+      j.field("providers", g->plugins->provider_names().size());
+      j.field("rejected", g->plugins->rejected().size());
+      j.field("generation", g->number);
       j.w().EndObject();
       j.w().EndObject();
       respond_json(ex, j.take());
     });
   }
 
+  // Readiness, for load balancers and orchestrators: 503 while this instance cannot serve
+  // (draining, store unreachable, nothing to route to), with every reason.
+  void ready(const ExchangePtr& ex) {
+    w_.store->ping([this, ex, g = s_.plugins.get()](Status pinged) {
+      std::vector<std::string> why_not;
+      if (s_.draining) why_not.push_back("shutting down");
+      if (!pinged) why_not.push_back("store unreachable: " + pinged.error());
+      if (g->providers.usable.empty()) why_not.push_back("no usable provider");
+      if (g->plugins->strategy_names().empty()) why_not.push_back("no strategy loaded");
+      JsonOut j;
+      j.w().StartObject();
+      j.field("ready", why_not.empty());
+      j.key("reasons").w().StartArray();
+      for (const auto& r : why_not) j.w().String(r.data(), static_cast<rapidjson::SizeType>(r.size()));
+      j.w().EndArray();
+      j.w().EndObject();
+      if (!why_not.empty()) return ex->respond(http::status::service_unavailable, j.take());
+      respond_json(ex, j.take());
+    });
+  }
+
+  // POST /plugins/reload: the same as SIGHUP, answered with what changed.
+  void reload(const ExchangePtr& ex) {
+    asio::io_context& io = w_.io;
+    s_.run_in_background([this, ex, &io] {
+      PluginReload r = reload_plugins(s_);
+      asio::post(io, [ex, r = std::move(r)] {
+        JsonOut j;
+        j.w().StartObject();
+        j.field("generation", r.generation);
+        auto list = [&j](std::string_view name, const std::vector<std::string>& files) {
+          j.key(name).w().StartArray();
+          for (const auto& f : files) j.w().String(f.data(), static_cast<rapidjson::SizeType>(f.size()));
+          j.w().EndArray();
+        };
+        list("added", r.changes.added);
+        list("replaced", r.changes.replaced);
+        list("removed", r.changes.removed);
+        list("unchanged", r.changes.unchanged);
+        list("kept_previous", r.changes.kept_previous);
+        j.key("rejected").w().StartArray();
+        for (const auto& rej : r.rejected) {
+          j.w().StartObject();
+          j.field("file", rej.file).field("reason", rej.reason);
+          j.w().EndObject();
+        }
+        j.w().EndArray();
+        j.w().EndObject();
+        respond_json(ex, j.take());
+      });
+    });
+  }
+
   void list_providers(const ExchangePtr& ex) {
+    auto g = s_.plugins.get();
+    const ProviderRuntimes& providers = g->providers;
     JsonOut j;
     j.w().StartObject();
     j.key("providers").w().StartArray();
-    for (const auto& p : s_.providers.usable) write_provider(j, p.config);
+    for (const auto& p : providers.usable) write_provider(j, p.config);
     j.w().EndArray();
-    j.field("total", s_.providers.usable.size());
+    j.field("total", providers.usable.size());
     j.key("skipped").w().StartArray();
-    for (const auto& sk : s_.providers.skipped) {
+    for (const auto& sk : providers.skipped) {
       j.w().StartObject();
       j.field("id", sk.id).field("reason", sk.reason);
       j.w().EndObject();
@@ -80,19 +140,21 @@ class ControlPlane {
     respond_json(ex, j.take());
   }
 
-  // The provider named in the path, or a 404 already sent.
-  const ProviderRuntime* provider_or_404(const ExchangePtr& ex) {
+  // The provider named in the path (keeping its plugin generation alive), or a 404 already
+  // sent.
+  std::shared_ptr<const ProviderRuntime> provider_or_404(const ExchangePtr& ex) {
     const std::string& id = ex->param("id");
-    if (const auto* p = s_.providers.find(id)) return p;
+    auto g = s_.plugins.get();
+    if (const auto* p = g->providers.find(id)) return std::shared_ptr<const ProviderRuntime>(g, p);
     std::string msg = "provider '" + id + "' is not configured";
-    for (const auto& sk : s_.providers.skipped)
+    for (const auto& sk : g->providers.skipped)
       if (sk.id == id) msg = "provider '" + id + "' was skipped: " + sk.reason;
     ex->respond_error(http::status::not_found, msg);
     return nullptr;
   }
 
   void get_provider(const ExchangePtr& ex) {
-    const auto* p = provider_or_404(ex);
+    auto p = provider_or_404(ex);
     if (!p) return;
     JsonOut j;
     write_provider(j, p->config);
@@ -100,7 +162,7 @@ class ControlPlane {
   }
 
   void provider_models(const ExchangePtr& ex) {
-    const auto* p = provider_or_404(ex);
+    auto p = provider_or_404(ex);
     if (!p) return;
     w_.store->get(keys::vendor_models(p->config.id), [this, ex, p](Result<Store::Value> cached) {
       if (!cached) return store_unavailable(ex, cached.error());
@@ -135,16 +197,16 @@ class ControlPlane {
   }
 
   void provider_health(const ExchangePtr& ex) {
-    const auto* p = provider_or_404(ex);
+    auto p = provider_or_404(ex);
     if (!p) return;
     HealthOptions opts;
     opts.timeout = s_.settings.health_timeout;
     probe_health(*p, *w_.http, s_.health, opts,
-                 [ex](HealthStatus h) { respond_json(ex, to_json(h)); });
+                 [ex, p](HealthStatus h) { respond_json(ex, to_json(h)); });
   }
 
   void provider_metrics(const ExchangePtr& ex) {
-    const auto* p = provider_or_404(ex);
+    auto p = provider_or_404(ex);
     if (!p) return;
     auto logical = ex->query("logical_model");
     auto respond_values = [ex](const std::vector<Store::Value>& values) {
@@ -239,11 +301,12 @@ class ControlPlane {
     if (m.logical_id.empty()) m.logical_id = path_id;
     if (m.logical_id != path_id)
       return "logical_id '" + m.logical_id + "' does not match the path ('" + path_id + "')";
+    auto g = s_.plugins.get();
     for (size_t i = 0; i < m.upstreams.size(); ++i) {
       const auto& u = m.upstreams[i];
-      if (!s_.providers.find(u.provider_id)) {
+      if (!g->providers.find(u.provider_id)) {
         std::string known;
-        for (const auto& p : s_.providers.usable) known += (known.empty() ? "" : ", ") + p.config.id;
+        for (const auto& p : g->providers.usable) known += (known.empty() ? "" : ", ") + p.config.id;
         return "upstreams[" + std::to_string(i) + "].provider_id '" + u.provider_id +
                "' is not a configured provider (configured: " + (known.empty() ? "none" : known) + ")";
       }
@@ -291,11 +354,13 @@ class ControlPlane {
   }
 
   void list_plugins(const ExchangePtr& ex) {
+    auto g = s_.plugins.get();
     JsonOut j;
     j.w().StartObject();
-    j.field("plugin_dir", s_.plugins->dir());
+    j.field("plugin_dir", g->plugins->dir());
+    j.field("generation", g->number);
     j.key("plugins").w().StartArray();
-    for (const auto& p : s_.plugins->plugins()) {
+    for (const auto& p : g->plugins->plugins()) {
       j.w().StartObject();
       j.field("name", p.name).field("kind", p.kind).field("version", p.version);
       j.field("description", p.description).field("file", p.file);
@@ -304,7 +369,7 @@ class ControlPlane {
     }
     j.w().EndArray();
     j.key("rejected").w().StartArray();
-    for (const auto& r : s_.plugins->rejected()) {
+    for (const auto& r : g->plugins->rejected()) {
       j.w().StartObject();
       j.field("file", r.file).field("reason", r.reason);
       j.w().EndObject();
@@ -333,6 +398,9 @@ void add_control_plane_routes(Worker& worker) {
     r.add(method, pattern, open ? std::move(h) : authenticated(auth, std::move(h)));
   };
   route(verb::get, "/health", &ControlPlane::health, /*open=*/true);
+  route(verb::get, "/health/live", &ControlPlane::health, /*open=*/true);
+  route(verb::get, "/health/ready", &ControlPlane::ready, /*open=*/true);
+  route(verb::post, "/plugins/reload", &ControlPlane::reload);
   route(verb::get, "/providers", &ControlPlane::list_providers);
   route(verb::get, "/providers/{id}", &ControlPlane::get_provider);
   route(verb::get, "/providers/{id}/models", &ControlPlane::provider_models);

@@ -1,5 +1,5 @@
 // The management API: providers, their models, health and metrics, logical models,
-// plugins. Every route but /health requires the client token.
+// plugins. Every route but /health, /health/live and /health/ready requires the client token.
 #pragma once
 
 #include "server/app/worker.hpp"

@@ -144,7 +144,8 @@ class RoutingApi {
              std::shared_ptr<const LogicalModel> model, std::optional<Session> session) {
     auto started = std::chrono::steady_clock::now();
     req->route.session = session;
-    RouteOutcome outcome = s_.router->decide(*model, req->route, thread_rng());
+    auto plugins = s_.plugins.get();
+    RouteOutcome outcome = s_.router->decide(*plugins, *model, req->route, thread_rng());
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     if (!outcome.decision)
       return ex->respond_error(static_cast<http::status>(outcome.status), outcome.error);
@@ -152,7 +153,8 @@ class RoutingApi {
     if (req->conversation_id.empty())
       return ex->respond(http::status::ok, decision_json(*req, *decision, ms, std::nullopt));
     bind_session(*w_.store, req->conversation_id, model->logical_id, session, decision->order.front(),
-                 s_.settings.stickiness_ttl, [ex, req, decision, ms](Result<Session> bound) {
+                 // The decision's candidates point into `plugins`: it travels with them.
+                 s_.settings.stickiness_ttl, [ex, req, decision, ms, plugins](Result<Session> bound) {
                    if (!bound) return unavailable(ex, bound.error());
                    ex->respond(http::status::ok, decision_json(*req, *decision, ms, bound.value()));
                  });

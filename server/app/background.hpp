@@ -4,6 +4,7 @@
 // thread and event loop with its own store connection, so it never delays a request.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include <boost/asio/io_context.hpp>
@@ -21,12 +22,17 @@ class BackgroundTasks {
  public:
   BackgroundTasks(GatewayState& state, boost::asio::io_context& io);
   void start();
+  // Shutting down: stops the periodic work and publishes this instance's metrics one last
+  // time, so other instances see its final share; `done` runs when that is written (or
+  // failed).
+  void finish(std::function<void()> done);
 
  private:
   void discover_all();
   void schedule_discovery();
   void refresh_catalog();
   void flush_metrics();
+  std::vector<RoutedPair> routed_pairs() const;
 
   GatewayState& state_;
   boost::asio::io_context& io_;
@@ -37,6 +43,7 @@ class BackgroundTasks {
   boost::asio::steady_timer metrics_timer_;
   MetricsPublisher publisher_;
   bool catalog_error_logged_ = false;
+  bool stopping_ = false;
 };
 
 }  // namespace apiproxy

@@ -3,13 +3,17 @@
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
 #include "server/api/control_plane.hpp"
+#include "server/api/metrics_api.hpp"
 #include "server/api/openai_api.hpp"
 #include "server/api/routing_api.hpp"
 #include "server/app/background.hpp"
+#include "server/app/plugin_reload.hpp"
+#include "server/app/shutdown.hpp"
 #include "server/app/worker.hpp"
 #include "server/http/http_server.hpp"
 
@@ -17,9 +21,36 @@ namespace apiproxy {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// SIGHUP: reload the plugin directory, on the background thread, as often as it comes.
+void reload_on_sighup(asio::signal_set& hup, GatewayState& state) {
+  hup.async_wait([&hup, &state](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    spdlog::info("SIGHUP received: reloading plugins");
+    reload_plugins(state);
+    reload_on_sighup(hup, state);
+  });
+}
+
+void stop_on_signal(asio::signal_set& signals, Shutdown& shutdown) {
+  signals.async_wait([&signals, &shutdown](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    shutdown.begin(sig);
+    stop_on_signal(signals, shutdown);  // a second signal stops at once
+  });
+}
+
+}  // namespace
+
 int run_gateway(std::unique_ptr<GatewayState> state, std::string host, uint16_t port) {
   const Settings& settings = state->settings;
   unsigned n = settings.workers ? settings.workers : std::max(1u, std::thread::hardware_concurrency());
+
+  asio::io_context background_io{1};
+  state->run_in_background = [&background_io](std::function<void()> job) {
+    asio::post(background_io, std::move(job));
+  };
 
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<ListenerSlot> slots;
@@ -28,7 +59,8 @@ int run_gateway(std::unique_ptr<GatewayState> state, std::string host, uint16_t 
     add_control_plane_routes(*workers.back());
     add_routing_routes(*workers.back());
     add_openai_routes(*workers.back());
-    slots.push_back({&workers.back()->io, &workers.back()->router});
+    add_metrics_routes(*workers.back());
+    slots.push_back({&workers.back()->io, &workers.back()->router, &workers.back()->connections});
   }
 
   ServerLimits limits;
@@ -44,18 +76,17 @@ int run_gateway(std::unique_ptr<GatewayState> state, std::string host, uint16_t 
   spdlog::info("APIProxy {} listening on {}:{} with {} worker thread(s), store: {}", APIPROXY_VERSION,
                host, *bound, n, workers.front()->store->kind());
 
-  asio::io_context background_io{1};
   BackgroundTasks background(*state, background_io);
   background.start();
 
-  asio::signal_set signals(background_io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
-    spdlog::info("signal {} received: stopping", sig);
-    server.stop_accepting();
+  Shutdown shutdown(*state, background_io, server, workers, background, settings.shutdown_grace, [&] {
     for (auto& w : workers) w->io.stop();
     background_io.stop();
   });
+  asio::signal_set stop_signals(background_io, SIGINT, SIGTERM);
+  stop_on_signal(stop_signals, shutdown);
+  asio::signal_set hup(background_io, SIGHUP);
+  reload_on_sighup(hup, *state);
 
   std::vector<std::thread> threads;
   for (auto& w : workers) {
@@ -69,6 +100,7 @@ int run_gateway(std::unique_ptr<GatewayState> state, std::string host, uint16_t 
     background_io.run();
   }
   for (auto& t : threads) t.join();
+  state->run_in_background = [](std::function<void()> job) { job(); };
   spdlog::info("stopped");
   return 0;
 }

@@ -10,6 +10,7 @@
 #include "core/store/store.hpp"
 #include "core/upstream/connection_pool.hpp"
 #include "core/upstream/http_client.hpp"
+#include "server/http/connection_set.hpp"
 #include "server/http/http_router.hpp"
 
 namespace apiproxy {
@@ -22,6 +23,7 @@ struct Worker {
   Worker& operator=(const Worker&) = delete;
 
   GatewayState& state;
+  ConnectionSet connections;  // declared before io: outlives the connections io destroys
   boost::asio::io_context io{1};  // concurrency hint 1: this loop runs on one thread only
   std::shared_ptr<Store> store;
   std::unique_ptr<HttpClient> http;  // one-off calls: model lists, health probes

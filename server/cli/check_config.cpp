@@ -19,16 +19,19 @@ int cmd_check_config(const std::vector<std::string>& args) {
     return 2;
   }
   const GatewayState& s = **state;
+  auto g = s.plugins.get();
+  const PluginRegistry& plugins = *g->plugins;
+  const ProviderRuntimes& providers = g->providers;
   std::cout << "env file: " << (s.env.source().empty() ? "(none)" : s.env.source()) << "\n";
   std::cout << "store: " << (s.settings.uses_redis() ? "redis" : "in-process memory") << "\n";
   std::cout << "auth: " << (s.auth.enabled() ? "token required" : "DISABLED (APIPROXY_AUTH_TOKEN unset)") << "\n";
-  std::cout << "plugins: " << s.plugins->dir() << "\n";
-  for (const auto& p : s.plugins->plugins())
+  std::cout << "plugins: " << plugins.dir() << "\n";
+  for (const auto& p : plugins.plugins())
     std::cout << "  " << p.kind << " " << p.name << " " << p.version << "\n";
-  for (const auto& r : s.plugins->rejected())
+  for (const auto& r : plugins.rejected())
     std::cout << "  refused " << r.file << ": " << r.reason << "\n";
-  std::cout << "providers (" << s.providers.usable.size() << " usable):\n";
-  for (const auto& p : s.providers.usable) {
+  std::cout << "providers (" << providers.usable.size() << " usable):\n";
+  for (const auto& p : providers.usable) {
     const auto& c = p.config;
     std::cout << "  " << c.id << ": name='" << c.name << "' base_url=" << c.display_base_url()
               << " api_key=" << c.redacted_api_key() << " adapter=" << c.adapter
@@ -39,8 +42,8 @@ int cmd_check_config(const std::vector<std::string>& args) {
               << " models_path=" << (c.models_path.empty() ? "(adapter default)" : c.models_path)
               << " retryable=" << c.retryable.to_string() << "\n";
   }
-  for (const auto& sk : s.providers.skipped) std::cout << "  SKIPPED " << sk.id << ": " << sk.reason << "\n";
-  if (s.providers.usable.empty()) {
+  for (const auto& sk : providers.skipped) std::cout << "  SKIPPED " << sk.id << ": " << sk.reason << "\n";
+  if (providers.usable.empty()) {
     std::cout << "no usable provider: the gateway would start but could not route anything\n";
     return 1;
   }

@@ -46,10 +46,18 @@ std::string request_id_for(const Exchange::Request& req) {
 }  // namespace
 
 ClientConnection::ClientConnection(asio::ip::tcp::socket::rebind_executor<Executor>::other socket,
-                 const HttpRouter& router, const ServerLimits& limits)
-    : stream_(std::move(socket)), router_(router), limits_(limits) {}
+                                   const HttpRouter& router, const ServerLimits& limits,
+                                   ConnectionSet& set)
+    : stream_(std::move(socket)), router_(router), limits_(limits), set_(set) {}
+
+ClientConnection::~ClientConnection() { set_.remove(this); }
+
+void ClientConnection::close_if_idle() {
+  if (waiting_for_request_ && buffer_.size() == 0) close();
+}
 
 void ClientConnection::start() {
+  set_.add(this);
   boost::system::error_code ignored;
   stream_.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
   read_header();
@@ -60,6 +68,7 @@ void ClientConnection::read_header() {
   parser_->body_limit(limits_.max_body_bytes);
   parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
   stream_.expires_after(first_request_ ? limits_.header_timeout : limits_.idle_timeout);
+  waiting_for_request_ = true;
   http::async_read_header(stream_, buffer_, *parser_,
                           [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
                             self->on_header(ec);
@@ -67,6 +76,7 @@ void ClientConnection::read_header() {
 }
 
 void ClientConnection::on_header(const boost::system::error_code& ec) {
+  waiting_for_request_ = false;
   if (ec) return on_request(ec);
   first_request_ = false;
   auto& req = parser_->get();
@@ -156,6 +166,7 @@ void ClientConnection::reject(http::status status, std::string_view message) {
 
 void ClientConnection::write(Exchange::Response response) {
   response_ = std::move(response);
+  if (set_.draining()) response_.keep_alive(false);  // tells the client to reconnect elsewhere
   bool close_after = !response_.keep_alive();
   stream_.expires_after(limits_.idle_timeout);
   http::async_write(stream_, response_,
@@ -166,12 +177,13 @@ void ClientConnection::write(Exchange::Response response) {
 }
 
 void ClientConnection::on_written(const boost::system::error_code& ec, bool close_after) {
-  if (ec || close_after) return close();
+  if (ec || close_after || set_.draining()) return close();
   read_header();
 }
 
 void ClientConnection::write_stream_head(Exchange::StreamHead head, std::function<void(bool)> done) {
   stream_head_ = std::move(head);
+  if (set_.draining()) stream_head_.keep_alive(false);
   stream_serializer_.emplace(stream_head_);
   stream_.expires_after(limits_.idle_timeout);
   http::async_write_header(stream_, *stream_serializer_,

@@ -15,6 +15,7 @@
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "server/http/connection_set.hpp"
 #include "server/http/exchange.hpp"
 #include "server/http/http_router.hpp"
 
@@ -33,8 +34,12 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   using Stream = boost::beast::basic_stream<boost::asio::ip::tcp, Executor>;
 
   ClientConnection(boost::asio::ip::tcp::socket::rebind_executor<Executor>::other socket,
-          const HttpRouter& router, const ServerLimits& limits);
+                   const HttpRouter& router, const ServerLimits& limits, ConnectionSet& set);
+  ~ClientConnection();
   void start();
+  // Shutting down: closes the connection if it is waiting for a request that has not
+  // begun to arrive; a connection in the middle of a request is left to finish it.
+  void close_if_idle();
 
   // Called by Exchange: writes the answer to the current request.
   void write(Exchange::Response response);
@@ -59,6 +64,8 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   Stream stream_;
   const HttpRouter& router_;
   const ServerLimits& limits_;
+  ConnectionSet& set_;
+  bool waiting_for_request_ = false;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   Exchange::Response response_;

@@ -12,8 +12,9 @@ using Executor = asio::io_context::executor_type;
 
 class HttpServer::Acceptor : public std::enable_shared_from_this<Acceptor> {
  public:
-  Acceptor(asio::io_context& io, const HttpRouter& router, const ServerLimits& limits)
-      : io_(io), acceptor_(io.get_executor()), router_(router), limits_(limits) {}
+  Acceptor(asio::io_context& io, const HttpRouter& router, const ServerLimits& limits,
+           ConnectionSet& connections)
+      : io_(io), acceptor_(io.get_executor()), router_(router), limits_(limits), connections_(connections) {}
 
   boost::system::error_code bind(const tcp::endpoint& ep) {
     boost::system::error_code ec;
@@ -33,7 +34,9 @@ class HttpServer::Acceptor : public std::enable_shared_from_this<Acceptor> {
     acceptor_.async_accept(io_, [self = shared_from_this()](const boost::system::error_code& ec,
                                                             tcp::socket::rebind_executor<Executor>::other socket) {
       if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-      if (!ec) std::make_shared<ClientConnection>(std::move(socket), self->router_, self->limits_)->start();
+      if (!ec)
+        std::make_shared<ClientConnection>(std::move(socket), self->router_, self->limits_, self->connections_)
+            ->start();
       else spdlog::warn("accept failed: {}", ec.message());  // e.g. out of file descriptors
       self->accept();
     });
@@ -50,6 +53,7 @@ class HttpServer::Acceptor : public std::enable_shared_from_this<Acceptor> {
   asio::basic_socket_acceptor<tcp, Executor> acceptor_;
   const HttpRouter& router_;
   const ServerLimits& limits_;
+  ConnectionSet& connections_;
 };
 
 HttpServer::~HttpServer() = default;
@@ -67,7 +71,7 @@ Result<uint16_t> HttpServer::listen(const std::vector<ListenerSlot>& slots, cons
     address = results.begin()->endpoint().address();
   }
   for (const auto& slot : slots) {
-    auto acceptor = std::make_shared<Acceptor>(*slot.io, *slot.router, limits_);
+    auto acceptor = std::make_shared<Acceptor>(*slot.io, *slot.router, limits_, *slot.connections);
     if (auto err = acceptor->bind(tcp::endpoint(address, port)))
       return Error{"cannot listen on " + host + ":" + std::to_string(port) + ": " + err.message()};
     port = acceptor->port();  // port 0: the rest share the one the first got

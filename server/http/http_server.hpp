@@ -18,6 +18,7 @@ namespace apiproxy {
 struct ListenerSlot {
   boost::asio::io_context* io;
   const HttpRouter* router;
+  ConnectionSet* connections;  // of the same worker thread
 };
 
 class HttpServer {

@@ -40,10 +40,11 @@ namespace {
 using namespace apiproxy;
 using Clock = RuntimeMetrics::Clock;
 
-const PluginRegistry& plugins() {
+std::shared_ptr<const PluginRegistry> registry() {
   static const auto reg = PluginRegistry::load(APIPROXY_BENCH_PLUGIN_DIR, Environment());
-  return *reg;
+  return reg;
 }
+const PluginRegistry& plugins() { return *registry(); }
 
 std::string pid(int i) {
   std::string id = "p";  // (not "p" + to_string: GCC 12's -Wrestrict false positive at -O3)
@@ -53,7 +54,7 @@ std::string pid(int i) {
 
 // n providers with weights, regions and prices, and one logical model over all of them.
 struct World {
-  ProviderRuntimes providers;
+  PluginGeneration generation;
   RuntimeMetrics metrics;
   DynamicWeights weights;
   LogicalModel model;
@@ -73,9 +74,10 @@ struct World {
       text += pre + "COST_OUTPUT=" + std::to_string(0.002 * (1 + i % 5)) + "\n";
       text += pre + "MAX_QPS=1000\n";
     }
-    providers = make_provider_runtimes(load_providers(Environment::from_text("LLM_PROVIDERS=" + ids + "\n" + text)),
-                                       plugins());
-    if (static_cast<int>(providers.usable.size()) != n) throw std::runtime_error("providers were skipped");
+    generation.plugins = registry();
+    generation.providers = make_provider_runtimes(
+        load_providers(Environment::from_text("LLM_PROVIDERS=" + ids + "\n" + text)), plugins());
+    if (static_cast<int>(generation.providers.usable.size()) != n) throw std::runtime_error("providers were skipped");
 
     model.logical_id = "gpt-bench";
     model.enabled = true;
@@ -106,7 +108,7 @@ struct World {
 void decide_loop(benchmark::State& state, const char* strategy, bool data_plane) {
   const int n = static_cast<int>(state.range(0));
   World w(n);
-  Router router(w.providers, plugins(), w.metrics, w.weights, "balanced");
+  Router router(w.metrics, w.weights, "balanced");
   RouteRequest req;
   req.strategy = strategy;
   req.explain = !data_plane;
@@ -116,7 +118,7 @@ void decide_loop(benchmark::State& state, const char* strategy, bool data_plane)
   std::mt19937_64 rng(42);
   size_t reasoning_bytes = 0;
   for (auto _ : state) {
-    RouteOutcome out = router.decide(w.model, req, rng);
+    RouteOutcome out = router.decide(w.generation, w.model, req, rng);
     if (!out.decision) {
       state.SkipWithError(out.error.c_str());
       break;
@@ -239,9 +241,9 @@ std::string reasoning(const RouteDecision& d, const std::string& strategy) {
 void BM_Reasoning(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
   World w(n);
-  Router router(w.providers, plugins(), w.metrics, w.weights, "balanced");
+  Router router(w.metrics, w.weights, "balanced");
   std::mt19937_64 rng(42);
-  RouteOutcome out = router.decide(w.model, {}, rng);
+  RouteOutcome out = router.decide(w.generation, w.model, {}, rng);
   if (!out.decision) {
     state.SkipWithError(out.error.c_str());
     return;

@@ -11,11 +11,13 @@
 #include <cmath>
 #include <cstddef>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "core/config/environment.hpp"
+#include "core/plugins/plugin_faults.hpp"
 #include "core/plugins/plugin_registry.hpp"
 
 namespace apiproxy {
@@ -77,8 +79,8 @@ TEST_F(BrokenPlugins, ExactlyTheBrokenOnesAreRejected) {
                           "not_a_library.so", "null_vtable.so", "unknown_kind.so",
                           "vtable_too_small.so"}));
   EXPECT_EQ(registry_->strategy_names(),
-            (std::vector<std::string>{"fixture_good", "fixture_score_garbage",
-                                      "fixture_score_throws"}));
+            (std::vector<std::string>{"fixture_good", "fixture_score_error", "fixture_score_garbage",
+                                      "fixture_score_overrun", "fixture_score_throws"}));
   EXPECT_TRUE(registry_->provider_names().empty());
   EXPECT_EQ(registry_->dir(), kBrokenDir);
 }
@@ -224,7 +226,7 @@ TEST_F(BrokenPlugins, GoodStrategyLoadsAndScores) {
 
 TEST_F(BrokenPlugins, ListedInPlugins) {
   auto infos = registry_->plugins();
-  ASSERT_EQ(infos.size(), 3u);
+  ASSERT_EQ(infos.size(), 5u);
   bool good = false;
   for (const auto& i : infos) good |= i.name == "fixture_good" && i.kind == "strategy";
   EXPECT_TRUE(good);
@@ -370,6 +372,185 @@ TEST(PluginLoader, RealPluginDirectoryHasTheProviderAdapters) {
 TEST(PluginLoader, ResolveDirPrefersConfigured) {
   EXPECT_EQ(PluginRegistry::resolve_dir("/some/where"), "/some/where");
   EXPECT_FALSE(PluginRegistry::resolve_dir("").empty());
+}
+
+// ------------------------------------------------------------ faults and reloads ----
+
+// The fixtures' strategies loaded with their own fault counters, so counts start at zero.
+struct CountedPlugins {
+  PluginCallPolicy policy;
+  std::shared_ptr<const PluginRegistry> reg;
+  explicit CountedPlugins(std::chrono::microseconds slow = std::chrono::seconds(10)) {
+    policy.slow_call = slow;
+    reg = PluginRegistry::load(kBrokenDir, Environment::from_text(""), policy);
+  }
+  uint64_t faults(std::string_view plugin, std::string_view kind) const {
+    for (const auto& f : policy.faults->snapshot())
+      if (f.plugin == plugin && f.kind == kind) return f.count;
+    return 0;
+  }
+  Status score(const char* strategy, size_t n = 3) const {
+    auto s = reg->strategy(strategy);
+    EXPECT_NE(s, nullptr) << strategy;
+    if (!s) return Error{"not loaded"};
+    Candidates c(n);
+    std::vector<double> scores(n, 0.0);
+    auto ctx = route_ctx();
+    return s->score(ctx, c.ptrs.data(), n, scores.data());
+  }
+};
+
+TEST(PluginFaults, ThrowingErroringAndOverrunningStrategiesAreCountedByKind) {
+  if (!fs::exists(fs::path(kBrokenDir) / "score_overrun.so")) GTEST_SKIP() << "fixtures not built";
+  CountedPlugins p;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(p.score("fixture_score_throws").ok());
+    EXPECT_FALSE(p.score("fixture_score_error").ok());
+    auto overrun = p.score("fixture_score_overrun");
+    ASSERT_FALSE(overrun.ok());
+    EXPECT_TRUE(contains(overrun.error(), "wrote past its 3 scores")) << overrun.error();
+  }
+  EXPECT_TRUE(p.score("fixture_good").ok());
+  // The C++ SDK turns the exception into APX_ERR_INTERNAL inside the plugin.
+  EXPECT_EQ(p.faults("fixture_score_throws", plugin_fault::kError), 3u);
+  EXPECT_EQ(p.faults("fixture_score_error", plugin_fault::kError), 3u);
+  EXPECT_EQ(p.faults("fixture_score_overrun", plugin_fault::kOverrun), 3u);
+  EXPECT_EQ(p.faults("fixture_good", plugin_fault::kThrew), 0u);
+  EXPECT_EQ(p.faults("fixture_good", plugin_fault::kError), 0u);
+}
+
+TEST(PluginFaults, ACallSlowerThanThePolicyIsCountedButItsAnswerUsed) {
+  if (!fs::exists(fs::path(kBrokenDir) / "good_strategy.so")) GTEST_SKIP() << "fixtures not built";
+  CountedPlugins p(std::chrono::microseconds(0));  // every call is "slow"
+  uint64_t before = p.faults("fixture_good", plugin_fault::kSlow);  // create was slow too
+  EXPECT_TRUE(p.score("fixture_good").ok());
+  EXPECT_EQ(p.faults("fixture_good", plugin_fault::kSlow), before + 1);
+}
+
+TEST(PluginFaults, LoggingThinsOutToPowersOfTwo) {
+  std::vector<uint64_t> logged;
+  for (uint64_t n = 1; n <= 20; ++n)
+    if (PluginFaults::worth_logging(n)) logged.push_back(n);
+  EXPECT_EQ(logged, (std::vector<uint64_t>{1, 2, 4, 8, 16}));
+}
+
+// A plugin directory of the test's own, reloaded as an operator would change it.
+class Reload : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(fs::path(kBrokenDir) / "good_strategy.so")) GTEST_SKIP() << "fixtures not built";
+  }
+  void put(const std::string& fixture, const std::string& as) {
+    // Written beside and renamed into place, as docs/plugins.md tells operators to.
+    fs::copy_file(fs::path(kBrokenDir) / fixture, dir.path() / (as + ".tmp"), fs::copy_options::overwrite_existing);
+    fs::rename(dir.path() / (as + ".tmp"), dir.path() / as);
+  }
+  std::shared_ptr<const PluginRegistry> load(const PluginRegistry* previous = nullptr) {
+    return PluginRegistry::load(dir.path().string(), Environment{}, {}, previous);
+  }
+  static std::vector<std::string> names(const std::vector<std::string>& files) {
+    std::vector<std::string> out;
+    for (const auto& f : files) out.push_back(fs::path(f).filename().string());
+    return out;
+  }
+  TempDir dir;
+};
+
+TEST_F(Reload, UnchangedFilesKeepTheirLoadedObjects) {
+  put("good_strategy.so", "good.so");
+  auto first = load();
+  auto second = load(first.get());
+  EXPECT_EQ(second->strategy("fixture_good"), first->strategy("fixture_good"));  // the same object
+  EXPECT_EQ(names(second->changes().unchanged), std::vector<std::string>{"good.so"});
+  EXPECT_TRUE(second->changes().added.empty());
+  EXPECT_TRUE(second->changes().replaced.empty());
+}
+
+TEST_F(Reload, NewFilesAreAddedAndRemovedOnesStopServing) {
+  put("good_strategy.so", "good.so");
+  auto first = load();
+  put("score_garbage.so", "garbage.so");
+  fs::remove(dir.path() / "good.so");
+  auto second = load(first.get());
+  EXPECT_EQ(second->strategy_names(), std::vector<std::string>{"fixture_score_garbage"});
+  EXPECT_EQ(names(second->changes().added), std::vector<std::string>{"garbage.so"});
+  EXPECT_EQ(names(second->changes().removed), std::vector<std::string>{"good.so"});
+  // A request still holding the removed strategy finishes on it.
+  auto held = first->strategy("fixture_good");
+  first.reset();
+  Candidates c(2);
+  std::vector<double> scores(2, 0.0);
+  auto ctx = route_ctx();
+  ASSERT_TRUE(held->score(ctx, c.ptrs.data(), 2, scores.data()).ok());
+  EXPECT_EQ(scores, (std::vector<double>{1.0, 1.0}));
+}
+
+TEST_F(Reload, AChangedFileIsReplacedAndTheOldVersionServesWhoeverHoldsIt) {
+  put("good_strategy.so", "s.so");
+  auto first = load();
+  auto old = first->strategy("fixture_good");
+  put("score_garbage.so", "s.so");  // same file name, other content
+  auto second = load(first.get());
+  EXPECT_EQ(names(second->changes().replaced), std::vector<std::string>{"s.so"});
+  EXPECT_EQ(second->strategy_names(), std::vector<std::string>{"fixture_score_garbage"});
+  Candidates c(2);
+  std::vector<double> scores(2, 0.0);
+  auto ctx = route_ctx();
+  ASSERT_TRUE(old->score(ctx, c.ptrs.data(), 2, scores.data()).ok());
+  EXPECT_EQ(scores, (std::vector<double>{1.0, 1.0}));  // still the good strategy's code
+}
+
+TEST_F(Reload, OverwritingALoadedFileInPlaceDoesNotTouchTheRunningCopy) {
+  put("good_strategy.so", "s.so");
+  auto reg = load();
+  {
+    // Truncate and rewrite the very file that was loaded (no rename).
+    std::ofstream out(dir.path() / "s.so", std::ios::binary | std::ios::trunc);
+    out << "not a library any more";
+  }
+  Candidates c(2);
+  std::vector<double> scores(2, 0.0);
+  auto ctx = route_ctx();
+  ASSERT_TRUE(reg->strategy("fixture_good")->score(ctx, c.ptrs.data(), 2, scores.data()).ok());
+  EXPECT_EQ(scores, (std::vector<double>{1.0, 1.0}));
+}
+
+TEST_F(Reload, AChangedFileThatFailsToLoadLeavesThePreviousVersionServing) {
+  put("good_strategy.so", "s.so");
+  auto first = load();
+  put("not_a_library.so", "s.so");
+  auto second = load(first.get());
+  EXPECT_EQ(second->strategy("fixture_good"), first->strategy("fixture_good"));
+  EXPECT_EQ(names(second->changes().kept_previous), std::vector<std::string>{"s.so"});
+  ASSERT_EQ(second->rejected().size(), 1u);
+  EXPECT_TRUE(contains(second->rejected()[0].reason, "previous version keeps serving"))
+      << second->rejected()[0].reason;
+  // Put back on disk: the next reload finds the version that is serving.
+  put("good_strategy.so", "s.so");
+  auto third = load(second.get());
+  EXPECT_TRUE(third->rejected().empty());
+  EXPECT_EQ(names(third->changes().unchanged), std::vector<std::string>{"s.so"});
+}
+
+TEST_F(Reload, ABrokenNewFileIsRefusedAndNothingElseChanges) {
+  put("good_strategy.so", "good.so");
+  auto first = load();
+  put("abi_major_mismatch.so", "bad.so");
+  auto second = load(first.get());
+  EXPECT_EQ(second->strategy_names(), std::vector<std::string>{"fixture_good"});
+  ASSERT_EQ(second->rejected().size(), 1u);
+  EXPECT_TRUE(contains(second->rejected()[0].reason, "ABI")) << second->rejected()[0].reason;
+  EXPECT_TRUE(second->changes().added.empty());
+}
+
+TEST_F(Reload, LoaderErrorsNameTheRealReasonNotThePrivateCopy) {
+  put("not_a_library.so", "x.so");
+  auto reg = load();
+  ASSERT_EQ(reg->rejected().size(), 1u);
+  const std::string& why = reg->rejected()[0].reason;
+  EXPECT_TRUE(contains(why, "cannot be loaded")) << why;
+  EXPECT_FALSE(contains(why, "/proc/self/fd")) << why;
+  EXPECT_FALSE(contains(why, "Bad file descriptor")) << why;
 }
 
 }  // namespace

@@ -65,21 +65,22 @@ const char* const kStrategies[] = {"latency_first", "cost_first", "reliability_f
 // ------------------------------------------------------------------ helpers ----
 
 // The bundled plugins (strategies and provider adapters), loaded once.
-const PluginRegistry& bundled() {
+std::shared_ptr<const PluginRegistry> bundled_registry() {
   static const auto reg = PluginRegistry::load(APIPROXY_TEST_PLUGIN_DIR, Environment());
-  return *reg;
+  return reg;
 }
+const PluginRegistry& bundled() { return *bundled_registry(); }
 
 // The fixture plugins (fixture_score_throws, fixture_score_garbage, ...), loaded once.
-const PluginRegistry& fixtures() {
+std::shared_ptr<const PluginRegistry> fixtures() {
   static const auto reg = PluginRegistry::load(APIPROXY_TEST_BROKEN_PLUGIN_DIR, Environment());
-  return *reg;
+  return reg;
 }
 
 // Strategies built for this test only (fixture_score_huge), loaded once.
-const PluginRegistry& routing_fixtures() {
+std::shared_ptr<const PluginRegistry> routing_fixtures() {
   static const auto reg = PluginRegistry::load(APIPROXY_TEST_ROUTING_PLUGIN_DIR, Environment());
-  return *reg;
+  return reg;
 }
 
 // One configured provider.
@@ -150,19 +151,20 @@ Session session_on(const std::string& provider, const std::string& logical_id = 
 
 // Providers, metrics, weights and a Router over them.
 struct Rig {
-  ProviderRuntimes providers;
+  PluginGeneration plugins;  // strategies from the given registry, adapters from the bundled one
   RuntimeMetrics metrics;
   DynamicWeights weights;
   Router router;
 
-  explicit Rig(const std::vector<Prov>& ps, const PluginRegistry& strategies = bundled(),
+  explicit Rig(const std::vector<Prov>& ps,
+               std::shared_ptr<const PluginRegistry> strategies = bundled_registry(),
                std::string default_strategy = "balanced", Router::CapacityCheck cap = {})
-      : providers(make_providers(ps)),
-        router(providers, strategies, metrics, weights, std::move(default_strategy), std::move(cap)) {}
+      : plugins{1, std::move(strategies), make_providers(ps)},
+        router(metrics, weights, std::move(default_strategy), std::move(cap)) {}
 
   RouteOutcome decide(const LogicalModel& m, const RouteRequest& r = {}, uint64_t seed = 1) {
     std::mt19937_64 rng(seed);
-    return router.decide(m, r, rng);
+    return router.decide(plugins, m, r, rng);
   }
 
   // `n` outcomes of which `errors` failed, at `latency_ms`, recorded now.
@@ -198,9 +200,9 @@ const Clock::time_point T0 = Clock::time_point(std::chrono::seconds(1'000'000));
 
 TEST(RoutingSetup, PluginsAreLoaded) {
   for (const char* s : kStrategies) EXPECT_TRUE(bundled().strategy(s)) << s;
-  EXPECT_TRUE(fixtures().strategy("fixture_score_throws"));
-  EXPECT_TRUE(fixtures().strategy("fixture_score_garbage"));
-  EXPECT_TRUE(routing_fixtures().strategy("fixture_score_huge"));
+  EXPECT_TRUE(fixtures()->strategy("fixture_score_throws"));
+  EXPECT_TRUE(fixtures()->strategy("fixture_score_garbage"));
+  EXPECT_TRUE(routing_fixtures()->strategy("fixture_score_huge"));
 }
 
 // ------------------------------------------------------ errors and refusals ----
@@ -234,7 +236,7 @@ TEST(Router, UnknownStrategyIs400ListingTheAvailableOnes) {
 }
 
 TEST(Router, StrategyPrecedenceRequestThenModelThenDefault) {
-  Rig rig({{"a"}}, bundled(), "latency_first");
+  Rig rig({{"a"}}, bundled_registry(), "latency_first");
   auto m = logical({up("a")});
   EXPECT_EQ(rig.decide(m).decision->strategy_used, "latency_first");
   m.strategy = "";  // empty counts as unset
@@ -291,7 +293,7 @@ TEST(Router, AllZeroScoresIs503) {
 }
 
 TEST(Router, AllUpstreamsAtCapacityIs503) {
-  Rig rig({{"a"}, {"b"}}, bundled(), "balanced",
+  Rig rig({{"a"}, {"b"}}, bundled_registry(), "balanced",
           [](const Candidate& c, const RouteRequest&) { return Router::at_qps_limit(c); });
   auto out = rig.decide(logical({up("a", 1, std::nullopt, 5.0), up("b")}));
   EXPECT_EQ(out.status, 503);
@@ -342,7 +344,7 @@ TEST(Router, HugeScoresStillDrawFairly) {
   int a = 0;
   const int n = 2000;
   for (int i = 0; i < n; ++i) {
-    auto out = rig.router.decide(m, {}, rng);
+    auto out = rig.router.decide(rig.plugins, m, {}, rng);
     ASSERT_TRUE(out.decision) << out.error;
     a += out.decision->order.front().upstream.provider_id == "a";
   }
@@ -380,7 +382,7 @@ TEST(Router, ThrowingStrategyFallsBackToWeights) {
   int a = 0, routed = 0;
   const int n = 4000;
   for (int i = 0; i < n; ++i) {
-    auto o = rig.router.decide(m, {}, rng);
+    auto o = rig.router.decide(rig.plugins, m, {}, rng);
     if (!o.decision) continue;
     ++routed;
     a += o.decision->order.front().upstream.provider_id == "a";
@@ -409,7 +411,7 @@ TEST(Router, ExcludedProvidersAreNeverChosen) {
   r.exclude_providers = {"b"};
   std::mt19937_64 rng(3);
   for (int i = 0; i < 500; ++i) {
-    auto out = rig.router.decide(m, r, rng);
+    auto out = rig.router.decide(rig.plugins, m, r, rng);
     ASSERT_TRUE(out.decision);
     EXPECT_EQ(ids(out.decision->all), (std::vector<std::string>{"a", "c"}));
     for (const auto& c : out.decision->order) ASSERT_NE(c.upstream.provider_id, "b");
@@ -426,7 +428,7 @@ TEST(Router, PreferredRegionNarrowsCaseInsensitively) {
   r.preferred_region = "eu-WEST";
   std::mt19937_64 rng(5);
   for (int i = 0; i < 300; ++i) {
-    auto out = rig.router.decide(m, r, rng);
+    auto out = rig.router.decide(rig.plugins, m, r, rng);
     ASSERT_TRUE(out.decision);
     EXPECT_EQ(ids(out.decision->all), (std::vector<std::string>{"b", "c"}));
     EXPECT_NE(out.decision->order.front().upstream.provider_id, "a");
@@ -469,7 +471,7 @@ TEST(Router, StickySessionWinsWhileItsUpstreamIsACandidate) {
   r.session = session_on("b");
   std::mt19937_64 rng(11);
   for (int i = 0; i < 300; ++i) {
-    auto out = rig.router.decide(m, r, rng);
+    auto out = rig.router.decide(rig.plugins, m, r, rng);
     ASSERT_TRUE(out.decision);
     EXPECT_TRUE(out.decision->sticky);
     ASSERT_EQ(out.decision->order.front().upstream.provider_id, "b");
@@ -644,7 +646,7 @@ TEST(Router, DefaultCapacityCheckDropsUpstreamsAtTheirRecentRate) {
 
 TEST(Router, CapacityCheckSeesTheCandidate) {
   std::vector<std::string> asked;
-  Rig rig({{"a", "", "", "9"}, {"b"}}, bundled(), "balanced", [&](const Candidate& c, const RouteRequest&) {
+  Rig rig({{"a", "", "", "9"}, {"b"}}, bundled_registry(), "balanced", [&](const Candidate& c, const RouteRequest&) {
     asked.push_back(c.upstream.provider_id);
     return c.max_qps == 9 ? std::string("at its limit") : std::string();
   });
@@ -668,7 +670,7 @@ void expect_draws_follow_scores(Rig& rig, const LogicalModel& m, const std::stri
   std::map<std::string, double> observed, expected;
   for (const auto& u : m.upstreams) observed[u.provider_id] = expected[u.provider_id] = 0;
   for (int i = 0; i < n; ++i) {
-    auto out = rig.router.decide(m, r, rng);
+    auto out = rig.router.decide(rig.plugins, m, r, rng);
     ASSERT_TRUE(out.decision) << out.error;
     double total = 0;
     for (const auto& c : out.decision->all) total += c.score;
@@ -729,7 +731,7 @@ TEST(RouterStatistics, BalancedWithoutTrafficSplitsByWeight) {
   std::mt19937_64 rng(42);
   std::map<std::string, int> n;
   const int draws = 20000;
-  for (int i = 0; i < draws; ++i) ++n[rig.router.decide(m, {}, rng).decision->order.front().upstream.provider_id];
+  for (int i = 0; i < draws; ++i) ++n[rig.router.decide(rig.plugins, m, {}, rng).decision->order.front().upstream.provider_id];
   EXPECT_NEAR(n["a"] / double(draws), 3 / 6.0, 0.02);
   EXPECT_NEAR(n["b"] / double(draws), 2 / 6.0, 0.02);
   EXPECT_NEAR(n["c"] / double(draws), 1 / 6.0, 0.02);
