@@ -54,7 +54,7 @@ struct Settings {
   std::string log_level = "info";
   std::string log_format = "text";  // text | json (one JSON object per line)
   // A plugin call slower than this is logged and counted as slow.
-  std::chrono::microseconds plugin_slow_call{2000};
+  std::chrono::microseconds plugin_slow_call{5000};  // wall time
 
   // Operations
   std::chrono::seconds shutdown_grace{30};  // SIGTERM: how long in-flight requests may finish

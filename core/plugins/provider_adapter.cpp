@@ -96,7 +96,8 @@ Result<std::shared_ptr<const ProviderAdapter>> ProviderAdapter::create(
   cfg.settings = settings.data();
   cfg.settings_len = settings.size();
   auto st = adapter->lib_->call<apx_status>(
-      "create", [&] { return adapter->vt_->create(&adapter->host_, &cfg, &adapter->self_); });
+      "create", [&] { return adapter->vt_->create(&adapter->host_, &cfg, &adapter->self_); },
+      PluginLibrary::Timing::Lifecycle);
   if (st.threw) {
     adapter->self_ = nullptr;
     return Error{"adapter " + adapter->plugin_name() + " threw in create"};
@@ -111,10 +112,13 @@ Result<std::shared_ptr<const ProviderAdapter>> ProviderAdapter::create(
 
 ProviderAdapter::~ProviderAdapter() {
   if (!self_) return;
-  lib_->call<int>("destroy", [&] {
-    vt_->destroy(self_);
-    return 0;
-  });
+  lib_->call<int>(
+      "destroy",
+      [&] {
+        vt_->destroy(self_);
+        return 0;
+      },
+      PluginLibrary::Timing::Lifecycle);
 }
 
 Result<UpstreamRequest> ProviderAdapter::build_request(const UpstreamCall& call) const {

@@ -43,7 +43,8 @@ Result<std::shared_ptr<const StrategyPlugin>> StrategyPlugin::create(
   std::vector<apx_kv> kv;
   for (const auto& [k, v] : config) kv.push_back({to_apx(k), to_apx(v)});
   void* self = nullptr;
-  auto created = lib->call<apx_status>("create", [&] { return vt->create(lib->host(), kv.data(), kv.size(), &self); });
+  auto created = lib->call<apx_status>("create", [&] { return vt->create(lib->host(), kv.data(), kv.size(), &self); },
+                                      PluginLibrary::Timing::Lifecycle);
   if (created.threw) return Error{"create threw an exception"};
   if (created.value != APX_OK) return Error{std::string("create returned ") + status_name(created.value)};
   if (!self) return Error{"create returned APX_OK but no object"};
@@ -51,10 +52,13 @@ Result<std::shared_ptr<const StrategyPlugin>> StrategyPlugin::create(
 }
 
 StrategyPlugin::~StrategyPlugin() {
-  lib_->call<int>("destroy", [&] {
-    vt_->destroy(self_);
-    return 0;
-  });
+  lib_->call<int>(
+      "destroy",
+      [&] {
+        vt_->destroy(self_);
+        return 0;
+      },
+      PluginLibrary::Timing::Lifecycle);
 }
 
 Status StrategyPlugin::score(const apx_route_ctx& ctx, const apx_candidate* const* candidates,

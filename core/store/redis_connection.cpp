@@ -2,6 +2,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include <atomic>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -15,6 +17,16 @@ namespace {
 // After a failed connect, commands fail at once for this long instead of each waiting
 // for its own connect attempt: an outage answers fast, and recovery still comes quickly.
 constexpr std::chrono::milliseconds kReconnectBackoff{500};
+
+// Process-wide: relaxed atomics, touched only when a command fails.
+struct ErrorCounters {
+  std::atomic<uint64_t> unavailable{0}, timeout{0}, connection{0}, reply{0};
+};
+ErrorCounters& counters() {
+  static ErrorCounters c;
+  return c;
+}
+void count(std::atomic<uint64_t>& c, uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
 
 RedisReply convert(const redisReply* r) {
   RedisReply out;
@@ -40,6 +52,12 @@ RedisReply convert(const redisReply* r) {
 }
 
 }  // namespace
+
+RedisErrorCounts RedisConnection::error_counts() {
+  auto& c = counters();
+  return {c.unavailable.load(std::memory_order_relaxed), c.timeout.load(std::memory_order_relaxed),
+          c.connection.load(std::memory_order_relaxed), c.reply.load(std::memory_order_relaxed)};
+}
 
 RedisConnection::RedisConnection(asio::io_context& io, RedisUrl url,
                                  std::chrono::milliseconds timeout)
@@ -82,6 +100,7 @@ void RedisConnection::enqueue(const std::vector<std::string>& args, Callback don
 
 void RedisConnection::execute(std::vector<std::string> args, Callback done) {
   if (state_ == State::Idle && Clock::now() < retry_not_before_) {
+    count(counters().unavailable);
     asio::post(io_, [done = std::move(done), msg = last_error_] {
       done(Error{"Redis is unavailable: " + msg});
     });
@@ -179,8 +198,11 @@ void RedisConnection::deliver_replies() {
     if (pending_.empty()) return fail_all("Redis sent a reply nobody asked for", false);
     Callback done = std::move(pending_.front().done);
     pending_.pop_front();
-    if (reply->type == REDIS_REPLY_ERROR)
-      done(Error{"Redis error: " + std::string(reply->str, reply->len)});
+    if (reply->type == REDIS_REPLY_ERROR) {
+      std::string_view text(reply->str, reply->len);
+      if (text.substr(0, 8) != "NOSCRIPT") count(counters().reply);
+      done(Error{"Redis error: " + std::string(text)});
+    }
     else
       done(convert(reply.get()));
     if (gen != generation_) return;  // a callback (the handshake) reset the connection
@@ -204,11 +226,11 @@ void RedisConnection::arm_timer() {
     if (pending_.empty()) return;
     if (pending_.front().deadline > Clock::now()) return arm_timer();  // the head moved on
     fail_all("Redis did not answer within " + std::to_string(timeout_.count()) + " ms",
-             state_ == State::Connecting);
+             state_ == State::Connecting, /*timed_out=*/true);
   });
 }
 
-void RedisConnection::fail_all(const std::string& message, bool connect_failure) {
+void RedisConnection::fail_all(const std::string& message, bool connect_failure, bool timed_out) {
   ++generation_;
   state_ = State::Idle;
   boost::system::error_code ignored;
@@ -222,6 +244,8 @@ void RedisConnection::fail_all(const std::string& message, bool connect_failure)
   if (connect_failure) retry_not_before_ = Clock::now() + kReconnectBackoff;
   std::deque<Pending> failed;
   failed.swap(pending_);
+  auto& c = counters();
+  count(timed_out ? c.timeout : connect_failure ? c.unavailable : c.connection, failed.size());
   for (auto& p : failed) p.done(Error{message});
 }
 

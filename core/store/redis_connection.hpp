@@ -30,9 +30,20 @@ struct RedisReply {
   std::vector<RedisReply> elements;
 };
 
+// Commands that failed, summed over every RedisConnection of the process (GET /metrics
+// shows them as apiproxy_redis_errors_total{kind}).
+struct RedisErrorCounts {
+  uint64_t unavailable = 0;  // no connection: resolve, connect or AUTH/SELECT failed, or the back-off after that
+  uint64_t timeout = 0;      // no answer within the command timeout
+  uint64_t connection = 0;   // the connection broke with the command in flight (reset, unreadable reply)
+  uint64_t reply = 0;        // Redis answered with an error (NOSCRIPT, which the store handles, excluded)
+};
+
 class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
  public:
   using Callback = std::function<void(Result<RedisReply>)>;
+
+  static RedisErrorCounts error_counts();
 
   RedisConnection(boost::asio::io_context& io, RedisUrl url, std::chrono::milliseconds timeout);
   ~RedisConnection();
@@ -59,7 +70,7 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
   void read_more();
   void deliver_replies();
   void arm_timer();
-  void fail_all(const std::string& message, bool connect_failure);
+  void fail_all(const std::string& message, bool connect_failure, bool timed_out = false);
   void enqueue(const std::vector<std::string>& args, Callback done, bool front);
   static std::string format(const std::vector<std::string>& args);
 

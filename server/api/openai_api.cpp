@@ -29,7 +29,8 @@ void list_models(GatewayState& s, const ExchangePtr& ex) {
   std::set<std::string> seen;
   for (const auto& [id, m] : *s.catalog.snapshot())
     if (m.enabled && seen.insert(id).second) write_model(j, id, m.updated_at, "apiproxy");
-  for (const auto& p : s.providers.usable) {
+  auto g = s.plugins.get();
+  for (const auto& p : g->providers.usable) {
     auto models = s.last_good_models.get(p.config.id);
     if (!models) continue;
     for (const auto& m : *models)

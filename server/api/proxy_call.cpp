@@ -55,10 +55,53 @@ long long usage_field(std::string_view text, std::string_view field) {
 // do not.
 bool provider_fault(int status) { return status >= 500 || status == 401 || status == 403; }
 
+// The `route` label: the route pattern, not the raw path, so the label set stays fixed.
+std::string_view route_of(apx_operation op) {
+  switch (op) {
+    case APX_OP_CHAT_COMPLETIONS: return "/v1/chat/completions";
+    case APX_OP_COMPLETIONS: return "/v1/completions";
+    case APX_OP_EMBEDDINGS: return "/v1/embeddings";
+    default: return "other";
+  }
+}
+
 }  // namespace
 
 ProxyCall::ProxyCall(Worker& worker, std::shared_ptr<Exchange> ex, apx_operation op)
-    : w_(worker), ex_(std::move(ex)), op_(op) {}
+    : w_(worker), ex_(std::move(ex)), op_(op), in_flight_(worker.state.telemetry.in_flight_requests) {
+  // Counted when the answer is complete, before its last bytes go out: a client that
+  // scrapes /metrics right after its answer finds its request counted.
+  ex_->on_complete([this] { record_request(); });
+}
+
+ProxyCall::~ProxyCall() {
+  ex_->on_complete(nullptr);  // the exchange may outlive this object
+  record_request();           // no answer yet: the exchange is about to answer 500 itself
+}
+
+void ProxyCall::record_request() {
+  if (recorded_) return;
+  recorded_ = true;
+  try {
+    using Seconds = std::chrono::duration<double>;
+    telemetry::RequestRecord r;
+    r.route = route_of(op_);
+    r.logical_model = model_ ? std::string_view(model_->logical_id) : telemetry::kNone;
+    r.provider = answered_ ? std::string_view(answered_->upstream.provider_id) : telemetry::kNone;
+    r.status = ex_->status() ? ex_->status() : 500;
+    r.duration_seconds = Seconds(ex_->completed_at().value_or(Clock::now()) - ex_->started()).count();
+    if (auto first = ex_->first_byte_at()) r.first_byte_seconds = Seconds(*first - ex_->started()).count();
+    w_.state.telemetry.record_request(r);
+  } catch (...) {
+    // Counting must never fail a request, nor a destructor.
+  }
+  in_flight_.release();
+  streaming_.release();
+}
+
+void ProxyCall::count_attempt(const Candidate& c, std::string_view outcome) {
+  w_.state.telemetry.record_attempt(model_->logical_id, c.upstream.provider_id, outcome);
+}
 
 double ProxyCall::elapsed_ms() const {
   return std::chrono::duration<double, std::milli>(Clock::now() - attempt_started_).count();
@@ -86,6 +129,7 @@ bool ProxyCall::parse_body() {
     return false;
   }
   model_name_.assign(model->value.GetString(), model->value.GetStringLength());
+  ex_->note("model", model_name_);
   auto stream = body_.FindMember("stream");
   if (stream != body_.MemberEnd() && !stream->value.IsNull()) {
     if (!stream->value.IsBool()) {
@@ -110,13 +154,15 @@ bool ProxyCall::parse_body() {
 void ProxyCall::run() {
   if (!parse_body()) return;
   GatewayState& s = w_.state;
-  ResolvedModel resolved = resolve_model(model_name_, s.catalog, s.providers, s.last_good_models);
+  plugins_ = s.plugins.get();
+  ResolvedModel resolved = resolve_model(model_name_, s.catalog, plugins_->providers, s.last_good_models);
   if (!resolved.model) {
     return ex_->respond(http::status::not_found,
                         openai_error_body("The model '" + model_name_ + "' does not exist or you do not have access to it.",
                                           "invalid_request_error", "model_not_found", "model"));
   }
   model_ = std::move(resolved.model);
+  ex_->note("logical_model", model_->logical_id);
   if (conversation_id_.empty()) return route(std::nullopt);
   auto self = shared_from_this();
   load_session(*w_.store, conversation_id_, [self](Result<std::optional<Session>> session) {
@@ -141,7 +187,7 @@ void ProxyCall::route(std::optional<Session> session) {
     auto it = body_.FindMember(f);
     if (it != body_.MemberEnd() && it->value.IsUint64()) req.estimated_output_tokens = it->value.GetUint64();
   }
-  RouteOutcome outcome = w_.state.router->decide(*model_, req, thread_rng());
+  RouteOutcome outcome = w_.state.router->decide(*plugins_, *model_, req, thread_rng());
   if (!outcome.decision) {
     auto status = static_cast<http::status>(outcome.status);
     return respond_error(status, outcome.error,
@@ -191,8 +237,10 @@ void ProxyCall::attempt(const Candidate& c) {
   const auto& settings = w_.state.settings;
   std::string body = upstream_body(c);
   auto request = c.provider->adapter->build_request(UpstreamCall{op_, c.upstream.model_id, body, stream_});
+  if (!attempts_.empty()) w_.state.telemetry.record_failover(model_->logical_id);
   if (!request) {
     attempts_.push_back({label(c), request.error()});
+    count_attempt(c, telemetry::outcome::kAdapterError);
     return try_next();
   }
   attempt_started_ = Clock::now();
@@ -205,8 +253,10 @@ void ProxyCall::attempt(const Candidate& c) {
                           });
 }
 
-void ProxyCall::fail_attempt(const Candidate& c, const std::string& why, Nudge nudge, double latency_ms) {
+void ProxyCall::fail_attempt(const Candidate& c, const std::string& why, Nudge nudge, double latency_ms,
+                             std::string_view outcome) {
   attempts_.push_back({label(c), why});
+  count_attempt(c, outcome);
   w_.state.metrics.end(model_->logical_id, c.upstream.provider_id, Observation{latency_ms, false});
   w_.state.weights.nudge(model_->logical_id, c.upstream.provider_id, nudge);
   spdlog::debug("request {}: attempt on {} failed: {}", ex_->request_id(), label(c), why);
@@ -214,7 +264,8 @@ void ProxyCall::fail_attempt(const Candidate& c, const std::string& why, Nudge n
 }
 
 void ProxyCall::on_head(const Candidate& c, Result<std::shared_ptr<UpstreamExchange>> started) {
-  if (!started) return fail_attempt(c, started.error(), Nudge::RetryableFailure, elapsed_ms());
+  if (!started)
+    return fail_attempt(c, started.error(), Nudge::RetryableFailure, elapsed_ms(), telemetry::outcome::kTransportError);
   auto up = std::move(started.value());
   int status = up->status();
   Outcome outcome = c.provider->adapter->classify(status, {});
@@ -224,7 +275,8 @@ void ProxyCall::on_head(const Candidate& c, Result<std::shared_ptr<UpstreamExcha
     auto self = shared_from_this();
     // Read the error body so the connection can be reused, then move on.
     up->read_all(kMaxErrorBody, [self, &c, up, status](Result<std::string>) {
-      self->fail_attempt(c, "HTTP " + std::to_string(status), Nudge::RetryableFailure, self->elapsed_ms());
+      self->fail_attempt(c, "HTTP " + std::to_string(status), Nudge::RetryableFailure, self->elapsed_ms(),
+                         telemetry::outcome::kRetryableStatus);
     });
     return;
   }
@@ -234,11 +286,11 @@ void ProxyCall::on_head(const Candidate& c, Result<std::shared_ptr<UpstreamExcha
   relay_whole(c, std::move(up), outcome == Outcome::Success);
 }
 
-void ProxyCall::set_attribution(http::fields& headers, const Candidate& c) const {
-  ex_->note("model", model_name_);
+void ProxyCall::set_attribution(http::fields& headers, const Candidate& c) {
+  answered_ = &c;
   ex_->note("provider", c.upstream.provider_id);
   ex_->note("upstream_model", c.upstream.model_id);
-  ex_->note("attempts", std::to_string(attempts_.size() + 1));
+  ex_->note_number("attempts", static_cast<long long>(attempts_.size() + 1));
   headers.set("X-APIProxy-Provider", c.upstream.provider_id);
   headers.set("X-APIProxy-Model", c.upstream.model_id);
   headers.set("X-APIProxy-Attempts", std::to_string(attempts_.size() + 1));
@@ -252,7 +304,8 @@ void ProxyCall::relay_whole(const Candidate& c, std::shared_ptr<UpstreamExchange
     const std::string& logical = self->model_->logical_id;
     if (!body) {
       // The answer broke off: nothing was sent to the client yet, so another upstream may try.
-      return self->fail_attempt(c, body.error(), Nudge::RetryableFailure, self->elapsed_ms());
+      return self->fail_attempt(c, body.error(), Nudge::RetryableFailure, self->elapsed_ms(),
+                                telemetry::outcome::kTransportError);
     }
     int status = up->status();
     Exchange::Response res{static_cast<http::status>(status), self->ex_->request().version()};
@@ -268,6 +321,7 @@ void ProxyCall::relay_whole(const Candidate& c, std::shared_ptr<UpstreamExchange
                                   [self, out] { self->ex_->respond(std::move(*out)); });
     } else {
       bool fault = provider_fault(status);
+      self->count_attempt(c, telemetry::outcome::kErrorStatus);
       metrics.end(logical, c.upstream.provider_id, Observation{self->elapsed_ms(), !fault});
       if (fault) self->w_.state.weights.nudge(logical, c.upstream.provider_id, Nudge::FatalFailure);
     }
@@ -278,6 +332,7 @@ void ProxyCall::relay_whole(const Candidate& c, std::shared_ptr<UpstreamExchange
 void ProxyCall::finish_success(const Candidate& c, std::string_view tail_for_usage, double latency_ms,
                                std::function<void()> then) {
   const std::string& logical = model_->logical_id;
+  count_attempt(c, telemetry::outcome::kSuccess);
   w_.state.metrics.end(logical, c.upstream.provider_id, Observation{latency_ms, true});
   w_.state.weights.nudge(logical, c.upstream.provider_id, Nudge::Success);
   if (spdlog::should_log(spdlog::level::debug)) {
@@ -308,9 +363,11 @@ void ProxyCall::relay_stream(const Candidate& c, std::shared_ptr<UpstreamExchang
   set_attribution(head, c);
   auto self = shared_from_this();
   auto start = [self, &c, up, head = std::move(head)]() mutable {
+    self->streaming_ = telemetry::GaugeGuard(self->w_.state.telemetry.in_flight_streams);
     self->ex_->start_stream(std::move(head), [self, &c, up](bool ok) {
       if (!ok) {
         up->cancel();
+        self->count_attempt(c, telemetry::outcome::kClientClosed);
         return self->w_.state.metrics.abandon(self->model_->logical_id, c.upstream.provider_id);
       }
       self->pump(c, up);
@@ -334,6 +391,7 @@ void ProxyCall::pump(const Candidate& c, std::shared_ptr<UpstreamExchange> up) {
     self->ex_->stream_write(*piece, [self, &c, up](bool ok) {
       if (!ok) {  // the client went away: stop reading, free the upstream connection
         up->cancel();
+        self->count_attempt(c, telemetry::outcome::kClientClosed);
         return self->w_.state.metrics.abandon(self->model_->logical_id, c.upstream.provider_id);
       }
       self->pump(c, up);
@@ -343,6 +401,7 @@ void ProxyCall::pump(const Candidate& c, std::shared_ptr<UpstreamExchange> up) {
 
 void ProxyCall::end_stream_with_error(const Candidate& c, const std::string& why) {
   // Bytes already reached the client, so there is no failing over: tell it in-band.
+  count_attempt(c, telemetry::outcome::kStreamError);
   w_.state.metrics.end(model_->logical_id, c.upstream.provider_id, Observation{elapsed_ms(), false});
   w_.state.weights.nudge(model_->logical_id, c.upstream.provider_id, Nudge::RetryableFailure);
   spdlog::warn("request {}: stream from {} broke off: {}", ex_->request_id(), label(c), why);
@@ -356,9 +415,9 @@ void ProxyCall::end_stream_with_error(const Candidate& c, const std::string& why
 }
 
 void ProxyCall::all_failed() {
-  ex_->note("model", model_name_);
-  ex_->note("attempts", std::to_string(attempts_.size()));
+  ex_->note_number("attempts", static_cast<long long>(attempts_.size()));
   if (attempts_.empty() && rate_limited_for_.count() > 0) {
+    w_.state.telemetry.record_rate_limited(model_->logical_id);
     auto seconds = std::max<long long>(1, (rate_limited_for_.count() + 999) / 1000);
     Exchange::Response res{http::status::too_many_requests, ex_->request().version()};
     res.set(http::field::content_type, "application/json");

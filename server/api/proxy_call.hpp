@@ -10,6 +10,7 @@
 #include <rapidjson/document.h>
 
 #include "core/routing/router.hpp"
+#include "core/telemetry/gauge.hpp"
 #include "core/upstream/upstream_exchange.hpp"
 #include "server/app/worker.hpp"
 #include "server/http/exchange.hpp"
@@ -19,6 +20,8 @@ namespace apiproxy {
 class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
  public:
   ProxyCall(Worker& worker, std::shared_ptr<Exchange> ex, apx_operation op);
+  // Records the request in the gateway's telemetry if its answer did not already.
+  ~ProxyCall();
   void run();
 
  private:
@@ -32,7 +35,12 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   void try_next();
   void attempt(const Candidate& c);
   void on_head(const Candidate& c, Result<std::shared_ptr<UpstreamExchange>> started);
-  void fail_attempt(const Candidate& c, const std::string& why, Nudge nudge, double latency_ms);
+  void fail_attempt(const Candidate& c, const std::string& why, Nudge nudge, double latency_ms,
+                    std::string_view outcome);
+  // The request's apiproxy_requests_total and latency records, once (see the constructor).
+  void record_request();
+  // One apiproxy_upstream_attempts_total count (outcomes: core/telemetry/telemetry.hpp).
+  void count_attempt(const Candidate& c, std::string_view outcome);
   void relay_whole(const Candidate& c, std::shared_ptr<UpstreamExchange> up, bool success);
   void relay_stream(const Candidate& c, std::shared_ptr<UpstreamExchange> up);
   void pump(const Candidate& c, std::shared_ptr<UpstreamExchange> up);
@@ -45,7 +53,7 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
                       std::function<void()> then);
   void all_failed();
   void bind_session_to(const Candidate& c, std::function<void()> then);
-  void set_attribution(boost::beast::http::fields& headers, const Candidate& c) const;
+  void set_attribution(boost::beast::http::fields& headers, const Candidate& c);
   void respond_error(boost::beast::http::status status, const std::string& message,
                      const std::string& type, const std::string& code);
   std::string upstream_body(const Candidate& c) const;
@@ -58,6 +66,9 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   std::string model_name_;
   std::string conversation_id_;
   bool stream_ = false;
+  // The plugins this request started on: its candidates and adapters live in it, so a
+  // reload cannot unload them before the request ends.
+  PluginGenerationPtr plugins_;
   std::shared_ptr<const LogicalModel> model_;
   std::optional<Session> session_;
   std::vector<Candidate> order_;
@@ -67,6 +78,10 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   bool bound_ = false;  // this request's conversation binding is written
   std::string usage_tail_;
   std::chrono::milliseconds rate_limited_for_{0};  // every remaining candidate was at MAX_QPS  // the last bytes of a stream, where `usage` arrives
+  const Candidate* answered_ = nullptr;  // whose answer the client got (points into order_)
+  telemetry::GaugeGuard in_flight_;      // apiproxy_in_flight_requests while this object lives
+  telemetry::GaugeGuard streaming_;      // apiproxy_in_flight_streams once a stream is relayed
+  bool recorded_ = false;
 };
 
 }  // namespace apiproxy

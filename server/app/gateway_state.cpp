@@ -27,6 +27,16 @@ std::string default_instance_id() {
 
 }  // namespace
 
+void log_providers(const PluginGeneration& g) {
+  for (const auto& s : g.providers.skipped) spdlog::warn("provider '{}' skipped: {}", s.id, s.reason);
+  if (g.providers.usable.empty())
+    spdlog::warn("NO USABLE PROVIDERS: the gateway starts, but cannot route any request. "
+                 "Set LLM_PROVIDERS and LLM_PROVIDER_{id}_NAME/_BASE_URL/_API_KEY (see .env.example)");
+  for (const auto& p : g.providers.usable)
+    spdlog::info("provider '{}' ({}) via adapter '{}' at {}", p.config.id, p.config.name,
+                 p.config.adapter, p.config.display_base_url());
+}
+
 Result<std::unique_ptr<GatewayState>> build_gateway_state(Environment env) {
   auto settings = load_settings(env);
   if (!settings) return Error{settings.error()};
@@ -34,29 +44,22 @@ Result<std::unique_ptr<GatewayState>> build_gateway_state(Environment env) {
   state->settings = settings.value();
   state->env = std::move(env);
 
-  ProviderSet set = load_providers(state->env);
-  log_configuration_report(state->env, set);
+  state->provider_config = load_providers(state->env);
+  log_configuration_report(state->env, state->provider_config);
 
-  state->plugins = PluginRegistry::load(PluginRegistry::resolve_dir(state->settings.plugin_dir), state->env);
-  state->providers = make_provider_runtimes(set, *state->plugins);
-  for (const auto& s : state->providers.skipped)
-    spdlog::warn("provider '{}' skipped: {}", s.id, s.reason);
-  if (state->providers.usable.empty())
-    spdlog::warn("NO USABLE PROVIDERS: the gateway starts, but cannot route any request. "
-                 "Set LLM_PROVIDERS and LLM_PROVIDER_{id}_NAME/_BASE_URL/_API_KEY (see .env.example)");
-  for (const auto& p : state->providers.usable)
-    spdlog::info("provider '{}' ({}) via adapter '{}' at {}", p.config.id, p.config.name,
-                 p.config.adapter, p.config.display_base_url());
+  state->plugins.set(build_plugin_generation(PluginRegistry::resolve_dir(state->settings.plugin_dir),
+                                             state->env, state->provider_config, state->plugin_policy()));
+  log_providers(*state->plugins.get());
 
   Cooldowns* cooldowns = &state->cooldowns;
   state->router = std::make_unique<Router>(
-      state->providers, *state->plugins, state->metrics, state->weights,
+      state->metrics, state->weights,
       state->settings.default_strategy, [cooldowns](const Candidate& c, const RouteRequest& r) {
         if (cooldowns->cooling(c.upstream.provider_id, c.upstream.model_id))
           return std::string("cooling down after it asked to retry later (Retry-After)");
         return Router::qps_estimate_exceeded(c, r) ? Router::at_qps_limit(c) : std::string();
       });
-  if (!state->plugins->strategy(state->settings.default_strategy))
+  if (!state->plugins.get()->plugins->strategy(state->settings.default_strategy))
     spdlog::warn("the default strategy '{}' (APIPROXY_DEFAULT_STRATEGY) is not loaded: requests must "
                  "name a strategy", state->settings.default_strategy);
   state->instance_id = !state->settings.instance_id.empty() ? state->settings.instance_id : default_instance_id();

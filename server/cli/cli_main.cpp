@@ -1,9 +1,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
-
+#include "core/telemetry/logging.hpp"
 #include "server/cli/commands.hpp"
 
 namespace apiproxy {
@@ -29,11 +27,8 @@ Configuration comes from the environment and the .env file named by APIPROXY_ENV
 
 }  // namespace
 
-void setup_logging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("apiproxy");
-  spdlog::set_default_logger(logger);
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
-  spdlog::set_level(spdlog::level::from_str(level));
+void setup_logging(const std::string& level, const std::string& format) {
+  telemetry::configure_logging(level, format == "json");
 }
 
 int cli_main(const std::vector<std::string>& args) {

@@ -30,7 +30,9 @@ int cmd_serve(const std::vector<std::string>& args) {
   }
   Environment env = Environment::load_process();
   auto settings = load_settings(env);
-  setup_logging(settings ? settings->log_level : "info");
+  // Settings that do not load still get their error logged in the format asked for.
+  setup_logging(settings ? settings->log_level : "info",
+                settings ? settings->log_format : env.get_or("LOG_FORMAT", "text"));
   auto state = build_gateway_state(std::move(env));
   if (!state) {
     spdlog::critical("cannot start: {}", state.error());

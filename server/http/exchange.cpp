@@ -1,7 +1,10 @@
 #include "server/http/exchange.hpp"
 
+#include <cstdio>
+
 #include <spdlog/spdlog.h>
 
+#include "core/telemetry/logging.hpp"
 #include "server/api/errors.hpp"
 #include "server/http/client_connection.hpp"
 
@@ -19,6 +22,10 @@ Exchange::Exchange(std::shared_ptr<ClientConnection> session, Request request, s
 
 Exchange::~Exchange() {
   if (stream_open_ && session_) {
+    // The stream never finished (client gone, or dropped): still one access line for it.
+    note_flag("stream", true);
+    note_flag("incomplete", true);
+    complete(status_, stream_bytes_);
     session_->abort();  // a half-sent stream cannot be saved
     return;
   }
@@ -68,19 +75,80 @@ void Exchange::respond_error(http::status status, std::string_view message) {
   respond(status, error_body_for(path_, status, message));
 }
 
+void Exchange::set_note(std::string key, std::string value, bool literal) {
+  for (auto& n : notes_) {
+    if (n.key == key) {
+      n.value = std::move(value);
+      n.literal = literal;
+      return;
+    }
+  }
+  notes_.push_back({std::move(key), std::move(value), literal});
+}
+
+void Exchange::complete(int status, size_t body_bytes) {
+  completed_at_ = std::chrono::steady_clock::now();
+  log_access(status, body_bytes);
+  if (on_complete_) std::exchange(on_complete_, nullptr)();
+}
+
 void Exchange::log_access(int status, size_t body_bytes) const {
-  if (!spdlog::should_log(spdlog::level::info)) return;
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
-  std::string extra;
-  for (const auto& [k, v] : notes_) extra += " " + k + "=" + v;
-  spdlog::info("access id={} {} {} status={} bytes={} ms={:.2f}{}", request_id_, request_.method_string(),
-               path_, status, body_bytes, ms, extra);
+  spdlog::logger& log = telemetry::access_logger();
+  if (!log.should_log(spdlog::level::info)) return;
+  auto now = completed_at_.value_or(std::chrono::steady_clock::now());
+  double ms = std::chrono::duration<double, std::milli>(now - started_).count();
+  std::optional<double> first_byte_ms;
+  if (first_byte_at_) first_byte_ms = std::chrono::duration<double, std::milli>(*first_byte_at_ - started_).count();
+  char number[32];
+  auto fixed = [&](double v) {
+    int n = std::snprintf(number, sizeof number, "%.2f", v);
+    return std::string_view(number, n > 0 ? static_cast<size_t>(n) : 0);
+  };
+  std::string line;
+  line.reserve(256);
+  if (telemetry::json_logs()) {
+    // "<msg>\n<object>": the access logger's JSON formatter puts the object under "access".
+    line += "access\n{\"request_id\":";
+    telemetry::append_json_string(line, request_id_);
+    line += ",\"method\":";
+    telemetry::append_json_string(line, request_.method_string());
+    line += ",\"path\":";
+    telemetry::append_json_string(line, path_);
+    line += ",\"status\":" + std::to_string(status) + ",\"bytes\":" + std::to_string(body_bytes);
+    line += ",\"duration_ms\":";
+    line += fixed(ms);
+    if (first_byte_ms) {
+      line += ",\"first_byte_ms\":";
+      line += fixed(*first_byte_ms);
+    }
+    for (const auto& n : notes_) {
+      line += ',';
+      telemetry::append_json_string(line, n.key);
+      line += ':';
+      if (n.literal) line += n.value;
+      else telemetry::append_json_string(line, n.value);
+    }
+    line += '}';
+  } else {
+    line += "access id=" + request_id_ + " ";
+    line += request_.method_string();
+    line += " " + path_ + " status=" + std::to_string(status) + " bytes=" + std::to_string(body_bytes) + " ms=";
+    line += fixed(ms);
+    if (first_byte_ms) {
+      line += " ttfb_ms=";
+      line += fixed(*first_byte_ms);
+    }
+    for (const auto& n : notes_) line += " " + n.key + "=" + n.value;
+  }
+  log.info("{}", line);
 }
 
 void Exchange::respond(Response response) {
   if (responded_) return;
   responded_ = true;
-  log_access(response.result_int(), response.body().size());
+  status_ = response.result_int();
+  first_byte_at_ = std::chrono::steady_clock::now();
+  complete(response.result_int(), response.body().size());
   response.set("X-Request-Id", request_id_);
   response.keep_alive(request_.keep_alive());
   response.prepare_payload();
@@ -95,7 +163,7 @@ void Exchange::start_stream(StreamHead head, std::function<void(bool)> done) {
   if (responded_) return done(false);
   responded_ = true;
   stream_open_ = true;
-  stream_status_ = head.result_int();
+  status_ = head.result_int();
   head.set("X-Request-Id", request_id_);
   head.keep_alive(request_.keep_alive());
   head.chunked(true);
@@ -104,14 +172,17 @@ void Exchange::start_stream(StreamHead head, std::function<void(bool)> done) {
 
 void Exchange::stream_write(std::string_view data, std::function<void(bool)> done) {
   if (!stream_open_) return done(false);
+  if (!first_byte_at_ && !data.empty()) first_byte_at_ = std::chrono::steady_clock::now();
+  stream_bytes_ += data.size();
   session_->write_chunk(data, std::move(done));
 }
 
 void Exchange::end_stream(std::function<void(bool)> done) {
   if (!stream_open_) return done(false);
   stream_open_ = false;
-  note("stream", "true");
-  log_access(stream_status_, 0);
+  if (!first_byte_at_) first_byte_at_ = std::chrono::steady_clock::now();
+  note_flag("stream", true);
+  complete(status_, stream_bytes_);
   session_->write_last_chunk(request_.keep_alive(), std::move(done));
 }
 

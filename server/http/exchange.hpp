@@ -44,8 +44,23 @@ class Exchange {
   const std::string& request_id() const { return request_id_; }
   std::chrono::steady_clock::time_point started() const { return started_; }
   // Facts for the access log line written when the answer is complete ("model", "provider",
-  // "attempts", ...). Never put a secret here.
-  void note(std::string key, std::string value) { notes_.emplace_back(std::move(key), std::move(value)); }
+  // "attempts", ...); a key noted again replaces its value. In JSON logs a number is a JSON
+  // number. Never put a secret here.
+  void note(std::string key, std::string value) { set_note(std::move(key), std::move(value), false); }
+  void note_number(std::string key, long long value) { set_note(std::move(key), std::to_string(value), true); }
+  void note_flag(std::string key, bool value) { set_note(std::move(key), value ? "true" : "false", true); }
+  // The status sent (0 until an answer or a stream head went out).
+  int status() const { return status_; }
+  // When the first byte of the answer's body went out: the whole answer, or a stream's
+  // first piece (its end, if it had none).
+  std::optional<std::chrono::steady_clock::time_point> first_byte_at() const { return first_byte_at_; }
+  // When the answer was complete: handed whole to the connection, or its stream ended (or
+  // was given up). Unset until then.
+  std::optional<std::chrono::steady_clock::time_point> completed_at() const { return completed_at_; }
+  // Runs once when the answer is complete, before its last bytes are written — so whatever
+  // it counts is visible before the client can see the answer. Cleared after it ran; a
+  // handler that may die first must reset it (on_complete(nullptr)).
+  void on_complete(std::function<void()> f) { on_complete_ = std::move(f); }
 
   void respond(boost::beast::http::status status, std::string body,
                std::string_view content_type = "application/json");
@@ -71,9 +86,19 @@ class Exchange {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   bool responded_ = false;
   bool stream_open_ = false;
-  int stream_status_ = 0;
-  std::vector<std::pair<std::string, std::string>> notes_;
+  int status_ = 0;
+  size_t stream_bytes_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> first_byte_at_;
+  std::optional<std::chrono::steady_clock::time_point> completed_at_;
+  std::function<void()> on_complete_;
+  struct Note {
+    std::string key, value;
+    bool literal = false;  // value is a JSON number or true/false, written unquoted
+  };
+  std::vector<Note> notes_;
 
+  void set_note(std::string key, std::string value, bool literal);
+  void complete(int status, size_t body_bytes);  // completed_at_, the access line, on_complete_
   void log_access(int status, size_t body_bytes) const;
 };
 

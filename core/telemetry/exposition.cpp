@@ -1,0 +1,131 @@
+#include "core/telemetry/exposition.hpp"
+
+#include <charconv>
+#include <cmath>
+
+namespace apiproxy::telemetry {
+
+namespace {
+
+bool name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+bool name_rest(char c) { return name_start(c) || (c >= '0' && c <= '9'); }
+
+// Length of the valid UTF-8 sequence at the start of `s`, or 0 when it is not one
+// (overlong forms, surrogates and code points above U+10FFFF included).
+size_t utf8_sequence(std::string_view s) {
+  auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  unsigned char c = b(0);
+  if (c < 0x80) return 1;
+  size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+  if (n == 0 || c > 0xF4 || s.size() < n) return 0;
+  for (size_t i = 1; i < n; ++i)
+    if ((b(i) & 0xC0) != 0x80) return 0;
+  if (c == 0xE0 && b(1) < 0xA0) return 0;   // overlong
+  if (c == 0xED && b(1) >= 0xA0) return 0;  // surrogates
+  if (c == 0xF0 && b(1) < 0x90) return 0;   // overlong
+  if (c == 0xF4 && b(1) >= 0x90) return 0;  // above U+10FFFF
+  return n;
+}
+
+}  // namespace
+
+bool valid_metric_name(std::string_view name) {
+  if (name.empty() || !(name_start(name[0]) || name[0] == ':')) return false;
+  for (char c : name)
+    if (!(name_rest(c) || c == ':')) return false;
+  return true;
+}
+
+bool valid_label_name(std::string_view name) {
+  if (name.empty() || !name_start(name[0]) || name.substr(0, 2) == "__") return false;
+  for (char c : name)
+    if (!name_rest(c)) return false;
+  return true;
+}
+
+void append_label_value(std::string& out, std::string_view value) {
+  while (!value.empty()) {
+    char c = value[0];
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (size_t n = utf8_sequence(value); n > 0) {
+      out.append(value.data(), n);
+      value.remove_prefix(n);
+      continue;
+    } else {
+      out += "\xEF\xBF\xBD";  // U+FFFD for one byte that starts no valid sequence
+    }
+    value.remove_prefix(1);
+  }
+}
+
+void append_help(std::string& out, std::string_view text) {
+  for (char c : text) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+}
+
+void append_number(std::string& out, double value) {
+  if (std::isnan(value)) {
+    out += "NaN";
+    return;
+  }
+  if (std::isinf(value)) {
+    out += value > 0 ? "+Inf" : "-Inf";
+    return;
+  }
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, value);  // shortest text that reads back exactly
+  out.append(buf, r.ptr);
+}
+
+void append_number(std::string& out, uint64_t value) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, value);
+  out.append(buf, r.ptr);
+}
+
+void append_number(std::string& out, int64_t value) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, value);
+  out.append(buf, r.ptr);
+}
+
+void TextWriter::family(std::string_view name, std::string_view help, std::string_view type) {
+  out_ += "# HELP ";
+  out_ += name;
+  out_ += ' ';
+  append_help(out_, help);
+  out_ += "\n# TYPE ";
+  out_ += name;
+  out_ += ' ';
+  out_ += type;
+  out_ += '\n';
+}
+
+void TextWriter::begin_sample(std::string_view name) {
+  out_ += name;
+  any_label_ = false;
+}
+
+void TextWriter::add_label(std::string_view name, std::string_view value) {
+  out_ += any_label_ ? ',' : '{';
+  any_label_ = true;
+  out_ += name;
+  out_ += "=\"";
+  append_label_value(out_, value);
+  out_ += '"';
+}
+
+void TextWriter::end_labels() {
+  if (any_label_) out_ += '}';
+  out_ += ' ';
+}
+
+}  // namespace apiproxy::telemetry

@@ -1,0 +1,146 @@
+#include "core/telemetry/logging.hpp"
+
+#include <ctime>
+
+#include <atomic>
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace apiproxy::telemetry {
+
+namespace {
+
+constexpr const char* kTextPattern = "%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v";
+
+std::atomic<bool> g_json{false};
+// Set once at start-up, before any worker thread exists; read by every request after.
+std::shared_ptr<spdlog::logger> g_access;
+
+// Length of the valid UTF-8 sequence at the start of `s` (0: not one).
+size_t utf8_sequence(std::string_view s) {
+  auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  unsigned char c = b(0);
+  if (c < 0x80) return 1;
+  size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+  if (n == 0 || c > 0xF4 || s.size() < n) return 0;
+  for (size_t i = 1; i < n; ++i)
+    if ((b(i) & 0xC0) != 0x80) return 0;
+  if ((c == 0xE0 && b(1) < 0xA0) || (c == 0xED && b(1) >= 0xA0) || (c == 0xF0 && b(1) < 0x90) ||
+      (c == 0xF4 && b(1) >= 0x90))
+    return 0;
+  return n;
+}
+
+void append(spdlog::memory_buf_t& dest, std::string_view s) { dest.append(s.data(), s.data() + s.size()); }
+
+void append_time(spdlog::memory_buf_t& dest, spdlog::log_clock::time_point t) {
+  using namespace std::chrono;
+  auto since = t.time_since_epoch();
+  std::time_t secs = duration_cast<seconds>(since).count();
+  auto millis = duration_cast<milliseconds>(since).count() % 1000;
+  if (millis < 0) millis += 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                        tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(millis));
+  dest.append(buf, buf + n);
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  while (!s.empty()) {
+    unsigned char c = static_cast<unsigned char>(s[0]);
+    size_t n = 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xf];
+        } else if ((n = utf8_sequence(s)) > 0) {
+          out.append(s.data(), n);
+        } else {
+          out += "\\ufffd";
+          n = 1;
+        }
+    }
+    s.remove_prefix(n);
+  }
+  out += '"';
+}
+
+void JsonLogFormatter::format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) {
+  std::string_view payload(msg.payload.data(), msg.payload.size());
+  std::string_view fields;
+  if (!fields_key_.empty()) {
+    auto nl = payload.find('\n');
+    if (nl != std::string_view::npos) {
+      fields = payload.substr(nl + 1);
+      payload = payload.substr(0, nl);
+    }
+  }
+  thread_local std::string scratch;  // the escaped strings; reused, so no allocation per line
+  append(dest, "{\"time\":\"");
+  append_time(dest, msg.time);
+  append(dest, "\",\"level\":");
+  scratch.clear();
+  auto level = spdlog::level::to_string_view(msg.level);
+  append_json_string(scratch, std::string_view(level.data(), level.size()));
+  scratch += ",\"logger\":";
+  append_json_string(scratch, std::string_view(msg.logger_name.data(), msg.logger_name.size()));
+  scratch += ",\"msg\":";
+  append_json_string(scratch, payload);
+  append(dest, scratch);
+  if (!fields.empty()) {
+    append(dest, ",\"");
+    append(dest, fields_key_);
+    append(dest, "\":");
+    append(dest, fields);
+  }
+  append(dest, "}\n");
+}
+
+std::unique_ptr<spdlog::formatter> JsonLogFormatter::clone() const {
+  return std::make_unique<JsonLogFormatter>(fields_key_);
+}
+
+void configure_logging(std::string_view level, bool json) {
+  // spdlog keeps formatters in sinks, so each logger gets its own sink; the console sinks
+  // share one process-wide mutex, so lines of the two loggers still never interleave.
+  // JSON lines never carry colour codes, whatever stderr is.
+  auto make_sink = [json]() -> spdlog::sink_ptr {
+    if (json) return std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    return std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  };
+  auto main = std::make_shared<spdlog::logger>("apiproxy", make_sink());
+  auto access = std::make_shared<spdlog::logger>("access", make_sink());
+  auto lvl = spdlog::level::from_str(std::string(level == "warning" ? "warn" : level));
+  for (auto* l : {main.get(), access.get()}) {
+    l->set_level(lvl);
+    if (json) l->set_formatter(std::make_unique<JsonLogFormatter>(l == access.get() ? "access" : ""));
+    else l->set_formatter(std::make_unique<spdlog::pattern_formatter>(kTextPattern));
+  }
+  spdlog::set_default_logger(main);
+  g_access = access;
+  g_json.store(json);
+}
+
+bool json_logs() { return g_json.load(std::memory_order_relaxed); }
+
+spdlog::logger& access_logger() { return g_access ? *g_access : *spdlog::default_logger_raw(); }
+
+}  // namespace apiproxy::telemetry

@@ -1,0 +1,56 @@
+#include "core/telemetry/telemetry.hpp"
+
+#include <charconv>
+#include <chrono>
+
+namespace apiproxy::telemetry {
+
+Telemetry::Telemetry()
+    : requests("apiproxy_requests_total",
+               "Data-plane requests answered, by route, logical model, the provider whose answer was "
+               "relayed (none: no upstream answered) and HTTP status sent.",
+               {"route", "logical_model", "provider", "status"}),
+      request_duration("apiproxy_request_duration_seconds",
+                       "Data-plane request time, from the request read to the answer (or the end of the "
+                       "stream) handed to the client connection.",
+                       {"logical_model", "provider"}, latency_buckets()),
+      first_byte("apiproxy_first_byte_seconds",
+                 "Time from the request read to the first byte of the answer body sent: the whole answer "
+                 "for JSON, the first event for a stream (time to first token).",
+                 {"logical_model", "provider"}, latency_buckets()),
+      upstream_attempts("apiproxy_upstream_attempts_total",
+                        "Upstream attempts by logical model, provider and outcome (success, error_status, "
+                        "retryable_status, transport_error, adapter_error, stream_error, client_closed).",
+                        {"logical_model", "provider", "outcome"}),
+      failovers("apiproxy_failovers_total", "Upstream attempts made after a failed attempt of the same request.",
+                {"logical_model"}),
+      rate_limited("apiproxy_rate_limited_requests_total",
+                   "Requests answered 429 because every upstream was at its MAX_QPS limit.", {"logical_model"}),
+      start_time_seconds_(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count()) {}
+
+void Telemetry::record_request(const RequestRecord& r) {
+  char status[12];
+  auto end = std::to_chars(status, status + sizeof status, r.status).ptr;
+  requests.with({r.route, r.logical_model, r.provider, std::string_view(status, end - status)}).inc();
+  request_duration.with({r.logical_model, r.provider}).observe(r.duration_seconds);
+  if (r.first_byte_seconds) first_byte.with({r.logical_model, r.provider}).observe(*r.first_byte_seconds);
+}
+
+void Telemetry::record_attempt(std::string_view logical_model, std::string_view provider, std::string_view outcome) {
+  upstream_attempts.with({logical_model, provider, outcome}).inc();
+}
+
+void Telemetry::write(TextWriter& out) const {
+  telemetry::write(out, requests);
+  telemetry::write(out, request_duration);
+  telemetry::write(out, first_byte);
+  telemetry::write(out, upstream_attempts);
+  telemetry::write(out, failovers);
+  telemetry::write(out, rate_limited);
+  out.family("apiproxy_in_flight_requests", "Data-plane requests being served.", "gauge");
+  out.sample("apiproxy_in_flight_requests", {}, in_flight_requests.value());
+  out.family("apiproxy_in_flight_streams", "Streamed (SSE) answers being relayed.", "gauge");
+  out.sample("apiproxy_in_flight_streams", {}, in_flight_streams.value());
+}
+
+}  // namespace apiproxy::telemetry

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Checks the Docker files without a Docker engine (CI has none):
+#  * docker-compose.yml, as `docker-compose config` resolves it after the configuration
+#    guide's `cp .env.example .env`: both services, the published port, the healthchecks,
+#    depends_on service_healthy, and the Redis password wiring with and without
+#    REDIS_PASSWORD;
+#  * Dockerfile and .dockerignore: the stages and instructions the image relies on, build
+#    packages that scripts/install-deps.sh also installs (the CI toolchain), CMake options
+#    that exist.
+# (packaging/test-deb.sh checks that the image's runtime packages cover the .deb's Depends.)
+#
+#   packaging/check-docker.sh
+#
+# Installs Debian's docker-compose (1.29, Python, no engine needed for `config`) when it is
+# missing and it runs as root; otherwise skips the Compose part with a message.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+src=$(pwd)
+
+fail() { echo "check-docker.sh: FAIL: $*" >&2; exit 1; }
+step() { echo "== $*"; }
+
+work=$(mktemp -d /tmp/apiproxy-check-docker.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+# ---- Dockerfile -----------------------------------------------------------------------------
+step "Dockerfile"
+df=Dockerfile
+stages=$(sed -n 's/^FROM [^ ]* AS \([a-z0-9_-]*\)$/\1/p' "$df")
+for s in build runtime-base mock-upstream apiproxy; do
+  grep -qx "$s" <<<"$stages" || fail "Dockerfile has no stage '$s'"
+done
+grep -q '^FROM debian:12-slim AS build$' "$df" || fail "the build stage must be debian:12-slim"
+grep -q '^FROM debian:12-slim AS runtime-base$' "$df" || fail "the runtime stage must be debian:12-slim"
+[ "$(tail -n 1 <<<"$stages")" = apiproxy ] || fail "the last stage (docker build's default) must be 'apiproxy'"
+for ref in $(sed -n 's/.*--from=\([a-z0-9_-]*\).*/\1/p;s/^FROM \([a-z0-9_-]*\) AS .*/\1/p' "$df" | sort -u); do
+  case "$ref" in debian:*) continue ;; esac
+  grep -qx "$ref" <<<"$stages" || fail "Dockerfile refers to an undefined stage '$ref'"
+done
+final=$(sed -n '/^FROM runtime-base AS apiproxy$/,$p' "$df")
+grep -q '^USER apiproxy$' <<<"$final" || fail "the image must run as the unprivileged user apiproxy"
+grep -q '^EXPOSE 8000$' <<<"$final" || fail "EXPOSE 8000"
+grep -q '^HEALTHCHECK .*' <<<"$final" && grep -q '/health' <<<"$final" || fail "HEALTHCHECK on /health"
+grep -qx 'CMD \["apiproxy", "serve"\]' <<<"$final" || fail 'CMD ["apiproxy", "serve"]'
+grep -q 'apiproxy/plugins' <<<"$final" || fail "the image must carry the plugins"
+
+# The build stage installs a subset of what CI builds with (scripts/install-deps.sh).
+build_stage=$(sed -n '/^FROM debian:12-slim AS build$/,/^FROM /p' "$df")
+build_pkgs=$(sed -n '/apt-get install/,/rm -rf/p' <<<"$build_stage" | tr ' \\' '\n\n' |
+             grep -E '^[a-z0-9][a-z0-9.+-]+$' | grep -vE '^(apt-get|install|rm|update|DEBIAN_FRONTEND.*)$' || true)
+[ -n "$build_pkgs" ] || fail "could not read the build stage's apt packages"
+for p in $build_pkgs; do
+  grep -qw -- "$p" scripts/install-deps.sh || fail "Dockerfile build package $p is not in scripts/install-deps.sh"
+done
+# Every -DAPIPROXY_* option the Dockerfile sets is one the build defines.
+for opt in $(grep -o -- '-DAPIPROXY_[A-Z_]*' "$df" | sort -u); do
+  grep -q "option(${opt#-D} " CMakeLists.txt || fail "Dockerfile sets unknown option ${opt#-D}"
+done
+echo "stages: $(tr '\n' ' ' <<<"$stages")"
+
+step ".dockerignore"
+for pat in '.env' '.git/' 'node_modules/' 'build*'; do
+  grep -qxF -- "$pat" .dockerignore || fail ".dockerignore must exclude $pat"
+done
+# Files the build needs must not be excluded.
+grep -qE '^(\.env\.example|\*\.example|packaging|\*\.cmake|CMakeLists\.txt)' .dockerignore &&
+  fail ".dockerignore excludes files the image build needs"
+echo "ok"
+
+# ---- docker-compose.yml -----------------------------------------------------------------------
+step "docker-compose.yml"
+if ! command -v docker-compose >/dev/null; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "installing Debian's docker-compose (for 'docker-compose config' only)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
+  else
+    echo "check-docker.sh: docker-compose not installed and not root: Compose file NOT checked"
+    echo "check-docker.sh: OK (Dockerfile only)"
+    exit 0
+  fi
+fi
+
+# The configuration guide's flow: cp .env.example .env; REDIS_URL=redis://redis:6379/0.
+resolve() {  # resolve DIR: prints the resolved file as JSON
+  (cd "$1" && docker-compose -f docker-compose.yml config) >"$1/resolved.yml" 2>"$1/config.err" ||
+    { cat "$1/config.err"; fail "docker-compose config"; }
+  /usr/bin/python3 -c 'import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))' "$1/resolved.yml"
+}
+mkdir "$work/plain" "$work/password"
+for d in plain password; do
+  cp docker-compose.yml "$work/$d/"
+  cp .env.example "$work/$d/.env"
+done
+printf 'REDIS_PASSWORD=s3cret\nREDIS_URL=redis://:s3cret@redis:6379/0\n' >>"$work/password/.env"
+resolve "$work/plain" >"$work/plain.json"
+resolve "$work/password" >"$work/password.json"
+
+/usr/bin/python3 - "$work/plain.json" "$work/password.json" "$src" <<'PY'
+import json, sys
+
+plain = json.load(open(sys.argv[1]))
+password = json.load(open(sys.argv[2]))
+src = sys.argv[3]
+errors = []
+
+def check(cond, what):
+    if not cond:
+        errors.append(what)
+
+def seconds(d):  # a Compose duration such as 40s, 1m30s or 1m
+    total, num = 0.0, ""
+    for ch in str(d):
+        if ch.isdigit() or ch == ".":
+            num += ch
+        else:
+            total += float(num or 0) * {"h": 3600, "m": 60, "s": 1}.get(ch, 0)
+            num = ""
+    return total + float(num or 0)
+
+for name, c in (("without REDIS_PASSWORD", plain), ("with REDIS_PASSWORD", password)):
+    s = c.get("services", {})
+    check(set(s) == {"apiproxy", "redis"}, f"{name}: services are {sorted(s)}")
+    a, r = s.get("apiproxy", {}), s.get("redis", {})
+    check(a.get("build", {}).get("context", "").rstrip("/").endswith(("plain", "password")),
+          f"{name}: apiproxy must build from the project directory")
+    ports = a.get("ports", [])
+    check(any(str(p.get("published")) == "8000" and str(p.get("target")) == "8000" for p in ports),
+          f"{name}: apiproxy must publish 8000:8000, has {ports}")
+    check(a.get("depends_on", {}).get("redis", {}).get("condition") == "service_healthy",
+          f"{name}: apiproxy must wait for a healthy redis")
+    check("/health" in " ".join(a.get("healthcheck", {}).get("test", [])), f"{name}: apiproxy healthcheck on /health")
+    env = a.get("environment", {})
+    # env_file .env reached the gateway (the guide's whole configuration).
+    check(env.get("LLM_PROVIDERS") == "openai,azure,local", f"{name}: env_file .env not passed to apiproxy")
+    check(env.get("APIPROXY_HOST") == "0.0.0.0" and str(env.get("APIPROXY_PORT")) == "8000",
+          f"{name}: the container must listen on 0.0.0.0:8000")
+    check(r.get("image", "").startswith("redis:7"), f"{name}: redis image is {r.get('image')}")
+    check("ping" in " ".join(r.get("healthcheck", {}).get("test", [])), f"{name}: redis healthcheck must ping")
+    check(any(v.get("target") == "/data" if isinstance(v, dict) else ":/data" in v for v in r.get("volumes", [])),
+          f"{name}: redis needs a volume on /data")
+    check(seconds(a.get("stop_grace_period", "0s")) > 30,
+          f"{name}: stop_grace_period must exceed the 30 s drain")
+
+def requirepass(c):
+    cmd = c["services"]["redis"].get("command", [])
+    return cmd[cmd.index("--requirepass") + 1] if "--requirepass" in cmd else None
+
+# The guide's REDIS_URL works as written: no password unless one is set.
+check(plain["services"]["apiproxy"]["environment"].get("REDIS_URL") == "redis://redis:6379/0",
+      "plain: REDIS_URL from .env.example must be redis://redis:6379/0")
+check(requirepass(plain) == "", f"plain: redis must run without a password, --requirepass {requirepass(plain)!r}")
+check(plain["services"]["redis"].get("environment", {}).get("REDISCLI_AUTH", "") == "", "plain: REDISCLI_AUTH set")
+check(requirepass(password) == "s3cret", f"password: --requirepass {requirepass(password)!r}")
+check(password["services"]["redis"].get("environment", {}).get("REDISCLI_AUTH") == "s3cret",
+      "password: the healthcheck must authenticate (REDISCLI_AUTH)")
+check(password["services"]["apiproxy"]["environment"].get("REDIS_URL") == "redis://:s3cret@redis:6379/0",
+      "password: REDIS_URL from .env must reach apiproxy")
+
+for e in errors:
+    print("check-docker.sh: FAIL:", e, file=sys.stderr)
+sys.exit(1 if errors else 0)
+PY
+echo "compose file resolves, with and without REDIS_PASSWORD"
+echo "check-docker.sh: OK"

@@ -1,0 +1,114 @@
+# The SDK as a third party gets it, end to end (the `sdk_examples` ctest fixture):
+#
+#  1. installs the SDK component of this build to WORK_DIR/prefix, and checks that it
+#     holds the SDK and nothing else (no gateway binary, no bundled plugin);
+#  2. configures and builds sdk/examples/round_robin and header_auth_provider as separate
+#     projects that know only -DCMAKE_PREFIX_PATH=WORK_DIR/prefix, and checks that
+#     find_package(ApiProxySDK 1) found that prefix and no other copy;
+#  3. checks each example .so exports apiproxy_plugin_entry and nothing else;
+#  4. fills WORK_DIR/plugins with the bundled plugins of this build plus the two examples,
+#     for the integration test (APIPROXY_PLUGIN_DIR).
+#
+# Variables: BUILD_DIR SOURCE_DIR WORK_DIR BUNDLED_PLUGIN_DIR GENERATOR MAKE_PROGRAM
+#            CXX_COMPILER BUILD_TYPE NM
+foreach(var BUILD_DIR SOURCE_DIR WORK_DIR BUNDLED_PLUGIN_DIR GENERATOR CXX_COMPILER NM)
+  if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
+    message(FATAL_ERROR "build_examples.cmake: -D${var}=... is required")
+  endif()
+endforeach()
+
+function(run what)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${what} failed (${rc}):\n${ARGN}\n${out}${err}")
+  endif()
+  set(run_output "${out}" PARENT_SCOPE)
+endfunction()
+
+set(prefix ${WORK_DIR}/prefix)
+set(plugin_dir ${WORK_DIR}/plugins)
+file(REMOVE_RECURSE ${WORK_DIR})
+file(MAKE_DIRECTORY ${WORK_DIR})
+
+# 1. install ------------------------------------------------------------------------------
+run("installing the sdk component" ${CMAKE_COMMAND} --install ${BUILD_DIR} --component sdk --prefix ${prefix})
+file(GLOB_RECURSE installed RELATIVE ${prefix} ${prefix}/*)
+foreach(f include/apiproxy/abi.h include/apiproxy/plugin.hpp include/apiproxy/strategy.hpp
+          include/apiproxy/provider.hpp
+          lib/cmake/ApiProxySDK/ApiProxySDKConfig.cmake
+          lib/cmake/ApiProxySDK/ApiProxySDKConfigVersion.cmake
+          lib/cmake/ApiProxySDK/ApiProxySDKTargets.cmake
+          lib/cmake/ApiProxySDK/ApiProxyPlugin.cmake
+          lib/cmake/ApiProxySDK/apiproxy_plugin.map)
+  if(NOT f IN_LIST installed)
+    message(FATAL_ERROR "the sdk component did not install ${f}; it installed:\n${installed}")
+  endif()
+endforeach()
+foreach(f ${installed})
+  if(NOT f MATCHES "^(include/apiproxy/|lib/cmake/ApiProxySDK/|share/doc/apiproxy-sdk/)")
+    message(FATAL_ERROR "the sdk component installed ${f}, which is not part of the SDK "
+                        "(an install() rule with the wrong COMPONENT?)")
+  endif()
+endforeach()
+list(LENGTH installed n)
+message(STATUS "sdk component: ${n} files under ${prefix}")
+
+# 2. the examples, out of tree ------------------------------------------------------------
+set(generator_args -G ${GENERATOR})
+if(MAKE_PROGRAM)
+  list(APPEND generator_args -DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM})
+endif()
+if(BUILD_TYPE)
+  list(APPEND generator_args -DCMAKE_BUILD_TYPE=${BUILD_TYPE})
+endif()
+
+set(example_sos)
+foreach(example round_robin:round_robin header_auth_provider:header_auth)
+  string(REPLACE ":" ";" parts ${example})
+  list(GET parts 0 dir)
+  list(GET parts 1 target)
+  set(bin ${WORK_DIR}/build-${dir})
+  run("configuring sdk/examples/${dir}"
+      ${CMAKE_COMMAND} -S ${SOURCE_DIR}/sdk/examples/${dir} -B ${bin} ${generator_args}
+      -DCMAKE_CXX_COMPILER=${CXX_COMPILER}
+      "-DCMAKE_CXX_FLAGS=-Wall -Wextra -Werror"
+      -DCMAKE_PREFIX_PATH=${prefix}
+      # Only the prefix may satisfy find_package: not a package registry, not /usr.
+      -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
+      -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF
+      -DCMAKE_FIND_USE_CMAKE_SYSTEM_PATH=OFF)
+  file(STRINGS ${bin}/CMakeCache.txt found REGEX "^ApiProxySDK_DIR:")
+  if(NOT found STREQUAL "ApiProxySDK_DIR:PATH=${prefix}/lib/cmake/ApiProxySDK")
+    message(FATAL_ERROR "sdk/examples/${dir} found the SDK elsewhere: ${found}")
+  endif()
+  run("building sdk/examples/${dir}" ${CMAKE_COMMAND} --build ${bin})
+  set(so ${bin}/${target}.so)
+  if(NOT EXISTS ${so})
+    message(FATAL_ERROR "building sdk/examples/${dir} produced no ${target}.so")
+  endif()
+
+  # 3. exactly one exported symbol ---------------------------------------------------------
+  run("listing the symbols of ${target}.so" ${NM} -D --defined-only ${so})
+  string(REGEX MATCHALL "[^\n]+" lines "${run_output}")
+  set(exported)
+  foreach(line ${lines})
+    if(line MATCHES " [A-Za-z] ([^ ]+)$")
+      list(APPEND exported ${CMAKE_MATCH_1})
+    endif()
+  endforeach()
+  if(NOT exported STREQUAL "apiproxy_plugin_entry")
+    message(FATAL_ERROR "${target}.so exports [${exported}], expected apiproxy_plugin_entry only")
+  endif()
+  list(APPEND example_sos ${so})
+  message(STATUS "built ${so} (exports apiproxy_plugin_entry only)")
+endforeach()
+
+# 4. the plugin directory -----------------------------------------------------------------
+file(GLOB bundled ${BUNDLED_PLUGIN_DIR}/*.so)
+if(NOT bundled)
+  message(FATAL_ERROR "no bundled plugins in ${BUNDLED_PLUGIN_DIR}: build the project first")
+endif()
+file(MAKE_DIRECTORY ${plugin_dir})
+file(COPY ${bundled} ${example_sos} DESTINATION ${plugin_dir})
+file(GLOB ready RELATIVE ${plugin_dir} ${plugin_dir}/*.so)
+message(STATUS "plugin directory ${plugin_dir}: ${ready}")

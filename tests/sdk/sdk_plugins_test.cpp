@@ -1,0 +1,256 @@
+// The SDK examples, built out of tree against the installed SDK (ctest fixture
+// `sdk_examples`, tests/sdk/build_examples.cmake), loaded by the real gateway from a plugin
+// directory that holds them next to the bundled plugins, and used:
+//
+//   round_robin   POST /routing/decide and the data plane rotate through the upstreams
+//                 in turn, the rest ranked in rotation order for failover
+//   header_auth   a provider with ADAPTER=header_auth discovers its models and sends chat
+//                 completions with the key in its own header and no Authorization header
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "assertions.hpp"
+#include "data_plane.hpp"
+#include "json.hpp"
+#include "services.hpp"
+
+namespace it {
+namespace {
+
+using namespace std::chrono_literals;
+using dp::logical;
+using dp::physical;
+
+constexpr const char* kPluginDir = APIPROXY_SDK_PLUGIN_DIR;
+constexpr const char* kToken = "sdk-examples-token";
+
+// A gateway with the example plugin directory and no Redis (the in-process store).
+EnvMap sdk_env() {
+  return gateway_env({{"APIPROXY_AUTH_TOKEN", kToken}, {"APIPROXY_PLUGIN_DIR", kPluginDir}});
+}
+
+Response get(const Gateway& g, const std::string& path) { return g.client().get(path, {bearer(kToken)}); }
+Response post(const Gateway& g, const std::string& path, const std::string& body) {
+  return g.client().post(path, body, {bearer(kToken)});
+}
+Response put(const Gateway& g, const std::string& path, const std::string& body) {
+  return g.client().put(path, body, {bearer(kToken)});
+}
+
+// stats.last_request.headers of a mock, as name -> value (names in lower case).
+std::map<std::string, std::string> last_request_headers(const rapidjson::Document& stats) {
+  std::map<std::string, std::string> out;
+  if (!stats.IsObject() || !stats.HasMember("last_request") || !stats["last_request"].IsObject()) return out;
+  const auto& last = stats["last_request"];
+  if (!last.HasMember("headers") || !last["headers"].IsObject()) return out;
+  for (const auto& h : last["headers"].GetObject())
+    if (h.value.IsString()) out[h.name.GetString()] = h.value.GetString();
+  return out;
+}
+
+// ------------------------------------------------------------------------ GET /plugins ---
+
+TEST(SdkExamples, PluginsListsBothExamplesBesideTheBundledPlugins) {
+  MockUpstream mock{{"--name", "up", "--models", "gpt-4o-mini"}};
+  EnvMap env = sdk_env();
+  add_provider(env, "p1", mock.base_url(), "sk-p1", {{"ADAPTER", "openai"}});
+  Gateway gateway(env);
+
+  auto r = get(gateway, "/plugins");
+  ASSERT_EQ(r.status, 200) << r.dump();
+  auto d = parse_json(r.body);
+  EXPECT_EQ(str(d, "plugin_dir"), kPluginDir);
+  EXPECT_EQ(arr(d, "rejected").Size(), 0u) << r.body;
+
+  std::set<std::string> names;
+  bool round_robin = false, header_auth = false;
+  for (const auto& p : arr(d, "plugins").GetArray()) {
+    std::string name = str(p, "name");
+    names.insert(name);
+    if (name == "round_robin") {
+      round_robin = true;
+      EXPECT_EQ(str(p, "kind"), "strategy") << to_string(p);
+      EXPECT_EQ(str(p, "version"), "1.0.0") << to_string(p);
+      EXPECT_EQ(str(p, "abi"), "1.0") << to_string(p);
+      EXPECT_EQ(str(p, "file"), std::string(kPluginDir) + "/round_robin.so") << to_string(p);
+      EXPECT_TRUE(Contains(str(p, "description"), "example"));
+    }
+    if (name == "header_auth") {
+      header_auth = true;
+      EXPECT_EQ(str(p, "kind"), "provider") << to_string(p);
+      EXPECT_EQ(str(p, "version"), "1.0.0") << to_string(p);
+      EXPECT_EQ(str(p, "abi"), "1.0") << to_string(p);
+      EXPECT_EQ(str(p, "file"), std::string(kPluginDir) + "/header_auth.so") << to_string(p);
+    }
+  }
+  EXPECT_TRUE(round_robin) << r.body;
+  EXPECT_TRUE(header_auth) << r.body;
+  // The bundled plugins load from the same directory alongside them.
+  for (const char* bundled : {"latency_first", "cost_first", "reliability_first", "balanced", "openai", "azure", "local"})
+    EXPECT_TRUE(names.count(bundled)) << bundled << " missing from " << r.body;
+  EXPECT_TRUE(Contains(gateway.log(), "loaded strategy 'round_robin' 1.0.0"));
+  EXPECT_TRUE(Contains(gateway.log(), "loaded provider adapter 'header_auth' 1.0.0"));
+}
+
+// ------------------------------------------------------------------------- round_robin ---
+
+class RoundRobin : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    EnvMap env = sdk_env();
+    for (const auto& id : kProviders) add_provider(env, id, mock.base_url(), "sk-" + id, {{"ADAPTER", "openai"}});
+    gateway = std::make_unique<Gateway>(env);
+    std::vector<std::string> ups;
+    for (const auto& id : kProviders) ups.push_back(physical(id, "gpt-4o-mini"));
+    // rr-pool names no strategy (requests choose one); rr-default makes round_robin its
+    // default, for the data plane.
+    for (const auto& [id, extra] : {std::pair<std::string, std::string>{"rr-pool", ""},
+                                    {"rr-default", ",\"strategy\":\"round_robin\""}}) {
+      auto r = put(*gateway, "/logical-models/" + id, logical(id, ups, extra));
+      ASSERT_TRUE(r.status == 200 || r.status == 201) << r.dump();
+    }
+  }
+
+  // Index of `provider` in kProviders (the logical model's upstream order), or -1.
+  int index_of(const std::string& provider) const {
+    for (size_t i = 0; i < kProviders.size(); ++i)
+      if (kProviders[i] == provider) return static_cast<int>(i);
+    return -1;
+  }
+
+  const std::vector<std::string> kProviders{"p1", "p2", "p3"};
+  MockUpstream mock{{"--name", "up", "--models", "gpt-4o-mini"}};
+  std::unique_ptr<Gateway> gateway;
+};
+
+TEST_F(RoundRobin, DecideRotatesThroughTheUpstreamsWithTheRestInTurnOrderAsFailover) {
+  const int n = static_cast<int>(kProviders.size());
+  std::vector<int> chosen;
+  for (int call = 0; call < 3 * n; ++call) {
+    auto r = post(*gateway, "/routing/decide", R"({"logical_model":"rr-pool","strategy":"round_robin"})");
+    ASSERT_EQ(r.status, 200) << r.dump();
+    auto d = parse_json(r.body);
+    EXPECT_EQ(str(d, "strategy_used"), "round_robin") << r.body;
+    ASSERT_TRUE(d.HasMember("selected_upstream")) << r.body;
+    int sel = index_of(str(d["selected_upstream"], "provider_id"));
+    ASSERT_GE(sel, 0) << r.body;
+    chosen.push_back(sel);
+
+    // Failover order: the others, in the order their turns come.
+    auto alternatives = pluck(arr(d, "alternative_upstreams"), "provider_id");
+    std::vector<std::string> expected;
+    for (int k = 1; k < n; ++k) expected.push_back(kProviders[(sel + k) % n]);
+    EXPECT_EQ(alternatives, expected) << r.body;
+
+    // Scores as the strategy wrote them: 1 for the turn, tiny but non-zero for the rest.
+    const auto& all = arr(d, "all_candidates");
+    ASSERT_EQ(all.Size(), kProviders.size()) << r.body;
+    for (const auto& c : all.GetArray()) {
+      double score = num(c, "score");
+      if (index_of(str(c["upstream"], "provider_id")) == sel) EXPECT_DOUBLE_EQ(score, 1.0) << to_string(c);
+      else EXPECT_TRUE(score > 0 && score < 1e-6) << to_string(c);
+    }
+  }
+  // Each call moves on by one: p1 p2 p3 p1 p2 p3 ... from wherever it started. A weighted
+  // draw over equal upstreams (what every bundled strategy does here) almost never does this
+  // nine times in a row, and never ranks the failover order by turn.
+  for (size_t i = 1; i < chosen.size(); ++i)
+    EXPECT_EQ(chosen[i], (chosen[i - 1] + 1) % n) << "call " << i << " did not move to the next upstream";
+}
+
+TEST_F(RoundRobin, DataPlaneRequestsTakeTurnsWhenItIsTheModelsStrategy) {
+  const int n = static_cast<int>(kProviders.size());
+  std::vector<int> served_by;
+  for (int i = 0; i < 2 * n; ++i) {
+    std::string message = "turn " + std::to_string(i);
+    auto r = post(*gateway, dp::kChatPath, dp::chat_body("rr-default", message));
+    ASSERT_EQ(r.status, 200) << r.dump();
+    EXPECT_EQ(dp::content_of(r.body), dp::reply_of("up", message)) << r.body;
+    int p = index_of(r.header("x-apiproxy-provider"));
+    ASSERT_GE(p, 0) << r.dump();
+    served_by.push_back(p);
+  }
+  for (size_t i = 1; i < served_by.size(); ++i)
+    EXPECT_EQ(served_by[i], (served_by[i - 1] + 1) % n) << "request " << i << " did not go to the next upstream";
+  EXPECT_EQ(dp::path_count(mock.stats(), dp::kChatPath), 2 * n);
+}
+
+// ------------------------------------------------------------------------- header_auth ---
+
+TEST(HeaderAuth, ProviderSendsItsKeyInTheConfiguredHeaderAndNoAuthorization) {
+  constexpr const char* kAcmeKey = "acme-secret-key-0123";
+  constexpr const char* kPlainKey = "plain-secret-key-4567";
+  MockUpstream acme{{"--name", "acme", "--models", "acme-model"}};
+  MockUpstream plain{{"--name", "plain", "--models", "plain-model"}};
+  EnvMap env = sdk_env();
+  // The header name comes from the provider's own settings (LLM_PROVIDER_acme_AUTH_HEADER).
+  add_provider(env, "acme", acme.base_url(), kAcmeKey, {{"ADAPTER", "header_auth"}, {"AUTH_HEADER", "X-Acme-Key"}});
+  // Without AUTH_HEADER: the adapter's default, X-Api-Key.
+  add_provider(env, "plain", plain.base_url(), kPlainKey, {{"ADAPTER", "header_auth"}});
+  // A header name with a space: the adapter refuses this provider, the others still work.
+  add_provider(env, "bad", plain.base_url(), "bad-key", {{"ADAPTER", "header_auth"}, {"AUTH_HEADER", "Bad Header"}});
+  Gateway gateway(env);
+  EXPECT_TRUE(Contains(gateway.log(), "provider 'bad': AUTH_HEADER is not a valid header name"));
+  EXPECT_TRUE(Contains(gateway.log(), "provider 'bad' skipped"));
+
+  auto providers = get(gateway, "/providers");
+  ASSERT_EQ(providers.status, 200) << providers.dump();
+  std::set<std::string> usable;
+  for (const auto& p : arr(parse_json(providers.body), "providers").GetArray()) {
+    EXPECT_EQ(str(p, "adapter"), "header_auth") << to_string(p);
+    usable.insert(str(p, "id"));
+  }
+  EXPECT_TRUE(usable.count("acme") && usable.count("plain")) << providers.body;
+  EXPECT_FALSE(usable.count("bad")) << providers.body;
+
+  // Discovery went through the adapter: its URL and its parse_models.
+  std::string last;
+  bool discovered = eventually(
+      [&] {
+        auto r = get(gateway, "/v1/models");
+        last = r.dump();
+        if (r.status != 200) return false;
+        auto ids = pluck(arr(parse_json(r.body), "data"), "id");
+        std::set<std::string> have(ids.begin(), ids.end());
+        return have.count("acme-model") && have.count("plain-model");
+      },
+      10s, 50ms);
+  ASSERT_TRUE(discovered) << "the gateway never listed the models read by header_auth; last /v1/models:\n" << last;
+  auto models = get(gateway, "/providers/acme/models");
+  ASSERT_EQ(models.status, 200) << models.dump();
+  EXPECT_EQ(pluck(arr(parse_json(models.body), "models"), "model_id"), std::vector<std::string>{"acme-model"})
+      << models.body;
+
+  struct Case {
+    const MockUpstream& mock;
+    std::string name, model, header, key;
+  };
+  for (const Case& c : {Case{acme, "acme", "acme-model", "x-acme-key", kAcmeKey},
+                        Case{plain, "plain", "plain-model", "x-api-key", kPlainKey}}) {
+    SCOPED_TRACE(c.model);
+    std::string message = "hello via " + c.model;
+    auto r = post(gateway, dp::kChatPath, dp::chat_body(c.model, message));
+    ASSERT_EQ(r.status, 200) << r.dump();
+    EXPECT_EQ(dp::content_of(r.body), dp::reply_of(c.name, message)) << r.body;
+
+    auto stats = c.mock.stats();
+    EXPECT_EQ(dp::path_count(stats, dp::kChatPath), 1);
+    const auto& req = stats["last_request"];
+    EXPECT_EQ(str(req, "method"), "POST") << to_string(req);
+    EXPECT_EQ(str(req, "target"), "/v1/chat/completions") << to_string(req);
+    EXPECT_EQ(str(parse_json(str(req, "body")), "model"), c.model) << to_string(req);
+    auto headers = last_request_headers(stats);
+    EXPECT_EQ(headers[c.header], c.key) << to_string(req);
+    EXPECT_EQ(headers.count("authorization"), 0u) << "the adapter sent Authorization: " << to_string(req);
+    EXPECT_TRUE(Contains(headers["content-type"], "application/json")) << to_string(req);
+  }
+  // The key is the adapter's to send, nobody else's to show.
+  EXPECT_TRUE(LacksSecret(get(gateway, "/providers").body, kAcmeKey));
+  EXPECT_TRUE(LacksSecret(gateway.log(), kAcmeKey));
+}
+
+}  // namespace
+}  // namespace it
