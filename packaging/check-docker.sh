@@ -2,8 +2,8 @@
 # Checks the Docker files without a Docker engine (CI has none):
 #  * docker-compose.yml, as `docker-compose config` resolves it after the configuration
 #    guide's `cp .env.example .env`: both services, the published port, the healthchecks,
-#    depends_on service_healthy, and the Redis password wiring with and without
-#    REDIS_PASSWORD;
+#    depends_on service_healthy, the Redis password (the template's, a changed one, and
+#    a refusal to start without one);
 #  * Dockerfile and .dockerignore: the stages and instructions the image relies on, build
 #    packages that scripts/install-deps.sh also installs (the CI toolchain), CMake options
 #    that exist.
@@ -87,14 +87,21 @@ resolve() {  # resolve DIR: prints the resolved file as JSON
     { cat "$1/config.err"; fail "docker-compose config"; }
   /usr/bin/python3 -c 'import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))' "$1/resolved.yml"
 }
-mkdir "$work/plain" "$work/password"
-for d in plain password; do
+mkdir "$work/plain" "$work/password" "$work/none"
+for d in plain password none; do
   cp docker-compose.yml "$work/$d/"
   cp .env.example "$work/$d/.env"
 done
-printf 'REDIS_PASSWORD=s3cret\nREDIS_URL=redis://:s3cret@redis:6379/0\n' >>"$work/password/.env"
+grep -qx 'REDIS_PASSWORD=[^ ]*' .env.example || fail ".env.example must set REDIS_PASSWORD"
+sed -i 's/^REDIS_PASSWORD=.*/REDIS_PASSWORD=s3cret/' "$work/password/.env"
+sed -i '/^REDIS_PASSWORD=/d' "$work/none/.env"
 resolve "$work/plain" >"$work/plain.json"
 resolve "$work/password" >"$work/password.json"
+# Without a password Compose must refuse, naming the variable.
+if (cd "$work/none" && docker-compose -f docker-compose.yml config) >/dev/null 2>"$work/none.err"; then
+  fail "docker-compose config accepted a .env without REDIS_PASSWORD"
+fi
+grep -q REDIS_PASSWORD "$work/none.err" || { cat "$work/none.err"; fail "the refusal does not name REDIS_PASSWORD"; }
 
 /usr/bin/python3 - "$work/plain.json" "$work/password.json" "$src" <<'PY'
 import json, sys
@@ -118,7 +125,10 @@ def seconds(d):  # a Compose duration such as 40s, 1m30s or 1m
             num = ""
     return total + float(num or 0)
 
-for name, c in (("without REDIS_PASSWORD", plain), ("with REDIS_PASSWORD", password)):
+template_password = next(l.split("=", 1)[1].strip() for l in open(src + "/.env.example")
+                         if l.startswith("REDIS_PASSWORD="))
+
+for name, c in (("the template's password", plain), ("a changed password", password)):
     s = c.get("services", {})
     check(set(s) == {"apiproxy", "redis"}, f"{name}: services are {sorted(s)}")
     a, r = s.get("apiproxy", {}), s.get("redis", {})
@@ -146,20 +156,20 @@ def requirepass(c):
     cmd = c["services"]["redis"].get("command", [])
     return cmd[cmd.index("--requirepass") + 1] if "--requirepass" in cmd else None
 
-# The guide's REDIS_URL works as written: no password unless one is set.
-check(plain["services"]["apiproxy"]["environment"].get("REDIS_URL") == "redis://redis:6379/0",
-      "plain: REDIS_URL from .env.example must be redis://redis:6379/0")
-check(requirepass(plain) == "", f"plain: redis must run without a password, --requirepass {requirepass(plain)!r}")
-check(plain["services"]["redis"].get("environment", {}).get("REDISCLI_AUTH", "") == "", "plain: REDISCLI_AUTH set")
-check(requirepass(password) == "s3cret", f"password: --requirepass {requirepass(password)!r}")
-check(password["services"]["redis"].get("environment", {}).get("REDISCLI_AUTH") == "s3cret",
-      "password: the healthcheck must authenticate (REDISCLI_AUTH)")
-check(password["services"]["apiproxy"]["environment"].get("REDIS_URL") == "redis://:s3cret@redis:6379/0",
-      "password: REDIS_URL from .env must reach apiproxy")
+# Redis requires REDIS_PASSWORD; the gateway gets the same variable and the guide's
+# REDIS_URL as written (it sends the password itself).
+for name, c, pw in (("template", plain, template_password), ("changed", password, "s3cret")):
+    a_env = c["services"]["apiproxy"]["environment"]
+    check(a_env.get("REDIS_URL") == "redis://redis:6379/0",
+          f"{name}: REDIS_URL from .env.example must be redis://redis:6379/0")
+    check(requirepass(c) == pw, f"{name}: --requirepass {requirepass(c)!r}, expected {pw!r}")
+    check(c["services"]["redis"].get("environment", {}).get("REDISCLI_AUTH") == pw,
+          f"{name}: the healthcheck must authenticate (REDISCLI_AUTH)")
+    check(a_env.get("REDIS_PASSWORD") == pw, f"{name}: REDIS_PASSWORD must reach apiproxy")
 
 for e in errors:
     print("check-docker.sh: FAIL:", e, file=sys.stderr)
 sys.exit(1 if errors else 0)
 PY
-echo "compose file resolves, with and without REDIS_PASSWORD"
+echo "compose file resolves with the template's and a changed REDIS_PASSWORD, and refuses none"
 echo "check-docker.sh: OK"

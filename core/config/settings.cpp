@@ -83,6 +83,7 @@ Result<Settings> load_settings(const Environment& env) {
   r.duration("APIPROXY_IDLE_TIMEOUT_SECONDS", s.idle_timeout, 1, 86400);
   r.text("APIPROXY_AUTH_TOKEN", s.auth_token);
   r.text("REDIS_URL", s.redis_url);
+  r.text("REDIS_PASSWORD", s.redis_password);
   r.duration("REDIS_TIMEOUT_MS", s.redis_timeout, 10, 60000);
   r.duration("MODELS_CACHE_TTL", s.models_cache_ttl, 1, 30 * 86400);
   r.duration("MODELS_REFRESH_SECONDS", s.models_refresh, 1, 30 * 86400);

@@ -28,6 +28,7 @@ struct Settings {
 
   // State
   std::string redis_url;  // empty or memory:// : in-process store
+  std::string redis_password;  // secret; REDIS_PASSWORD, used when REDIS_URL carries none
   std::chrono::milliseconds redis_timeout{1000};
   std::chrono::seconds models_cache_ttl{300};
   std::chrono::seconds models_refresh{300};

@@ -203,6 +203,7 @@ RouteOutcome Router::decide(const PluginGeneration& plugins, const LogicalModel&
   RouteOutcome out;
   if (!model.enabled) {
     out.status = 503;
+    out.code = "model_disabled";
     out.error = "logical model '" + model.logical_id + "' is disabled";
     return out;
   }
@@ -211,8 +212,19 @@ RouteOutcome Router::decide(const PluginGeneration& plugins, const LogicalModel&
                                                                       : default_strategy_;
   auto plugin = plugins.plugins->strategy(strategy);
   if (!plugin) {
-    out.status = 400;
-    out.error = "unknown strategy '" + strategy + "'; available: " + join(plugins.plugins->strategy_names(), ", ");
+    // A strategy the client named is its mistake; the model's own (or the default) missing
+    // is ours: the plugin is not loaded, and a client cannot fix that.
+    std::string available = "available: " + join(plugins.plugins->strategy_names(), ", ");
+    if (!request.strategy.empty()) {
+      out.status = 400;
+      out.code = "invalid_strategy";
+      out.error = "unknown strategy '" + strategy + "'; " + available;
+    } else {
+      out.status = 503;
+      out.code = "strategy_unavailable";
+      out.error = "logical model '" + model.logical_id + "' routes with strategy '" + strategy +
+                  "', which is not loaded; " + available;
+    }
     return out;
   }
   RouteDecision d;
@@ -221,6 +233,7 @@ RouteOutcome Router::decide(const PluginGeneration& plugins, const LogicalModel&
   std::vector<Candidate> cands = candidates(plugins.providers, model, request, d.dropped, region_note);
   if (cands.empty()) {
     out.status = 503;
+    out.code = "no_upstream_available";
     out.error = "no upstream of '" + model.logical_id + "' is available" +
                 (d.dropped.empty() ? std::string(" (it has no upstreams)") : ": " + join(d.dropped));
     return out;
@@ -253,6 +266,7 @@ RouteOutcome Router::decide(const PluginGeneration& plugins, const LogicalModel&
   if (chosen == cands.size()) {
     if (total <= 0) {
       out.status = 503;
+      out.code = "no_upstream_available";
       out.error = "strategy '" + strategy + "' scored every upstream of '" + model.logical_id +
                   "' 0 (all unhealthy or unusable)";
       return out;

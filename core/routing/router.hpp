@@ -53,7 +53,8 @@ struct RouteDecision {
 
 struct RouteOutcome {
   std::optional<RouteDecision> decision;
-  int status = 200;  // 400 unknown strategy, 503 disabled / nothing available
+  int status = 200;  // 400 the request named an unknown strategy; 503 nothing can serve it
+  std::string code;   // OpenAI-style error code: invalid_strategy, strategy_unavailable, ...
   std::string error;
 };
 

@@ -18,6 +18,12 @@ namespace {
 // for its own connect attempt: an outage answers fast, and recovery still comes quickly.
 constexpr std::chrono::milliseconds kReconnectBackoff{500};
 
+// Redis 6+ and Redis 5 word the answer to AUTH on a server without a password differently.
+bool redis_has_no_password(const std::string& error) {
+  return error.find("without any password configured") != std::string::npos ||
+         error.find("no password is set") != std::string::npos;
+}
+
 // Process-wide: relaxed atomics, touched only when a command fails.
 struct ErrorCounters {
   std::atomic<uint64_t> unavailable{0}, timeout{0}, connection{0}, reply{0};
@@ -151,7 +157,15 @@ void RedisConnection::on_connected() {
     std::vector<std::string> auth{"AUTH"};
     if (!url_.user.empty()) auth.push_back(url_.user);
     auth.push_back(url_.password);
-    enqueue(auth, handshake_failed("AUTH"), true);
+    auto auth_failed = handshake_failed("AUTH");
+    if (!url_.password_if_required) {
+      enqueue(auth, std::move(auth_failed), true);
+    } else {
+      enqueue(auth, [auth_failed = std::move(auth_failed)](Result<RedisReply> r) {
+        if (!r && redis_has_no_password(r.error())) return;  // REDIS_PASSWORD was not needed
+        auth_failed(std::move(r));
+      }, true);
+    }
   }
   read_more();
   write_more();

@@ -14,6 +14,9 @@ struct RedisUrl {
   std::string user;      // ACL user; empty: the default user
   std::string password;  // secret
   int db = 0;
+  // The password came from REDIS_PASSWORD, not the URL: it is offered, and a Redis that has
+  // no password (AUTH answered "no password is set") is used without one.
+  bool password_if_required = false;
 
   // For logs and messages: the password is never shown.
   std::string display() const;

@@ -14,6 +14,10 @@ Result<StoreFactory> make_store_factory(const Settings& settings) {
   }
   auto url = parse_redis_url(settings.redis_url);
   if (!url) return Error{url.error()};
+  if (url.value().password.empty() && !settings.redis_password.empty()) {
+    url.value().password = settings.redis_password;
+    url.value().password_if_required = true;
+  }
   auto timeout = settings.redis_timeout;
   return StoreFactory([url = url.value(), timeout](boost::asio::io_context& io) -> std::shared_ptr<Store> {
     return std::make_shared<RedisStore>(io, url, timeout);

@@ -191,8 +191,7 @@ void ProxyCall::route(std::optional<Session> session) {
   if (!outcome.decision) {
     auto status = static_cast<http::status>(outcome.status);
     return respond_error(status, outcome.error,
-                         outcome.status == 400 ? "invalid_request_error" : "api_error",
-                         outcome.status == 400 ? "invalid_strategy" : "no_upstream_available");
+                         outcome.status == 400 ? "invalid_request_error" : "api_error", outcome.code);
   }
   order_ = std::move(outcome.decision->order);
   try_next();

@@ -201,12 +201,12 @@ TEST_F(PluginReload, RemovedStrategyIsUnknownAfterTheReload) {
   EXPECT_EQ(str(body, "error"), "bad_request");
   EXPECT_TRUE(Contains(str(body, "message"), "unknown strategy 'fixture_good'"));
   EXPECT_TRUE(Contains(str(body, "message"), "balanced"));
-  // The logical model that names it: the data plane's 400 in OpenAI's envelope.
+  // The logical model that names it: not the client's fault, so a 503 in OpenAI's envelope.
   auto orphan = world.chat("good-pool", "after removal");
-  ASSERT_EQ(orphan.status, 400) << orphan.dump();
+  ASSERT_EQ(orphan.status, 503) << orphan.dump();
   auto e = parse_json(orphan.body);
   ASSERT_TRUE(e.HasMember("error") && e["error"].IsObject()) << orphan.body;
-  EXPECT_EQ(str(e["error"], "code"), "invalid_strategy");
+  EXPECT_EQ(str(e["error"], "code"), "strategy_unavailable");
   EXPECT_TRUE(Contains(str(e["error"], "message"), "fixture_good"));
   // Everything else is untouched.
   EXPECT_EQ(world.chat("chat-pool", "others unaffected").status, 200);

@@ -1,5 +1,5 @@
 // The gateway on a real Redis: an outage gives prompt 503s and recovery is automatic;
-// REDIS_URL with a password (right and wrong) and a database index.
+// REDIS_URL with a password (right and wrong), REDIS_PASSWORD, and a database index.
 #include <gtest/gtest.h>
 
 #include "assertions.hpp"
@@ -129,6 +129,50 @@ TEST(Redis, MissingPasswordGives503NamingAuth) {
   auto r = gw.client(8s).get("/logical-models", {bearer(kToken)});
   expect_store_503(r);
   EXPECT_TRUE(Contains(r.body, "AUTH")) << r.body;
+}
+
+// docker-compose.yml's flow: Redis requires REDIS_PASSWORD, REDIS_URL is the guide's,
+// without a password; the gateway sends REDIS_PASSWORD itself.
+TEST(Redis, RedisPasswordIsSentWhenTheUrlHasNone) {
+  RedisServer redis("pw-redis-env-5a6b7c");
+  EnvMap env = env_for("redis://127.0.0.1:" + std::to_string(redis.port()) + "/0");
+  env["REDIS_PASSWORD"] = "pw-redis-env-5a6b7c";
+  Gateway gw(env);
+  auto put = gw.client().put("/logical-models/via-env", kModel, {bearer(kToken)});
+  ASSERT_EQ(put.status, 200) << put.dump();
+  EXPECT_EQ(redis.cli({"EXISTS", "llm:logical:via-env"}), "1");
+  gw.stop();
+  EXPECT_TRUE(LacksSecret(gw.log(), "pw-redis-env-5a6b7c"));
+}
+
+// The template's REDIS_PASSWORD with a local Redis that has no password: used as is.
+TEST(Redis, RedisPasswordIsNotNeededByARedisWithoutOne) {
+  RedisServer redis;
+  EnvMap env = env_for(redis.url());
+  env["REDIS_PASSWORD"] = "pw-redis-unneeded-8d9e";
+  Gateway gw(env);
+  auto put = gw.client().put("/logical-models/no-password", kModel, {bearer(kToken)});
+  ASSERT_EQ(put.status, 200) << put.dump();
+  EXPECT_EQ(redis.cli({"EXISTS", "llm:logical:no-password"}), "1");
+  gw.stop();
+  EXPECT_TRUE(LacksSecret(gw.log(), "pw-redis-unneeded-8d9e"));
+}
+
+TEST(Redis, WrongRedisPasswordGives503AndAPasswordInTheUrlWins) {
+  RedisServer redis("pw-redis-real-0f1e");
+  EnvMap env = env_for("redis://127.0.0.1:" + std::to_string(redis.port()) + "/0");
+  env["REDIS_PASSWORD"] = "pw-redis-WRONG-2d3c";
+  {
+    Gateway gw(env);
+    auto r = gw.client(8s).get("/logical-models", {bearer(kToken)});
+    expect_store_503(r);
+    EXPECT_TRUE(Contains(r.body, "AUTH")) << r.body;
+    gw.stop();
+    EXPECT_TRUE(LacksSecret(r.dump() + gw.log(), "pw-redis-WRONG-2d3c"));
+  }
+  env["REDIS_URL"] = redis.url();  // carries the right password
+  Gateway gw(env);
+  EXPECT_EQ(gw.client().get("/logical-models", {bearer(kToken)}).status, 200);
 }
 
 TEST(Redis, DatabaseIndexInRedisUrlIsUsed) {

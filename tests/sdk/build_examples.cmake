@@ -11,6 +11,7 @@
 #
 # Variables: BUILD_DIR SOURCE_DIR WORK_DIR BUNDLED_PLUGIN_DIR GENERATOR MAKE_PROGRAM
 #            CXX_COMPILER BUILD_TYPE NM
+cmake_minimum_required(VERSION 3.20)  # IN_LIST, and the policies of the project itself
 foreach(var BUILD_DIR SOURCE_DIR WORK_DIR BUNDLED_PLUGIN_DIR GENERATOR CXX_COMPILER NM)
   if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
     message(FATAL_ERROR "build_examples.cmake: -D${var}=... is required")

@@ -217,22 +217,28 @@ TEST(Router, DisabledModelIs503) {
   EXPECT_CONTAINS(out.error, "'gpt-x' is disabled");
 }
 
-TEST(Router, UnknownStrategyIs400ListingTheAvailableOnes) {
+TEST(Router, AnUnknownRequestedStrategyIs400ListingTheAvailableOnes) {
   Rig rig({{"a"}});
   RouteRequest r;
   r.strategy = "fastest_please";
   auto out = rig.decide(logical({up("a")}), r);
   EXPECT_FALSE(out.decision);
   EXPECT_EQ(out.status, 400);
+  EXPECT_EQ(out.code, "invalid_strategy");
   EXPECT_CONTAINS(out.error, "unknown strategy 'fastest_please'");
   for (const char* s : kStrategies) EXPECT_CONTAINS(out.error, s);
+}
 
-  // The logical model's own strategy is checked the same way.
+TEST(Router, AModelWhoseStrategyIsNotLoadedIs503NotTheClientsFault) {
+  Rig rig({{"a"}});
   auto m = logical({up("a")});
   m.strategy = "no_such_strategy";
-  out = rig.decide(m);
-  EXPECT_EQ(out.status, 400);
-  EXPECT_CONTAINS(out.error, "'no_such_strategy'");
+  auto out = rig.decide(m);
+  EXPECT_FALSE(out.decision);
+  EXPECT_EQ(out.status, 503);
+  EXPECT_EQ(out.code, "strategy_unavailable");
+  EXPECT_CONTAINS(out.error, "'no_such_strategy', which is not loaded");
+  for (const char* s : kStrategies) EXPECT_CONTAINS(out.error, s);
 }
 
 TEST(Router, StrategyPrecedenceRequestThenModelThenDefault) {
