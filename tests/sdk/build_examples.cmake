@@ -2,8 +2,9 @@
 #
 #  1. installs the SDK component of this build to WORK_DIR/prefix, and checks that it
 #     holds the SDK and nothing else (no gateway binary, no bundled plugin);
-#  2. configures and builds sdk/examples/round_robin and header_auth_provider as separate
-#     projects that know only -DCMAKE_PREFIX_PATH=WORK_DIR/prefix, and checks that
+#  2. configures and builds sdk/examples/round_robin and header_auth_provider, and the
+#     `least_loaded` walkthrough of docs/plugins.md exactly as the guide prints it, as
+#     separate projects that know only -DCMAKE_PREFIX_PATH=WORK_DIR/prefix, and checks that
 #     find_package(ApiProxySDK 1) found that prefix and no other copy;
 #  3. checks each example .so exports apiproxy_plugin_entry and nothing else;
 #  4. fills WORK_DIR/plugins with the bundled plugins of this build plus the two examples,
@@ -63,14 +64,38 @@ if(BUILD_TYPE)
   list(APPEND generator_args -DCMAKE_BUILD_TYPE=${BUILD_TYPE})
 endif()
 
+# The guide's walkthrough: the code block that follows `marker` in docs/plugins.md.
+function(code_block_after marker fence out_file)
+  file(READ ${SOURCE_DIR}/docs/plugins.md guide)
+  string(FIND "${guide}" "${marker}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "docs/plugins.md has no '${marker}': update tests/sdk/build_examples.cmake")
+  endif()
+  string(SUBSTRING "${guide}" ${at} -1 rest)
+  string(LENGTH "${fence}" fence_length)
+  string(FIND "${rest}" "\n${fence}\n" open)
+  math(EXPR open "${open} + 2 + ${fence_length}")
+  string(SUBSTRING "${rest}" ${open} -1 rest)
+  string(FIND "${rest}" "\n```\n" close)
+  math(EXPR close "${close} + 1")
+  string(SUBSTRING "${rest}" 0 ${close} code)
+  file(WRITE ${out_file} "${code}")
+endfunction()
+set(walkthrough ${WORK_DIR}/least_loaded)
+code_block_after("**2. `least_loaded/CMakeLists.txt`**" "```cmake" ${walkthrough}/CMakeLists.txt)
+code_block_after("**3. `least_loaded/least_loaded.cpp`**" "```cpp" ${walkthrough}/least_loaded.cpp)
+
 set(example_sos)
-foreach(example round_robin:round_robin header_auth_provider:header_auth)
+foreach(example ${SOURCE_DIR}/sdk/examples/round_robin:round_robin
+                ${SOURCE_DIR}/sdk/examples/header_auth_provider:header_auth
+                ${walkthrough}:least_loaded)
   string(REPLACE ":" ";" parts ${example})
-  list(GET parts 0 dir)
+  list(GET parts 0 src)
   list(GET parts 1 target)
+  get_filename_component(dir ${src} NAME)
   set(bin ${WORK_DIR}/build-${dir})
-  run("configuring sdk/examples/${dir}"
-      ${CMAKE_COMMAND} -S ${SOURCE_DIR}/sdk/examples/${dir} -B ${bin} ${generator_args}
+  run("configuring ${src}"
+      ${CMAKE_COMMAND} -S ${src} -B ${bin} ${generator_args}
       -DCMAKE_CXX_COMPILER=${CXX_COMPILER}
       "-DCMAKE_CXX_FLAGS=-Wall -Wextra -Werror"
       -DCMAKE_PREFIX_PATH=${prefix}
@@ -80,12 +105,12 @@ foreach(example round_robin:round_robin header_auth_provider:header_auth)
       -DCMAKE_FIND_USE_CMAKE_SYSTEM_PATH=OFF)
   file(STRINGS ${bin}/CMakeCache.txt found REGEX "^ApiProxySDK_DIR:")
   if(NOT found STREQUAL "ApiProxySDK_DIR:PATH=${prefix}/lib/cmake/ApiProxySDK")
-    message(FATAL_ERROR "sdk/examples/${dir} found the SDK elsewhere: ${found}")
+    message(FATAL_ERROR "${src} found the SDK elsewhere: ${found}")
   endif()
-  run("building sdk/examples/${dir}" ${CMAKE_COMMAND} --build ${bin})
+  run("building ${src}" ${CMAKE_COMMAND} --build ${bin})
   set(so ${bin}/${target}.so)
   if(NOT EXISTS ${so})
-    message(FATAL_ERROR "building sdk/examples/${dir} produced no ${target}.so")
+    message(FATAL_ERROR "building ${src} produced no ${target}.so")
   endif()
 
   # 3. exactly one exported symbol ---------------------------------------------------------

@@ -6,6 +6,9 @@
 //                 in turn, the rest ranked in rotation order for failover
 //   header_auth   a provider with ADAPTER=header_auth discovers its models and sends chat
 //                 completions with the key in its own header and no Authorization header
+//   least_loaded  docs/plugins.md's walkthrough, built from the guide's own code blocks:
+//                 /routing/decide uses it, and its configuration is read and checked
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -176,6 +179,51 @@ TEST_F(RoundRobin, DataPlaneRequestsTakeTurnsWhenItIsTheModelsStrategy) {
   for (size_t i = 1; i < served_by.size(); ++i)
     EXPECT_EQ(served_by[i], (served_by[i - 1] + 1) % n) << "request " << i << " did not go to the next upstream";
   EXPECT_EQ(dp::path_count(mock.stats(), dp::kChatPath), 2 * n);
+}
+
+// ---------------------------------------------------------------- the guide's walkthrough ---
+
+TEST(Walkthrough, LeastLoadedFromDocsPluginsMdScoresWhatTheGuideSays) {
+  MockUpstream mock{{"--name", "up", "--models", "gpt-4o-mini"}};
+  EnvMap env = sdk_env();
+  add_provider(env, "light", mock.base_url(), "sk-light", {{"ADAPTER", "openai"}});
+  add_provider(env, "heavy", mock.base_url(), "sk-heavy", {{"ADAPTER", "openai"}});
+  Gateway gateway(env);
+  EXPECT_TRUE(Contains(gateway.log(), "loaded strategy 'least_loaded' 0.1.0"));
+  EXPECT_TRUE(Contains(gateway.log(), "plugin least_loaded: ready"));  // host.info from its constructor
+  auto m = put(gateway, "/logical-models/gpt-4",
+               dp::logical("gpt-4", {physical("light", "gpt-4o-mini", 1.0), physical("heavy", "gpt-4o-mini", 5.0)}));
+  ASSERT_TRUE(m.status == 200 || m.status == 201) << m.dump();
+
+  // Step 6 of the guide, as printed there.
+  auto r = post(gateway, "/routing/decide", R"({"logical_model": "gpt-4", "strategy": "least_loaded"})");
+  ASSERT_EQ(r.status, 200) << r.dump();
+  auto d = parse_json(r.body);
+  EXPECT_EQ(str(d, "strategy_used"), "least_loaded") << r.body;
+  const auto& all = arr(d, "all_candidates");
+  ASSERT_EQ(all.Size(), 2u) << r.body;
+  for (const auto& c : all.GetArray()) {
+    // Nothing in flight: base_weight / (1 + 0)^POWER = base_weight.
+    EXPECT_EQ(num(c["metrics"], "in_flight"), 0) << to_string(c);
+    EXPECT_DOUBLE_EQ(num(c, "score"), num(c["metrics"], "base_weight")) << to_string(c);
+  }
+}
+
+TEST(Walkthrough, LeastLoadedRefusesABadPowerAndTheGatewayCarriesOn) {
+  EnvMap env = sdk_env();
+  env["APIPROXY_STRATEGY_LEAST_LOADED_POWER"] = "0";
+  Gateway gateway(env);
+  EXPECT_TRUE(Contains(gateway.log(), "POWER must be a number > 0")) << gateway.log();
+  auto r = get(gateway, "/plugins");
+  ASSERT_EQ(r.status, 200) << r.dump();
+  auto d = parse_json(r.body);
+  bool rejected = false;
+  for (const auto& p : arr(d, "rejected").GetArray())
+    rejected = rejected || Contains(to_string(p), "least_loaded");
+  EXPECT_TRUE(rejected) << r.body;
+  auto names = pluck(arr(d, "plugins"), "name");
+  EXPECT_EQ(std::count(names.begin(), names.end(), "least_loaded"), 0) << r.body;
+  EXPECT_EQ(std::count(names.begin(), names.end(), "round_robin"), 1) << r.body;
 }
 
 // ------------------------------------------------------------------------- header_auth ---
