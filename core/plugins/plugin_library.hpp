@@ -84,6 +84,17 @@ class PluginLibrary {
     return out;
   }
 
+  // Ends an object the plugin created (vtable's destroy), guarded like every call.
+  void destroy(void (*destroy_fn)(void*), void* self) const {
+    call<int>(
+        "destroy",
+        [&] {
+          destroy_fn(self);
+          return 0;
+        },
+        Timing::Lifecycle);
+  }
+
   // Counts a fault of `kind` against this plugin and logs it (the first, then every
   // power of two).
   void fault(std::string_view kind, std::string_view what) const;

@@ -111,14 +111,7 @@ Result<std::shared_ptr<const ProviderAdapter>> ProviderAdapter::create(
 }
 
 ProviderAdapter::~ProviderAdapter() {
-  if (!self_) return;
-  lib_->call<int>(
-      "destroy",
-      [&] {
-        vt_->destroy(self_);
-        return 0;
-      },
-      PluginLibrary::Timing::Lifecycle);
+  if (self_) lib_->destroy(vt_->destroy, self_);
 }
 
 Result<UpstreamRequest> ProviderAdapter::build_request(const UpstreamCall& call) const {

@@ -52,13 +52,7 @@ Result<std::shared_ptr<const StrategyPlugin>> StrategyPlugin::create(
 }
 
 StrategyPlugin::~StrategyPlugin() {
-  lib_->call<int>(
-      "destroy",
-      [&] {
-        vt_->destroy(self_);
-        return 0;
-      },
-      PluginLibrary::Timing::Lifecycle);
+  lib_->destroy(vt_->destroy, self_);
 }
 
 Status StrategyPlugin::score(const apx_route_ctx& ctx, const apx_candidate* const* candidates,

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/common/utf8.hpp"
+
 namespace apiproxy::telemetry {
 
 namespace {
@@ -10,22 +12,6 @@ namespace {
 bool name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool name_rest(char c) { return name_start(c) || (c >= '0' && c <= '9'); }
 
-// Length of the valid UTF-8 sequence at the start of `s`, or 0 when it is not one
-// (overlong forms, surrogates and code points above U+10FFFF included).
-size_t utf8_sequence(std::string_view s) {
-  auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-  unsigned char c = b(0);
-  if (c < 0x80) return 1;
-  size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-  if (n == 0 || c > 0xF4 || s.size() < n) return 0;
-  for (size_t i = 1; i < n; ++i)
-    if ((b(i) & 0xC0) != 0x80) return 0;
-  if (c == 0xE0 && b(1) < 0xA0) return 0;   // overlong
-  if (c == 0xED && b(1) >= 0xA0) return 0;  // surrogates
-  if (c == 0xF0 && b(1) < 0x90) return 0;   // overlong
-  if (c == 0xF4 && b(1) >= 0x90) return 0;  // above U+10FFFF
-  return n;
-}
 
 }  // namespace
 

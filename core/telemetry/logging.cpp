@@ -9,6 +9,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "core/common/utf8.hpp"
+
 namespace apiproxy::telemetry {
 
 namespace {
@@ -19,20 +21,6 @@ std::atomic<bool> g_json{false};
 // Set once at start-up, before any worker thread exists; read by every request after.
 std::shared_ptr<spdlog::logger> g_access;
 
-// Length of the valid UTF-8 sequence at the start of `s` (0: not one).
-size_t utf8_sequence(std::string_view s) {
-  auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-  unsigned char c = b(0);
-  if (c < 0x80) return 1;
-  size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-  if (n == 0 || c > 0xF4 || s.size() < n) return 0;
-  for (size_t i = 1; i < n; ++i)
-    if ((b(i) & 0xC0) != 0x80) return 0;
-  if ((c == 0xE0 && b(1) < 0xA0) || (c == 0xED && b(1) >= 0xA0) || (c == 0xF0 && b(1) < 0x90) ||
-      (c == 0xF4 && b(1) >= 0x90))
-    return 0;
-  return n;
-}
 
 void append(spdlog::memory_buf_t& dest, std::string_view s) { dest.append(s.data(), s.data() + s.size()); }
 

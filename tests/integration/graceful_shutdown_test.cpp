@@ -65,13 +65,8 @@ class GracefulShutdown : public ::testing::Test {
   }
   // A chat-pool stream whose head and first event have arrived (so it is in flight).
   std::unique_ptr<SseStream> open_stream(const std::string& message, std::vector<std::string>& first) {
-    auto s = world.stream(kChatPath, chat_body("chat-pool", message, R"(,"stream":true)"), {}, 10s);
-    EXPECT_TRUE(s->read_head()) << "no response head";
-    EXPECT_EQ(s->status(), 200) << s->body();
-    auto e = s->next_event();
-    EXPECT_TRUE(e) << "no first event; body so far:\n" << s->body();
-    if (e) first.push_back(*e);
-    return s;
+    return ops::in_flight(world.stream(kChatPath, chat_body("chat-pool", message, R"(,"stream":true)"), {}, 10s),
+                          first);
   }
   Process& gateway() { return world.gateway->process(); }
   std::string log() const { return world.gateway->log(); }

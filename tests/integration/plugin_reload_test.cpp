@@ -346,13 +346,7 @@ class PluginReloadInFlight : public PluginReload {
 
   // A stream of chat-pool, its head and first event read.
   std::unique_ptr<SseStream> open_stream(std::vector<std::string>& first) {
-    auto s = world.stream(kChatPath, chat_body("chat-pool", kLongMessage, R"(,"stream":true)"));
-    EXPECT_TRUE(s->read_head()) << "no response head";
-    EXPECT_EQ(s->status(), 200) << s->body();
-    auto e = s->next_event();
-    EXPECT_TRUE(e) << "no first event; body so far:\n" << s->body();
-    if (e) first.push_back(*e);
-    return s;
+    return ops::in_flight(world.stream(kChatPath, chat_body("chat-pool", kLongMessage, R"(,"stream":true)")), first);
   }
 
   static void expect_whole(const ops::StreamSummary& s) {

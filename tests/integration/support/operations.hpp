@@ -18,12 +18,15 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "json.hpp"
 #include "process.hpp"
@@ -131,6 +134,17 @@ struct StreamSummary {
     return s.str();
   }
 };
+
+// Checks that `s` answered 200 and sent its first event (so it is in flight), and adds
+// that event to `first`.
+inline std::unique_ptr<SseStream> in_flight(std::unique_ptr<SseStream> s, std::vector<std::string>& first) {
+  EXPECT_TRUE(s->read_head()) << "no response head";
+  EXPECT_EQ(s->status(), 200) << s->body();
+  auto e = s->next_event();
+  EXPECT_TRUE(e) << "no first event; body so far:\n" << s->body();
+  if (e) first.push_back(*e);
+  return s;
+}
 
 // Reads `s` to the end (or until the server hangs up / a wait times out).
 inline StreamSummary finish_stream(SseStream& s, std::vector<std::string> already = {}) {
