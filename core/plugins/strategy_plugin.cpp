@@ -74,7 +74,7 @@ Status StrategyPlugin::score(const apx_route_ctx& ctx, const apx_candidate* cons
       return Error{"strategy " + name() + " wrote past its " + std::to_string(n) + " scores"};
     }
   }
-  std::memcpy(scores, out.data(), n * sizeof(double));
+  if (n > 0) std::memcpy(scores, out.data(), n * sizeof(double));  // scores may be null when n == 0
   return ok_status();
 }
 

@@ -14,4 +14,6 @@ Worker::Worker(GatewayState& s) : state(s) {
   pool = std::make_unique<ConnectionPool>(io, state.tls, pool_options);
 }
 
+Worker::~Worker() { io.destroy_pending_handlers(); }
+
 }  // namespace apiproxy

@@ -17,14 +17,29 @@ namespace apiproxy {
 
 struct GatewayState;
 
+// A worker's event loop. Stopped with work still pending (a drain cut short by the grace
+// period or a second signal), the loop holds handlers that own requests in flight, and
+// destroying a request returns its upstream connection to the worker's pool. Those
+// handlers must therefore go while the pool still exists: before the members declared
+// after the loop, not after them as member order would have it.
+class EventLoop : public boost::asio::io_context {
+ public:
+  EventLoop() : io_context(1) {}  // concurrency hint 1: this loop runs on one thread only
+  // Destroys every pending handler; the loop's services stay until its destructor, so
+  // sockets and timers may still be destroyed afterwards (this is what ~io_context does
+  // first; doing it again there is a no-op).
+  void destroy_pending_handlers() { shutdown(); }
+};
+
 struct Worker {
   explicit Worker(GatewayState& state);
+  ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
   GatewayState& state;
   ConnectionSet connections;  // declared before io: outlives the connections io destroys
-  boost::asio::io_context io{1};  // concurrency hint 1: this loop runs on one thread only
+  EventLoop io;
   std::shared_ptr<Store> store;
   std::unique_ptr<HttpClient> http;  // one-off calls: model lists, health probes
   std::unique_ptr<ConnectionPool> pool;  // keep-alive connections for proxied requests

@@ -389,7 +389,8 @@ TEST_F(PluginReloadInFlight, StreamFinishesOnTheAdapterThatWasRemovedUnderIt) {
   auto providers = world.get("/providers");
   ASSERT_EQ(providers.status, 200) << providers.dump();
   std::map<std::string, std::string> skipped;
-  for (const auto& sk : arr(parse_json(providers.body), "skipped").GetArray()) skipped[str(sk, "id")] = str(sk, "reason");
+  auto listed = parse_json(providers.body);  // a named document: a range-for would not keep a temporary alive
+  for (const auto& sk : arr(listed, "skipped").GetArray()) skipped[str(sk, "id")] = str(sk, "reason");
   ASSERT_TRUE(skipped.count("alpha")) << providers.body;
   EXPECT_TRUE(Contains(skipped["alpha"], "LLM_PROVIDER_alpha_ADAPTER='openai'"));
   EXPECT_TRUE(Contains(skipped["alpha"], "no loaded provider adapter"));

@@ -247,7 +247,8 @@ TEST(HeaderAuth, ProviderSendsItsKeyInTheConfiguredHeaderAndNoAuthorization) {
   auto providers = get(gateway, "/providers");
   ASSERT_EQ(providers.status, 200) << providers.dump();
   std::set<std::string> usable;
-  for (const auto& p : arr(parse_json(providers.body), "providers").GetArray()) {
+  auto listed = parse_json(providers.body);  // named: a range-for would not keep a temporary alive
+  for (const auto& p : arr(listed, "providers").GetArray()) {
     EXPECT_EQ(str(p, "adapter"), "header_auth") << to_string(p);
     usable.insert(str(p, "id"));
   }
