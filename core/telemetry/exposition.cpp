@@ -13,6 +13,13 @@ bool name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'
 bool name_rest(char c) { return name_start(c) || (c >= '0' && c <= '9'); }
 
 
+template <class Integer>
+void append_integer(std::string& out, Integer value) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, value);
+  out.append(buf, r.ptr);
+}
+
 }  // namespace
 
 bool valid_metric_name(std::string_view name) {
@@ -71,17 +78,8 @@ void append_number(std::string& out, double value) {
   out.append(buf, r.ptr);
 }
 
-void append_number(std::string& out, uint64_t value) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, value);
-  out.append(buf, r.ptr);
-}
-
-void append_number(std::string& out, int64_t value) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, value);
-  out.append(buf, r.ptr);
-}
+void append_number(std::string& out, uint64_t value) { append_integer(out, value); }
+void append_number(std::string& out, int64_t value) { append_integer(out, value); }
 
 void TextWriter::family(std::string_view name, std::string_view help, std::string_view type) {
   out_ += "# HELP ";

@@ -51,17 +51,13 @@ class TextWriter {
     begin_sample(name);
     for (size_t i = 0; i < names.size() && i < values.size(); ++i) add_label(names[i], values[i]);
     if (!extra.name.empty()) add_label(extra.name, extra.value);
-    end_labels();
-    append_number(out_, value);
-    out_ += '\n';
+    end_sample(value);
   }
   template <class Value>
   void sample(std::string_view name, std::initializer_list<Label> labels, Value value) {
     begin_sample(name);
     for (const Label& l : labels) add_label(l.name, l.value);
-    end_labels();
-    append_number(out_, value);
-    out_ += '\n';
+    end_sample(value);
   }
 
   const std::string& text() const { return out_; }
@@ -71,6 +67,12 @@ class TextWriter {
   void begin_sample(std::string_view name);
   void add_label(std::string_view name, std::string_view value);
   void end_labels();
+  template <class Value>
+  void end_sample(Value value) {
+    end_labels();
+    append_number(out_, value);
+    out_ += '\n';
+  }
 
   std::string out_;
   bool any_label_ = false;

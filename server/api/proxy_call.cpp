@@ -364,11 +364,7 @@ void ProxyCall::relay_stream(const Candidate& c, std::shared_ptr<UpstreamExchang
   auto start = [self, &c, up, head = std::move(head)]() mutable {
     self->streaming_ = telemetry::GaugeGuard(self->w_.state.telemetry.in_flight_streams);
     self->ex_->start_stream(std::move(head), [self, &c, up](bool ok) {
-      if (!ok) {
-        up->cancel();
-        self->count_attempt(c, telemetry::outcome::kClientClosed);
-        return self->w_.state.metrics.abandon(self->model_->logical_id, c.upstream.provider_id);
-      }
+      if (!ok) return self->client_gone(c, *up);
       self->pump(c, up);
     });
   };
@@ -388,14 +384,16 @@ void ProxyCall::pump(const Candidate& c, std::shared_ptr<UpstreamExchange> up) {
     self->usage_tail_.append(*piece);
     if (self->usage_tail_.size() > kUsageTail) self->usage_tail_.erase(0, self->usage_tail_.size() - kUsageTail);
     self->ex_->stream_write(*piece, [self, &c, up](bool ok) {
-      if (!ok) {  // the client went away: stop reading, free the upstream connection
-        up->cancel();
-        self->count_attempt(c, telemetry::outcome::kClientClosed);
-        return self->w_.state.metrics.abandon(self->model_->logical_id, c.upstream.provider_id);
-      }
+      if (!ok) return self->client_gone(c, *up);
       self->pump(c, up);
     });
   });
+}
+
+void ProxyCall::client_gone(const Candidate& c, UpstreamExchange& up) {
+  up.cancel();  // stop reading, free the upstream connection
+  count_attempt(c, telemetry::outcome::kClientClosed);
+  w_.state.metrics.abandon(model_->logical_id, c.upstream.provider_id);
 }
 
 void ProxyCall::end_stream_with_error(const Candidate& c, const std::string& why) {

@@ -44,6 +44,8 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   void relay_whole(const Candidate& c, std::shared_ptr<UpstreamExchange> up, bool success);
   void relay_stream(const Candidate& c, std::shared_ptr<UpstreamExchange> up);
   void pump(const Candidate& c, std::shared_ptr<UpstreamExchange> up);
+  // The client went away mid-stream: the upstream is cancelled and the attempt counted.
+  void client_gone(const Candidate& c, UpstreamExchange& up);
   void end_stream_with_error(const Candidate& c, const std::string& why);
   // latency_ms: what routing learns from — the whole wait for a JSON answer, the time to
   // the first byte for a stream (a long stream is not a slow upstream).
