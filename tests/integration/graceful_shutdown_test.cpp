@@ -22,14 +22,6 @@ namespace {
 using namespace dp;
 using namespace std::chrono_literals;
 
-std::vector<std::string> reasons_of(const std::string& body) {
-  std::vector<std::string> out;
-  auto d = parse_json(body);
-  for (const auto& r : arr(d, "reasons").GetArray())
-    if (r.IsString()) out.emplace_back(r.GetString());
-  return out;
-}
-
 // A connection to the gateway can no longer be made.
 bool refuses_connections(uint16_t port) {
   RawSocket probe(port, 1s);
@@ -236,7 +228,7 @@ TEST(Readiness, FollowsTheStore) {
   redis.stop();
   Response r;
   ASSERT_TRUE(eventually([&] { return (r = c.get("/health/ready")).status == 503; }, 10s, 100ms)) << r.dump();
-  auto reasons = reasons_of(r.body);
+  auto reasons = strings(parse_json(r.body), "reasons");
   ASSERT_EQ(reasons.size(), 1u) << r.body;
   EXPECT_EQ(reasons[0].rfind("store unreachable", 0), 0u) << r.body;
   EXPECT_TRUE(Contains(r.body, R"("ready":false)"));
@@ -256,7 +248,7 @@ TEST(Readiness, AStoreThatIsNeverThereIsNotReadyFromTheStart) {
   Gateway gw(env);
   auto r = gw.client(5s).get("/health/ready");
   ASSERT_EQ(r.status, 503) << r.dump();
-  auto reasons = reasons_of(r.body);
+  auto reasons = strings(parse_json(r.body), "reasons");
   ASSERT_EQ(reasons.size(), 1u) << r.body;
   EXPECT_EQ(reasons[0].rfind("store unreachable", 0), 0u) << r.body;
   EXPECT_EQ(gw.client(5s).get("/health/live").status, 200);

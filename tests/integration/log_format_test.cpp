@@ -16,18 +16,6 @@ namespace {
 using namespace dp;
 using namespace std::chrono_literals;
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  size_t at = 0;
-  while (at < text.size()) {
-    size_t nl = text.find('\n', at);
-    if (nl == std::string::npos) nl = text.size();
-    if (nl > at) out.push_back(text.substr(at, nl - at));
-    at = nl + 1;
-  }
-  return out;
-}
-
 // Requests of several kinds, so the log has a line for each: answered, streamed, failed
 // over, unknown model, a control-plane call and a scrape.
 void make_traffic(World& world) {

@@ -23,12 +23,8 @@ using namespace std::chrono_literals;
 // The samples of an exposition, by their exact series text: name{label="v",...}.
 std::map<std::string, double> samples_of(const std::string& text) {
   std::map<std::string, double> out;
-  size_t at = 0;
-  while (at < text.size()) {
-    size_t nl = text.find('\n', at);
-    std::string line = text.substr(at, nl == std::string::npos ? std::string::npos : nl - at);
-    at = nl == std::string::npos ? text.size() : nl + 1;
-    if (line.empty() || line[0] == '#') continue;
+  for (const auto& line : lines_of(text)) {
+    if (line[0] == '#') continue;
     size_t space = line.rfind(' ');
     if (space == std::string::npos) continue;
     out[line.substr(0, space)] = std::strtod(line.c_str() + space + 1, nullptr);

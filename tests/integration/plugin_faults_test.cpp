@@ -8,7 +8,6 @@
 #include <iostream>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -82,9 +81,7 @@ class PluginFaults : public ::testing::Test {
   }
   // Some line of the log has every one of `parts`.
   ::testing::AssertionResult LogLineWith(const std::vector<std::string>& parts) const {
-    std::istringstream in(log());
-    std::string line;
-    while (std::getline(in, line)) {
+    for (const auto& line : lines_of(log())) {
       bool all = true;
       for (const auto& p : parts) all = all && line.find(p) != std::string::npos;
       if (all) return ::testing::AssertionSuccess();

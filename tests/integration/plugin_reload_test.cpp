@@ -23,14 +23,6 @@ using namespace dp;
 using namespace std::chrono_literals;
 using ops::PluginDir;
 
-std::vector<std::string> strings(const rapidjson::Value& v, const char* key) {
-  std::vector<std::string> out;
-  if (!v.IsObject() || !v.HasMember(key) || !v[key].IsArray()) return out;
-  for (const auto& s : v[key].GetArray())
-    if (s.IsString()) out.emplace_back(s.GetString(), s.GetStringLength());
-  return out;
-}
-
 class PluginReload : public ::testing::Test {
  protected:
   // The bundled plugins plus `fixtures` (files of test-plugins/broken), then the data-plane

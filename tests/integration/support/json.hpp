@@ -50,6 +50,15 @@ inline const rapidjson::Value& arr(const rapidjson::Value& v, const char* key) {
   return v[key];
 }
 
+// The strings of the array member `key` of `v`, in order (none when it is absent).
+inline std::vector<std::string> strings(const rapidjson::Value& v, const char* key) {
+  std::vector<std::string> out;
+  if (!v.IsObject() || !v.HasMember(key) || !v[key].IsArray()) return out;
+  for (const auto& s : v[key].GetArray())
+    if (s.IsString()) out.emplace_back(s.GetString(), s.GetStringLength());
+  return out;
+}
+
 // The `field` of every object in `array`, in order.
 inline std::vector<std::string> pluck(const rapidjson::Value& array, const char* field) {
   std::vector<std::string> out;
