@@ -48,23 +48,32 @@ bool iequals(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-Authenticator::Authenticator(std::string token)
-    : expected_(token.empty() ? std::string() : base64_encode(token)) {}
+Authenticator::Authenticator(std::string token, std::string admin_token)
+    : expected_(token.empty() ? std::string() : base64_encode(token)),
+      admin_expected_(admin_token.empty() ? std::string() : base64_encode(admin_token)) {}
 
-bool Authenticator::allows(std::string_view authorization, std::string_view api_key_header) const {
-  if (!enabled()) return true;
+std::string_view Authenticator::bearer(std::string_view authorization) {
   authorization = trim(authorization);
-  if (authorization.size() > 7 && iequals(authorization.substr(0, 7), "bearer ") &&
-      matches(trim(authorization.substr(7))))
-    return true;
-  return matches(trim(api_key_header));
+  if (authorization.size() > 7 && iequals(authorization.substr(0, 7), "bearer "))
+    return trim(authorization.substr(7));
+  return {};
 }
 
-bool Authenticator::matches(std::string_view presented) const {
+Access Authenticator::access(std::string_view authorization, std::string_view api_key_header) const {
+  Access best = enabled() ? Access::None : Access::Client;
+  for (std::string_view token : {bearer(authorization), trim(api_key_header)}) {
+    if (token.empty()) continue;
+    if (admin_enabled() && matches(token, admin_expected_)) return Access::Admin;
+    if (enabled() && matches(token, expected_)) best = Access::Client;
+  }
+  return best;
+}
+
+bool Authenticator::matches(std::string_view presented, const std::string& expected) {
   // Only equal lengths are compared, and always in full, so the time taken does not
   // reveal how much of the token matched.
-  if (presented.size() != expected_.size()) return false;
-  return CRYPTO_memcmp(presented.data(), expected_.data(), expected_.size()) == 0;
+  if (presented.size() != expected.size()) return false;
+  return CRYPTO_memcmp(presented.data(), expected.data(), expected.size()) == 0;
 }
 
 }  // namespace apiproxy

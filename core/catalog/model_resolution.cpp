@@ -4,9 +4,10 @@ namespace apiproxy {
 
 namespace {
 
-std::shared_ptr<const LogicalModel> group(const std::string& name, std::vector<PhysicalModel> ups) {
+std::shared_ptr<const LogicalModel> group(const std::string& name, std::vector<PhysicalModel> ups,
+                                          const std::string& state_id) {
   auto m = std::make_shared<LogicalModel>();
-  m->logical_id = name;
+  m->logical_id = state_id;
   m->display_name = name;
   m->upstreams = std::move(ups);
   return m;
@@ -25,14 +26,19 @@ ResolvedModel resolve_model(const std::string& name, const LogicalModelCatalog& 
                             const ProviderRuntimes& providers, const LastGoodModels& discovered) {
   if (auto m = catalog.find(name)) return {std::move(m), ModelSource::Logical};
   if (auto slash = name.find('/'); slash != std::string::npos && slash > 0 && slash + 1 < name.size()) {
-    std::string provider = name.substr(0, slash);
-    if (providers.find(provider))
-      return {group(name, {upstream(provider, name.substr(slash + 1))}), ModelSource::Direct};
+    std::string provider = name.substr(0, slash), model = name.substr(slash + 1);
+    if (providers.find(provider)) {
+      // A name the provider listed has state of its own; any other name a client may invent
+      // shares one bucket, so that invented names cannot grow metrics, weights or keys.
+      bool listed = discovered.lists(provider, model);
+      return {group(name, {upstream(provider, model)}, listed ? name : std::string(kUnlistedModels)),
+              ModelSource::Direct};
+    }
   }
   std::vector<PhysicalModel> listing;
   for (const auto& p : providers.usable)
     if (discovered.lists(p.config.id, name)) listing.push_back(upstream(p.config.id, name));
-  if (!listing.empty()) return {group(name, std::move(listing)), ModelSource::Discovered};
+  if (!listing.empty()) return {group(name, std::move(listing), name), ModelSource::Discovered};
   return {};
 }
 

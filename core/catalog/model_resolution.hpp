@@ -1,12 +1,14 @@
 // What a client's `model` names, in this order:
 //  (a) a logical model                      -> its upstreams
-//  (b) "provider_id/model_id"               -> that provider directly
+//  (b) "provider_id/model_id"               -> that provider directly (state kept under
+//                                               kUnlistedModels unless the provider lists it)
 //  (c) a model some providers have listed   -> an ad-hoc group of those providers
 //  (d) anything else                        -> not found
 #pragma once
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/catalog/logical_model_catalog.hpp"
 #include "core/discovery/model_discovery.hpp"
@@ -15,6 +17,10 @@
 namespace apiproxy {
 
 enum class ModelSource { Logical, Direct, Discovered };
+
+// The logical id (metrics, weights, store keys, metric labels) of every "provider/model"
+// whose model the provider did not list: one shared bucket, whatever names clients invent.
+inline constexpr std::string_view kUnlistedModels = "(unlisted)";
 
 struct ResolvedModel {
   std::shared_ptr<const LogicalModel> model;  // null: not found

@@ -81,7 +81,10 @@ Result<Settings> load_settings(const Environment& env) {
   r.integer("APIPROXY_MAX_BODY_BYTES", s.max_body_bytes, 1024, 1LL << 32);
   r.duration("APIPROXY_HEADER_TIMEOUT_SECONDS", s.header_timeout, 1, 3600);
   r.duration("APIPROXY_IDLE_TIMEOUT_SECONDS", s.idle_timeout, 1, 86400);
+  r.integer("APIPROXY_MAX_HEADER_BYTES", s.max_header_bytes, 1024, 16 * 1024 * 1024);
+  r.integer("APIPROXY_MAX_CONNECTIONS", s.max_connections, 1, 10000000);
   r.text("APIPROXY_AUTH_TOKEN", s.auth_token);
+  r.text("APIPROXY_ADMIN_TOKEN", s.admin_token);
   r.text("REDIS_URL", s.redis_url);
   r.text("REDIS_PASSWORD", s.redis_password);
   r.duration("REDIS_TIMEOUT_MS", s.redis_timeout, 10, 60000);
@@ -93,6 +96,7 @@ Result<Settings> load_settings(const Environment& env) {
   r.duration("APIPROXY_HEALTH_TIMEOUT_MS", s.health_timeout, 10, 600000);
   r.duration("APIPROXY_UPSTREAM_FIRST_BYTE_TIMEOUT_MS", s.upstream_first_byte_timeout, 10, 3600000);
   r.duration("APIPROXY_UPSTREAM_IDLE_TIMEOUT_MS", s.upstream_idle_timeout, 10, 3600000);
+  r.duration("APIPROXY_UPSTREAM_TOTAL_TIMEOUT_MS", s.upstream_total_timeout, 10, 24 * 3600000LL);
   r.integer("APIPROXY_UPSTREAM_MAX_CONNECTIONS", s.upstream_max_connections, 1, 100000);
   r.integer("APIPROXY_MAX_ATTEMPTS", s.max_attempts, 1, 10);
   r.boolean("APIPROXY_TLS_VERIFY", s.tls_verify);
@@ -107,6 +111,7 @@ Result<Settings> load_settings(const Environment& env) {
   r.duration("APIPROXY_PLUGIN_SLOW_CALL_US", s.plugin_slow_call, 1, 60000000);
   r.duration("APIPROXY_SHUTDOWN_GRACE_SECONDS", s.shutdown_grace, 0, 3600);
   if (r.error()) return Error{*r.error()};
+  if (s.host.empty()) s.host = s.auth_token.empty() ? "127.0.0.1" : "0.0.0.0";
   return s;
 }
 

@@ -16,15 +16,20 @@ namespace apiproxy {
 
 struct Settings {
   // HTTP server
-  std::string host = "0.0.0.0";
+  // Unset: 127.0.0.1 when no APIPROXY_AUTH_TOKEN is set (an open gateway is reachable
+  // only from this machine), 0.0.0.0 when one is.
+  std::string host;
   uint16_t port = 8000;
   unsigned workers = 0;  // 0: one per core
   size_t max_body_bytes = 10 * 1024 * 1024;
   std::chrono::seconds header_timeout{30};
   std::chrono::seconds idle_timeout{75};
+  size_t max_header_bytes = 64 * 1024;  // also bounds chunk extensions and trailers
+  size_t max_connections = 10000;       // client connections, whole process
 
   // Security
-  std::string auth_token;  // empty: authentication disabled (warned at start-up)
+  std::string auth_token;   // empty: authentication disabled (warned at start-up)
+  std::string admin_token;  // empty: control-plane writes need only auth_token
 
   // State
   std::string redis_url;  // empty or memory:// : in-process store
@@ -40,6 +45,7 @@ struct Settings {
   std::chrono::milliseconds health_timeout{5000};
   std::chrono::milliseconds upstream_first_byte_timeout{60000};  // data plane: until the head
   std::chrono::milliseconds upstream_idle_timeout{60000};        // between stream pieces
+  std::chrono::milliseconds upstream_total_timeout{600000};      // one attempt, head to last byte
   size_t upstream_max_connections = 4096;  // per origin and worker thread
   unsigned max_attempts = 3;
   bool tls_verify = true;

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include <rapidjson/error/en.h>
+#include "core/common/json_parse.hpp"
 
 namespace apiproxy {
 
@@ -26,7 +26,7 @@ void write_strings(JsonWriter& w, const char* key, const std::vector<std::string
 void write_raw(JsonWriter& w, const char* key, const std::string& json) {
   w.Key(key);
   rapidjson::Document d;
-  if (json.empty() || d.Parse(json.data(), json.size()).HasParseError()) {
+  if (json.empty() || parse_json(d, json)) {
     w.Null();
     return;
   }
@@ -126,10 +126,7 @@ Result<PhysicalModel> physical_model_from_json(const rapidjson::Value& v, const 
 
 Result<rapidjson::Document> parse(std::string_view text) {
   rapidjson::Document d;
-  d.Parse(text.data(), text.size());
-  if (d.HasParseError())
-    return Error{std::string("invalid JSON at offset ") + std::to_string(d.GetErrorOffset()) +
-                 ": " + rapidjson::GetParseError_En(d.GetParseError())};
+  if (auto why = parse_json(d, text)) return Error{*why};
   return d;
 }
 

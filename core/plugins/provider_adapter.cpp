@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include <spdlog/spdlog.h>
+
+#include "core/common/identifiers.hpp"
 #include "core/model/json_codec.hpp"
 #include "core/plugins/strategy_plugin.hpp"
 
@@ -26,9 +29,15 @@ struct RequestSink {
   static void set_body(void* ctx, apx_str b) { of(ctx).request.body = std::string(to_view(b)); }
 };
 
+// A model list comes from an upstream: its ids reach headers, logs, metric labels and store
+// keys, and each one costs state. Ids that are not valid model names are dropped, and the
+// list is cut at a bound.
+constexpr size_t kMaxModelsPerProvider = 10000;
+
 struct ModelSink {
   std::vector<Model> models;
   std::string provider_id;
+  size_t dropped = 0;
 
   static void add(void* ctx, const apx_model* m) {
     auto& self = *static_cast<ModelSink*>(ctx);
@@ -39,6 +48,10 @@ struct ModelSink {
     Model out;
     out.model_id = std::string(to_view(in.model_id));
     if (out.model_id.empty()) return;
+    if (!is_valid_model_name(out.model_id) || self.models.size() >= kMaxModelsPerProvider) {
+      ++self.dropped;
+      return;
+    }
     out.provider_id = self.provider_id;
     out.family = std::string(to_view(in.family));
     out.display_name = std::string(to_view(in.display_name));
@@ -152,6 +165,10 @@ Result<std::vector<Model>> ProviderAdapter::parse_models(std::string_view body) 
     return Error{"adapter " + plugin_name() + " could not read the model list (" +
                  status_name(st.value) + ")"};
   for (auto& m : sink.models) fill_defaults(m);
+  if (sink.dropped)
+    spdlog::warn("provider '{}': {} model(s) dropped from the list (ids must be 1 to {} printable ASCII "
+                 "characters; at most {} models are kept)",
+                 provider_id_, sink.dropped, kMaxModelNameBytes, kMaxModelsPerProvider);
   return std::move(sink.models);
 }
 

@@ -8,10 +8,20 @@ namespace apiproxy {
 
 void Cooldowns::cool(const std::string& provider, const std::string& model, std::chrono::milliseconds d) {
   if (d.count() <= 0) return;
-  auto until = Clock::now() + std::min<Clock::duration>(d, kMaxCooldown);
+  auto now = Clock::now();
+  auto until = now + std::min<Clock::duration>(d, kMaxCooldown);
   std::lock_guard lock(mutex_);
-  auto& slot = until_[{provider, model}];
+  auto key = std::make_pair(provider, model);
+  if (until_.size() >= kMaxEntries && !until_.count(key)) {
+    sweep(now);
+    if (until_.size() >= kMaxEntries) return;
+  }
+  auto& slot = until_[std::move(key)];
   slot = std::max(slot, until);
+}
+
+void Cooldowns::sweep(Clock::time_point now) {
+  std::erase_if(until_, [now](const auto& entry) { return entry.second <= now; });
 }
 
 bool Cooldowns::cooling(const std::string& provider, const std::string& model) const {

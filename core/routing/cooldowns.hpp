@@ -13,6 +13,9 @@ class Cooldowns {
  public:
   using Clock = std::chrono::steady_clock;
   static constexpr std::chrono::seconds kMaxCooldown{300};  // a huge Retry-After is capped
+  // Entries expire within kMaxCooldown; past this many at once (model names may be chosen by
+  // clients), expired ones are swept and new ones not recorded until there is room.
+  static constexpr size_t kMaxEntries = 10000;
 
   void cool(const std::string& provider, const std::string& model, std::chrono::milliseconds d);
   bool cooling(const std::string& provider, const std::string& model) const;
@@ -23,6 +26,7 @@ class Cooldowns {
  private:
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, Clock::time_point> until_;
+  void sweep(Clock::time_point now);  // with mutex_ held
 };
 
 }  // namespace apiproxy

@@ -9,6 +9,7 @@
 #include <rapidjson/writer.h>
 #include <spdlog/spdlog.h>
 
+#include "core/common/json_parse.hpp"
 #include "core/discovery/health_probe.hpp"
 #include "core/store/keys.hpp"
 
@@ -18,6 +19,9 @@ namespace {
 
 constexpr int64_t kShareStaleSeconds = 90;  // an instance silent this long no longer counts
 constexpr std::chrono::seconds kMetricsTtl{300};
+// Weights outlive metrics (they are what an instance starts from), but not forever: a
+// logical model that got no traffic for a day starts again from its base weights.
+constexpr std::chrono::seconds kWeightsTtl{86400};
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
@@ -78,7 +82,7 @@ std::string MetricsPublisher::merge_document(const std::string& existing, const 
                                              const RuntimeMetrics& rules, RemoteShare* others_out) {
   std::map<std::string, std::pair<RemoteShare, int64_t>> shares;
   rapidjson::Document d;
-  if (!existing.empty() && !d.Parse(existing.c_str()).HasParseError() && d.IsObject()) {
+  if (!existing.empty() && !parse_json(d, existing) && d.IsObject()) {
     auto inst = d.FindMember("instances");
     if (inst != d.MemberEnd() && inst->value.IsObject()) {
       for (auto& m : inst->value.GetObject()) {
@@ -167,7 +171,7 @@ void MetricsPublisher::publish_weights(Store& store, const std::vector<RoutedPai
     auto it = base.find({n.logical, n.provider});
     double b = it == base.end() ? 1.0 : it->second;
     store.zset_scale(keys::provider_weights(n.logical), n.provider, n.factor, b,
-                     DynamicWeights::kMin * b, DynamicWeights::kMax * b,
+                     DynamicWeights::kMin * b, DynamicWeights::kMax * b, kWeightsTtl,
                      [this, finish](Result<double> r) {
                        if (!r) report(r.error());
                        finish();

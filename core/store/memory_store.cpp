@@ -19,10 +19,26 @@ Store::Value MemoryData::get(const std::string& key) {
   return it->second.value;
 }
 
-void MemoryData::set(const std::string& key, std::string value, std::chrono::seconds ttl) {
+bool MemoryData::set(const std::string& key, std::string value, std::chrono::seconds ttl) {
   std::lock_guard lock(mutex_);
-  auto expires = ttl.count() > 0 ? Clock::now() + ttl : Clock::time_point::max();
-  entries_[key] = Entry{std::move(value), expires};
+  auto now = Clock::now();
+  if (entries_.size() >= next_sweep_ || entries_.size() >= kMaxEntries) {
+    sweep(now);
+    next_sweep_ = std::max<size_t>(1024, entries_.size() * 2);  // amortised: O(1) per set
+  }
+  auto expires = ttl.count() > 0 ? now + ttl : Clock::time_point::max();
+  auto it = entries_.find(key);
+  if (it != entries_.end()) {
+    it->second = Entry{std::move(value), expires};
+    return true;
+  }
+  if (entries_.size() >= kMaxEntries) return false;
+  entries_.emplace(key, Entry{std::move(value), expires});
+  return true;
+}
+
+void MemoryData::sweep(Clock::time_point now) {
+  std::erase_if(entries_, [now](const auto& e) { return e.second.expires_at <= now; });
 }
 
 bool MemoryData::del(const std::string& key) {
@@ -71,7 +87,7 @@ RateDecision MemoryData::rate_admit(const std::vector<std::vector<RateLimit>>& c
 }
 
 template <class T>
-void MemoryStore::complete(Callback<T> done, T value) {
+void MemoryStore::complete(Callback<T> done, std::type_identity_t<Result<T>> value) {
   boost::asio::post(io_, [done = std::move(done), value = std::move(value)]() mutable {
     done(std::move(value));
   });
@@ -89,7 +105,9 @@ void MemoryStore::get_many(std::vector<std::string> keys, Callback<std::vector<V
 
 void MemoryStore::set(std::string key, std::string value, std::chrono::seconds ttl,
                       Callback<Unit> done) {
-  data_->set(key, std::move(value), ttl);
+  if (!data_->set(key, std::move(value), ttl))
+    return complete(std::move(done), Error{"the in-process store is full (" +
+                                             std::to_string(MemoryData::kMaxEntries) + " keys)"});
   complete(std::move(done), Unit{});
 }
 
@@ -104,7 +122,7 @@ void MemoryStore::keys_with_prefix(std::string prefix, Callback<std::vector<std:
 void MemoryStore::ping(Callback<Unit> done) { complete(std::move(done), Unit{}); }
 
 void MemoryStore::zset_scale(std::string key, std::string member, double factor, double initial,
-                             double min, double max, Callback<double> done) {
+                             double min, double max, std::chrono::seconds, Callback<double> done) {
   complete(std::move(done), data_->zset_scale(key, member, factor, initial, min, max));
 }
 

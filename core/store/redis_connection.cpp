@@ -132,7 +132,7 @@ void RedisConnection::connect() {
                             [this, self, gen](const boost::system::error_code& ec, auto) {
                               if (gen != generation_) return;
                               if (ec)
-                                return fail_all("cannot connect to " + url_.display() + ": " +
+                                return fail_all("cannot connect to Redis at " + url_.address() + ": " +
                                                     ec.message(),
                                                 true);
                               on_connected();

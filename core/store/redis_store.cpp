@@ -36,6 +36,7 @@ local current = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1])) or tonumber(ARG
 local v = current * tonumber(ARGV[2])
 v = math.max(tonumber(ARGV[4]), math.min(tonumber(ARGV[5]), v))
 redis.call('ZADD', KEYS[1], v, ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[6])
 return tostring(v)
 )lua";
 
@@ -131,9 +132,9 @@ void RedisStore::ping(Callback<Unit> done) {
 namespace apiproxy {
 
 void RedisStore::zset_scale(std::string key, std::string member, double factor, double initial,
-                            double min, double max, Callback<double> done) {
+                            double min, double max, std::chrono::seconds ttl, Callback<double> done) {
   command({"EVAL", kScaleScript, "1", std::move(key), std::move(member), number(factor),
-           number(initial), number(min), number(max)},
+           number(initial), number(min), number(max), std::to_string(std::max<long long>(1, ttl.count()))},
           [done = std::move(done)](Result<RedisReply> r) {
             if (!r) return done(Error{r.error()});
             done(std::strtod(r->str.c_str(), nullptr));

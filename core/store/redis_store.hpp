@@ -21,7 +21,7 @@ class RedisStore final : public Store {
   void keys_with_prefix(std::string prefix, Callback<std::vector<std::string>> done) override;
   void ping(Callback<Unit> done) override;
   void zset_scale(std::string key, std::string member, double factor, double initial, double min,
-                  double max, Callback<double> done) override;
+                  double max, std::chrono::seconds ttl, Callback<double> done) override;
   void zset_members(std::string key,
                     Callback<std::vector<std::pair<std::string, double>>> done) override;
   // One EVALSHA of a Lua script (EVAL when Redis does not have it cached yet).

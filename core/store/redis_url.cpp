@@ -26,11 +26,15 @@ Error bad(std::string_view why) { return Error{"REDIS_URL is invalid: " + std::s
 
 }  // namespace
 
+std::string RedisUrl::address() const {
+  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return h + ":" + port;
+}
+
 std::string RedisUrl::display() const {
   std::string auth;
   if (!user.empty() || !password.empty()) auth = user + (password.empty() ? "" : ":****") + "@";
-  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return "redis://" + auth + h + ":" + port + "/" + std::to_string(db);
+  return "redis://" + auth + address() + "/" + std::to_string(db);
 }
 
 Result<RedisUrl> parse_redis_url(std::string_view text) {

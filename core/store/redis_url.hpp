@@ -18,7 +18,9 @@ struct RedisUrl {
   // no password (AUTH answered "no password is set") is used without one.
   bool password_if_required = false;
 
-  // For logs and messages: the password is never shown.
+  // host:port, no credentials: safe in answers and errors that clients may see.
+  std::string address() const;
+  // redis://user:****@host:port/db: for the operator (start-up log, check-config).
   std::string display() const;
 };
 

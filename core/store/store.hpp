@@ -54,9 +54,10 @@ class Store {
   virtual void ping(Callback<Unit> done) = 0;
 
   // Sorted sets of weights. Multiplies `member`'s score (or `initial` when absent) by
-  // `factor`, clamps it to [min, max] and stores it, atomically; yields the new score.
+  // `factor`, clamps it to [min, max] and stores it, atomically; yields the new score. The
+  // set expires `ttl` after its last change (Redis; in process its keys are bounded anyway).
   virtual void zset_scale(std::string key, std::string member, double factor, double initial,
-                          double min, double max, Callback<double> done) = 0;
+                          double min, double max, std::chrono::seconds ttl, Callback<double> done) = 0;
   // Every member with its score.
   virtual void zset_members(std::string key,
                             Callback<std::vector<std::pair<std::string, double>>> done) = 0;

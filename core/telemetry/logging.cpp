@@ -15,7 +15,8 @@ namespace apiproxy::telemetry {
 
 namespace {
 
-constexpr const char* kTextPattern = "%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v";
+// %* is the message with control characters escaped (EscapedMessage).
+constexpr const char* kTextPattern = "%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %*";
 
 std::atomic<bool> g_json{false};
 // Set once at start-up, before any worker thread exists; read by every request after.
@@ -36,6 +37,34 @@ void append_time(spdlog::memory_buf_t& dest, spdlog::log_clock::time_point t) {
   int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
                         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(millis));
   dest.append(buf, buf + n);
+}
+
+// A text log line is one record: a newline or other control character inside a message
+// (say, from a value a client sent) is written escaped, so it can never forge another line.
+class EscapedMessage final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (char ch : std::string_view(msg.payload.data(), msg.payload.size())) {
+      auto c = static_cast<unsigned char>(ch);
+      if (c >= 0x20 && c != 0x7f) {
+        dest.push_back(ch);
+        continue;
+      }
+      const char escaped[] = {'\\', 'x', kHex[c >> 4], kHex[c & 0xf]};
+      if (c == '\n') append(dest, "\\n");
+      else if (c == '\r') append(dest, "\\r");
+      else if (c == '\t') append(dest, "\\t");
+      else dest.append(escaped, escaped + sizeof escaped);
+    }
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<EscapedMessage>(); }
+};
+
+std::unique_ptr<spdlog::formatter> text_formatter() {
+  auto f = std::make_unique<spdlog::pattern_formatter>();
+  f->add_flag<EscapedMessage>('*').set_pattern(kTextPattern);
+  return f;
 }
 
 }  // namespace
@@ -120,7 +149,7 @@ void configure_logging(std::string_view level, bool json) {
   for (auto* l : {main.get(), access.get()}) {
     l->set_level(lvl);
     if (json) l->set_formatter(std::make_unique<JsonLogFormatter>(l == access.get() ? "access" : ""));
-    else l->set_formatter(std::make_unique<spdlog::pattern_formatter>(kTextPattern));
+    else l->set_formatter(text_formatter());
   }
   spdlog::set_default_logger(main);
   g_access = access;

@@ -15,7 +15,7 @@ void ConnectionPool::acquire(const Url& url, bool fresh, std::function<void(Acqu
   while (!fresh && !o.idle.empty()) {
     auto conn = std::move(o.idle.back());
     o.idle.pop_back();
-    if (conn->is_open() && now - conn->idle_since < options_.idle_timeout) {
+    if (now - conn->idle_since < options_.idle_timeout && conn->quiet()) {
       conn->reused = true;
       boost::asio::post(io_, [done = std::move(done), conn = std::move(conn)]() mutable {
         done(Acquired(std::move(conn)));

@@ -1,5 +1,9 @@
 #include "core/upstream/upstream_connection.hpp"
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/core/basic_stream.hpp>
@@ -50,6 +54,12 @@ class ConnectionOver final : public UpstreamConnection {
   }
   bool is_open() const override {
     return const_cast<ConnectionOver*>(this)->lowest_socket().is_open();
+  }
+  bool quiet() override {
+    if (!is_open()) return false;
+    char byte;
+    ssize_t n = ::recv(lowest_socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
 
  private:

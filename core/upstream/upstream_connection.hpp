@@ -35,6 +35,11 @@ class UpstreamConnection {
   virtual void expires_after(std::chrono::steady_clock::duration d) = 0;
   virtual void close() = 0;
   virtual bool is_open() const = 0;
+  // Idle in the pool, the connection must have nothing to read: bytes the server sent
+  // unasked (or its close) mean it cannot carry another request. Checked before reuse.
+  virtual bool quiet() = 0;
+  // Bytes read past the end of the last response: a connection with any is never reused.
+  bool has_unread_bytes() const { return buffer_.size() > 0; }
 
   const std::string& origin() const { return origin_; }
   bool reused = false;  // served an earlier request: the server may have closed it meanwhile
@@ -42,7 +47,14 @@ class UpstreamConnection {
 
  protected:
   explicit UpstreamConnection(std::string origin) : origin_(std::move(origin)) {}
-  boost::beast::flat_buffer buffer_;  // bytes read past the current response stay here
+  // Bytes read past what the parser consumed. Bounded, so an endless chunk extension or
+  // header from a broken upstream fails the read instead of growing memory.
+  boost::beast::flat_buffer buffer_{kMaxUnparsedBytes};
+
+ public:
+  // A response header section may be this large; the read buffer a little more.
+  static constexpr size_t kMaxHeaderBytes = 64 * 1024;
+  static constexpr size_t kMaxUnparsedBytes = kMaxHeaderBytes + 16 * 1024;
 
  private:
   std::string origin_;

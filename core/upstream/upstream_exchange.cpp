@@ -15,6 +15,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+constexpr int kMaxInterimResponses = 8;
+
 std::string describe(const boost::system::error_code& ec) {
   return ec == beast::error::timeout ? "timed out" : ec.message();
 }
@@ -47,6 +49,7 @@ UpstreamExchange::UpstreamExchange(ConnectionPool& pool, Url url, UpstreamReques
 
 void UpstreamExchange::reset_parser() {
   parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(UpstreamConnection::kMaxHeaderBytes));
   // No limit for streams (read_all enforces its own). Not boost::none: Boost 1.74 compares
   // Content-Length against the optional, and every length is "greater" than none.
   parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
@@ -54,22 +57,35 @@ void UpstreamExchange::reset_parser() {
 
 UpstreamExchange::~UpstreamExchange() {
   if (!conn_) return;
-  // Only a connection whose response was read to the end can carry the next request.
-  if (!cancelled_ && parser_->is_done() && parser_->get().keep_alive())
+  // Only a connection whose response was read exactly to its end can carry the next request.
+  if (!cancelled_ && parser_->is_done() && parser_->get().keep_alive() && !conn_->has_unread_bytes())
     pool_.release(std::move(conn_));
   else
     pool_.discard(std::move(conn_));
 }
 
-void UpstreamExchange::start(ConnectionPool& pool, UpstreamRequest request, ExchangeTimeouts timeouts,
-                             Started done) {
+std::shared_ptr<UpstreamExchange> UpstreamExchange::start(ConnectionPool& pool, UpstreamRequest request,
+                                                          ExchangeTimeouts timeouts, Started done) {
   auto url = parse_url(request.url);
   if (!url) {
     done(Error{"not an http(s) URL: " + request.url});
-    return;
+    return nullptr;
   }
   std::shared_ptr<UpstreamExchange> ex(new UpstreamExchange(pool, *url, std::move(request), timeouts));
+  ex->deadline_ = Clock::now() + timeouts.total;
   ex->send(/*fresh=*/false, std::move(done));
+  return ex;
+}
+
+void UpstreamExchange::expire_within(std::chrono::milliseconds step) {
+  conn_->expires_after(std::min<Clock::duration>(step, deadline_ - Clock::now()));
+}
+
+std::string UpstreamExchange::timeout_reason(std::string_view step) const {
+  if (Clock::now() >= deadline_)
+    return "the call to " + url_.origin() + " exceeded its total deadline of " +
+           std::to_string(timeouts_.total.count()) + " ms";
+  return std::string(step);
 }
 
 void UpstreamExchange::send(bool fresh, Started done) {
@@ -82,13 +98,18 @@ void UpstreamExchange::send(bool fresh, Started done) {
     }
     self->conn_ = std::move(conn.value());
     self->sent_at_ = Clock::now();
-    self->conn_->expires_after(self->timeouts_.first_byte);
+    self->expire_within(self->timeouts_.first_byte);
     self->conn_->write(self->request_, [self, done = std::move(done)](const auto& ec) mutable {
       if (ec) return self->on_head(ec, std::move(done));
-      self->conn_->read_header(*self->parser_, [self, done = std::move(done)](const auto& ec) mutable {
-        self->on_head(ec, std::move(done));
-      });
+      self->read_head(std::move(done));
     });
+  });
+}
+
+void UpstreamExchange::read_head(Started done) {
+  auto self = shared_from_this();
+  conn_->read_header(*parser_, [self, done = std::move(done)](const auto& ec) mutable {
+    self->on_head(ec, std::move(done));
   });
 }
 
@@ -102,9 +123,21 @@ void UpstreamExchange::on_head(const boost::system::error_code& ec, Started done
       return send(/*fresh=*/true, std::move(done));
     }
     if (cancelled_) return done(Error{"cancelled"});
-    return done(Error{(ec == beast::error::timeout ? "no response from " : "request to ") + url_.origin() +
-                      (ec == beast::error::timeout ? " before the first-byte timeout"
-                                                   : " failed: " + describe(ec))});
+    if (ec == beast::error::timeout)
+      return done(Error{timeout_reason("no response from " + url_.origin() + " before the first-byte timeout")});
+    return done(Error{"request to " + url_.origin() + " failed: " + describe(ec)});
+  }
+  int status = this->status();
+  if (status >= 100 && status < 200) {
+    // 100 Continue, 103 Early Hints...: not the answer. 101 would switch protocols, which
+    // was never asked for; endless interim answers are a broken upstream.
+    if (status == 101 || ++interim_responses_ > kMaxInterimResponses) {
+      pool_.discard(std::move(conn_));
+      return done(Error{"the upstream " + url_.origin() + " answered " + std::to_string(status) +
+                        (status == 101 ? " (protocol switch)" : " too many times") + " instead of a response"});
+    }
+    reset_parser();
+    return read_head(std::move(done));
   }
   ttfb_ = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent_at_);
   done(shared_from_this());
@@ -121,14 +154,14 @@ void UpstreamExchange::read(std::function<void(Result<std::string_view>)> done) 
   reading_ = true;
   parser_->get().body().data = chunk_.data();
   parser_->get().body().size = chunk_.size();
-  conn_->expires_after(timeouts_.idle);
+  expire_within(timeouts_.idle);
   auto self = shared_from_this();
   conn_->read_some(*parser_, [self, done = std::move(done)](const boost::system::error_code& ec) mutable {
     self->reading_ = false;
     if (self->cancelled_) return done(Error{"cancelled"});
     if (ec && ec != http::error::need_buffer)
       return done(Error{ec == beast::error::timeout
-                            ? "the upstream stream stalled (idle timeout)"
+                            ? self->timeout_reason("the upstream stream stalled (idle timeout)")
                             : "reading from " + self->url_.origin() + " failed: " + describe(ec)});
     size_t got = self->chunk_.size() - self->parser_->get().body().size;
     if (got == 0 && !self->parser_->is_done()) return self->read(std::move(done));  // framing only

@@ -2,9 +2,13 @@
 // by piece as the caller asks for it — which is how a stream is relayed without ever
 // holding it whole, and how a slow client slows the upstream read (back-pressure).
 //
-// Timeouts: connecting (pool), the first byte of the response, and the gap between two
-// pieces of the body. A request on a reused connection that the server had closed is
-// retried once on a fresh connection, since nothing of it was processed.
+// Timeouts: connecting (pool), the first byte of the response, the gap between two pieces
+// of the body, and a total deadline over all of it. A request on a reused connection that
+// the server had closed is retried once on a fresh connection, since nothing of it was
+// processed. Interim 1xx responses are read and skipped: the caller sees the final one.
+//
+// A connection goes back to the pool only when its response was read exactly to the end
+// (nothing unread, nothing buffered past it) and both sides want to keep it.
 #pragma once
 
 #include <array>
@@ -21,16 +25,18 @@ namespace apiproxy {
 
 struct ExchangeTimeouts {
   std::chrono::milliseconds first_byte{60000};
-  std::chrono::milliseconds idle{60000};  // between body pieces
+  std::chrono::milliseconds idle{60000};    // between body pieces
+  std::chrono::milliseconds total{600000};  // from sending to the last byte
 };
 
 class UpstreamExchange : public std::enable_shared_from_this<UpstreamExchange> {
  public:
   using Started = std::function<void(Result<std::shared_ptr<UpstreamExchange>>)>;
 
-  // Sends `request` and completes once the response head has arrived (or failed before it).
-  static void start(ConnectionPool& pool, UpstreamRequest request, ExchangeTimeouts timeouts,
-                    Started done);
+  // Sends `request` and completes once the final response head has arrived (or failed
+  // before it). The exchange is returned at once, so the caller can cancel() it meanwhile.
+  static std::shared_ptr<UpstreamExchange> start(ConnectionPool& pool, UpstreamRequest request,
+                                                 ExchangeTimeouts timeouts, Started done);
   ~UpstreamExchange();
 
   int status() const { return static_cast<int>(parser_->get().result_int()); }
@@ -49,7 +55,11 @@ class UpstreamExchange : public std::enable_shared_from_this<UpstreamExchange> {
  private:
   UpstreamExchange(ConnectionPool& pool, Url url, UpstreamRequest request, ExchangeTimeouts t);
   void send(bool fresh, Started done);
+  void read_head(Started done);
   void on_head(const boost::system::error_code& ec, Started done);
+  // Sets the connection's deadline to `step` from now, or to the total deadline if sooner.
+  void expire_within(std::chrono::milliseconds step);
+  std::string timeout_reason(std::string_view step) const;
   void reset_parser();
   void read_all_step(size_t limit, std::shared_ptr<std::string> acc,
                      std::function<void(Result<std::string>)> done);
@@ -62,6 +72,8 @@ class UpstreamExchange : public std::enable_shared_from_this<UpstreamExchange> {
   std::optional<UpstreamParser> parser_;  // re-made for a retry on a fresh connection
   std::array<char, 16 * 1024> chunk_;
   bool retried_ = false;
+  int interim_responses_ = 0;
+  std::chrono::steady_clock::time_point deadline_;
   bool cancelled_ = false;
   bool reading_ = false;
   std::chrono::steady_clock::time_point sent_at_;

@@ -4,6 +4,7 @@
 #include <rapidjson/document.h>
 #include <spdlog/spdlog.h>
 
+#include "core/common/json_parse.hpp"
 #include "core/model/json_codec.hpp"
 #include "core/store/keys.hpp"
 #include "server/api/authenticated.hpp"
@@ -68,23 +69,22 @@ class ControlPlane {
   }
 
   // Readiness, for load balancers and orchestrators: 503 while this instance cannot serve
-  // (draining, store unreachable, nothing to route to), with every reason.
+  // (draining, nothing to route to), with every reason. An unreachable store is not one: the
+  // data plane keeps serving from its cached catalog, and one Redis blip must not take every
+  // instance out of rotation at once. It shows under "degraded" (and in /health, /metrics).
   void ready(const ExchangePtr& ex) {
     w_.store->ping([this, ex, g = s_.plugins.get()](Status pinged) {
-      std::vector<std::string> why_not;
+      std::vector<std::string> why_not, degraded;
       if (s_.draining) why_not.push_back("shutting down");
-      if (!pinged) why_not.push_back("store unreachable: " + pinged.error());
       if (g->providers.usable.empty()) why_not.push_back("no usable provider");
       if (g->plugins->strategy_names().empty()) why_not.push_back("no strategy loaded");
+      if (!pinged) degraded.push_back("store unreachable: " + pinged.error());
       JsonOut j;
       j.w().StartObject();
       j.field("ready", why_not.empty());
-      j.key("reasons").w().StartArray();
-      for (const auto& r : why_not) j.w().String(r.data(), static_cast<rapidjson::SizeType>(r.size()));
-      j.w().EndArray();
+      j.string_list("reasons", why_not).string_list("degraded", degraded);
       j.w().EndObject();
-      if (!why_not.empty()) return ex->respond(http::status::service_unavailable, j.take());
-      respond_json(ex, j.take());
+      ex->respond(why_not.empty() ? http::status::ok : http::status::service_unavailable, j.take());
     });
   }
 
@@ -97,16 +97,9 @@ class ControlPlane {
         JsonOut j;
         j.w().StartObject();
         j.field("generation", r.generation);
-        auto list = [&j](std::string_view name, const std::vector<std::string>& files) {
-          j.key(name).w().StartArray();
-          for (const auto& f : files) j.w().String(f.data(), static_cast<rapidjson::SizeType>(f.size()));
-          j.w().EndArray();
-        };
-        list("added", r.changes.added);
-        list("replaced", r.changes.replaced);
-        list("removed", r.changes.removed);
-        list("unchanged", r.changes.unchanged);
-        list("kept_previous", r.changes.kept_previous);
+        j.string_list("added", r.changes.added).string_list("replaced", r.changes.replaced);
+        j.string_list("removed", r.changes.removed).string_list("unchanged", r.changes.unchanged);
+        j.string_list("kept_previous", r.changes.kept_previous);
         j.key("rejected").w().StartArray();
         for (const auto& rej : r.rejected) {
           j.w().StartObject();
@@ -215,7 +208,7 @@ class ControlPlane {
       j.key("metrics").w().StartArray();
       for (const auto& v : values) {
         rapidjson::Document d;
-        if (v && !d.Parse(v->c_str()).HasParseError() && d.IsObject()) j.raw(*v);
+        if (v && !parse_json(d, *v) && d.IsObject()) j.raw(*v);
       }
       j.w().EndArray();
       j.w().EndObject();
@@ -317,11 +310,8 @@ class ControlPlane {
   void put_logical_model(const ExchangePtr& ex) {
     const std::string id = ex->param("id");
     rapidjson::Document d;
-    const std::string& body = ex->request().body();
-    if (d.Parse(body.data(), body.size()).HasParseError())
-      return ex->respond_error(http::status::bad_request,
-                               "request body is not valid JSON (offset " +
-                                   std::to_string(d.GetErrorOffset()) + ")");
+    if (auto why = parse_json(d, ex->request().body()))
+      return ex->respond_error(http::status::bad_request, "request body is not valid JSON: " + *why);
     if (d.IsObject() && !d.HasMember("logical_id")) d.AddMember("logical_id", rapidjson::Value(id.c_str(), d.GetAllocator()), d.GetAllocator());
     auto parsed = logical_model_from_json(d);
     if (!parsed) return ex->respond_error(http::status::bad_request, parsed.error());
@@ -392,15 +382,18 @@ void add_control_plane_routes(Worker& worker) {
   ControlPlane* c = cp.get();
   HttpRouter& r = worker.router;
   const Authenticator& auth = worker.state.auth;
+  enum class Needs { Nothing, Client, Admin };
   auto route = [&](verb method, std::string_view pattern, void (ControlPlane::*fn)(const ExchangePtr&),
-                   bool open = false) {
+                   Needs needs = Needs::Client) {
     Handler h = [c, fn](const ExchangePtr& ex) { (c->*fn)(ex); };
-    r.add(method, pattern, open ? std::move(h) : authenticated(auth, std::move(h)));
+    if (needs == Needs::Client) h = authenticated(auth, std::move(h));
+    if (needs == Needs::Admin) h = admin_only(auth, std::move(h));
+    r.add(method, pattern, std::move(h));
   };
-  route(verb::get, "/health", &ControlPlane::health, /*open=*/true);
-  route(verb::get, "/health/live", &ControlPlane::health, /*open=*/true);
-  route(verb::get, "/health/ready", &ControlPlane::ready, /*open=*/true);
-  route(verb::post, "/plugins/reload", &ControlPlane::reload);
+  route(verb::get, "/health", &ControlPlane::health, Needs::Nothing);
+  route(verb::get, "/health/live", &ControlPlane::health, Needs::Nothing);
+  route(verb::get, "/health/ready", &ControlPlane::ready, Needs::Nothing);
+  route(verb::post, "/plugins/reload", &ControlPlane::reload, Needs::Admin);
   route(verb::get, "/providers", &ControlPlane::list_providers);
   route(verb::get, "/providers/{id}", &ControlPlane::get_provider);
   route(verb::get, "/providers/{id}/models", &ControlPlane::provider_models);
@@ -408,8 +401,8 @@ void add_control_plane_routes(Worker& worker) {
   route(verb::get, "/providers/{id}/metrics", &ControlPlane::provider_metrics);
   route(verb::get, "/logical-models", &ControlPlane::list_logical_models);
   route(verb::get, "/logical-models/{id}", &ControlPlane::get_logical_model);
-  route(verb::put, "/logical-models/{id}", &ControlPlane::put_logical_model);
-  route(verb::delete_, "/logical-models/{id}", &ControlPlane::delete_logical_model);
+  route(verb::put, "/logical-models/{id}", &ControlPlane::put_logical_model, Needs::Admin);
+  route(verb::delete_, "/logical-models/{id}", &ControlPlane::delete_logical_model, Needs::Admin);
   route(verb::get, "/logical-models/{id}/upstreams", &ControlPlane::logical_model_upstreams);
   route(verb::get, "/plugins", &ControlPlane::list_plugins);
 }

@@ -1,16 +1,16 @@
 #include "server/api/json_body.hpp"
 
-#include <rapidjson/error/en.h>
+#include "core/common/json_parse.hpp"
 
 namespace apiproxy {
 
 JsonBody::JsonBody(const std::string& text) {
-  doc_.Parse(text.data(), text.size());
-  if (doc_.HasParseError())
-    fail("request body is not valid JSON (offset " + std::to_string(doc_.GetErrorOffset()) + ": " +
-         rapidjson::GetParseError_En(doc_.GetParseError()) + ")");
-  else if (!doc_.IsObject())
-    fail("request body must be a JSON object");
+  if (auto why = parse_json(doc_, text)) fail("request body is not valid JSON: " + *why);
+  else if (!doc_.IsObject()) fail("request body must be a JSON object");
+}
+
+void JsonBody::require(bool ok, const std::string& message) {
+  if (!ok) fail(message);
 }
 
 void JsonBody::fail(const std::string& message) {

@@ -22,6 +22,8 @@ class JsonBody {
   void string(const char* name, std::string& out, bool required = false);
   void string_list(const char* name, std::vector<std::string>& out);
   void boolean(const char* name, bool& out);
+  // Records `message` as the error unless `ok` (and no error came before).
+  void require(bool ok, const std::string& message);
 
  private:
   const rapidjson::Value* find(const char* name) const;

@@ -43,6 +43,13 @@ class JsonOut {
     writer_.Bool(v);
     return *this;
   }
+  template <class Strings>
+  JsonOut& string_list(std::string_view k, const Strings& values) {
+    key(k).w().StartArray();
+    for (const auto& v : values) str(v);
+    writer_.EndArray();
+    return *this;
+  }
   JsonOut& null_field(std::string_view k) {
     key(k);
     writer_.Null();

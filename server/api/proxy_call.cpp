@@ -8,6 +8,7 @@
 
 #include "core/catalog/model_resolution.hpp"
 #include "core/routing/sessions.hpp"
+#include "server/api/client_request.hpp"
 #include "server/api/errors.hpp"
 #include "server/app/gateway_state.hpp"
 
@@ -21,6 +22,7 @@ namespace {
 constexpr size_t kMaxWholeResponse = 64 * 1024 * 1024;
 constexpr size_t kMaxErrorBody = 64 * 1024;
 constexpr size_t kUsageTail = 4096;
+constexpr unsigned kClientClosedRequest = 499;  // nginx's status for a client that hung up
 
 std::mt19937_64& thread_rng() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -113,62 +115,38 @@ void ProxyCall::respond_error(http::status status, const std::string& message, c
 }
 
 bool ProxyCall::parse_body() {
-  std::string& text = ex_->request().body();
-  body_.ParseInsitu(text.data());  // the request buffer is ours: no copy of its strings
-  if (body_.HasParseError() || !body_.IsObject()) {
-    respond_error(http::status::bad_request,
-                  body_.HasParseError() ? "the request body is not valid JSON" : "the request body must be a JSON object",
-                  "invalid_request_error", "invalid_json");
-    return false;
-  }
-  auto model = body_.FindMember("model");
-  if (model == body_.MemberEnd() || !model->value.IsString() || model->value.GetStringLength() == 0) {
+  auto read = read_client_request(ex_->request().body(), op_, ex_->request()["X-Session-Id"]);
+  if (auto* problem = std::get_if<RequestProblem>(&read)) {
     ex_->respond(http::status::bad_request,
-                 openai_error_body("'model' is required and must be a non-empty string",
-                                   "invalid_request_error", "missing_model", "model"));
+                 openai_error_body(problem->message, "invalid_request_error", problem->code, problem->param));
     return false;
   }
-  model_name_.assign(model->value.GetString(), model->value.GetStringLength());
-  ex_->note("model", model_name_);
-  auto stream = body_.FindMember("stream");
-  if (stream != body_.MemberEnd() && !stream->value.IsNull()) {
-    if (!stream->value.IsBool()) {
-      ex_->respond(http::status::bad_request,
-                   openai_error_body("'stream' must be true or false", "invalid_request_error",
-                                     "invalid_type", "stream"));
-      return false;
-    }
-    stream_ = stream->value.GetBool() && op_ != APX_OP_EMBEDDINGS;
-  }
-  auto conv = body_.FindMember("conversation_id");
-  if (conv != body_.MemberEnd()) {
-    if (conv->value.IsString()) conversation_id_.assign(conv->value.GetString(), conv->value.GetStringLength());
-    body_.RemoveMember(conv);  // ours, not the upstream's: OpenAI rejects unknown fields
-  }
-  auto session_header = ex_->request().find("X-Session-Id");
-  if (session_header != ex_->request().end() && !session_header->value().empty())
-    conversation_id_ = std::string(session_header->value());
+  request_ = std::move(std::get<ClientRequest>(read));
+  ex_->note("model", request_.model);
   return true;
 }
 
 void ProxyCall::run() {
   if (!parse_body()) return;
+  ex_->on_client_gone([weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->on_client_hangup();
+  });
   GatewayState& s = w_.state;
   plugins_ = s.plugins.get();
-  ResolvedModel resolved = resolve_model(model_name_, s.catalog, plugins_->providers, s.last_good_models);
+  ResolvedModel resolved = resolve_model(request_.model, s.catalog, plugins_->providers, s.last_good_models);
   if (!resolved.model) {
     return ex_->respond(http::status::not_found,
-                        openai_error_body("The model '" + model_name_ + "' does not exist or you do not have access to it.",
+                        openai_error_body("The model '" + request_.model + "' does not exist or you do not have access to it.",
                                           "invalid_request_error", "model_not_found", "model"));
   }
   model_ = std::move(resolved.model);
   ex_->note("logical_model", model_->logical_id);
-  if (conversation_id_.empty()) return route(std::nullopt);
+  if (request_.session_id.empty()) return route(std::nullopt);
   auto self = shared_from_this();
-  load_session(*w_.store, conversation_id_, [self](Result<std::optional<Session>> session) {
+  load_session(*w_.store, request_.session_id, [self](Result<std::optional<Session>> session) {
     if (!session) {
       // Stickiness is best effort on the data plane: answer the request anyway.
-      spdlog::warn("session lookup for '{}' failed: {}", self->conversation_id_, session.error());
+      spdlog::warn("session lookup for '{}' failed: {}", self->request_.session_id, session.error());
       return self->route(std::nullopt);
     }
     self->route(std::move(*session));
@@ -181,12 +159,9 @@ void ProxyCall::route(std::optional<Session> session) {
   req.session = session_;
   req.exact_qps_limits = true;
   req.explain = false;
-  req.stream = stream_;
+  req.stream = request_.stream;
   req.estimated_input_tokens = ex_->request().body().size() / 4;
-  for (const char* f : {"max_tokens", "max_completion_tokens"}) {
-    auto it = body_.FindMember(f);
-    if (it != body_.MemberEnd() && it->value.IsUint64()) req.estimated_output_tokens = it->value.GetUint64();
-  }
+  if (request_.max_output_tokens) req.estimated_output_tokens = *request_.max_output_tokens;
   RouteOutcome outcome = w_.state.router->decide(*plugins_, *model_, req, thread_rng());
   if (!outcome.decision) {
     auto status = static_cast<http::status>(outcome.status);
@@ -198,7 +173,7 @@ void ProxyCall::route(std::optional<Session> session) {
 }
 
 std::string ProxyCall::upstream_body(const Candidate& c) const {
-  auto& doc = const_cast<rapidjson::Document&>(body_);
+  auto& doc = const_cast<rapidjson::Document&>(request_.body);
   doc["model"].SetString(c.upstream.model_id.data(), static_cast<rapidjson::SizeType>(c.upstream.model_id.size()),
                          doc.GetAllocator());
   rapidjson::StringBuffer buf;
@@ -207,7 +182,26 @@ std::string ProxyCall::upstream_body(const Candidate& c) const {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
+void ProxyCall::on_client_hangup() {
+  client_hung_up_ = true;
+  if (upstream_) upstream_->cancel();  // its callback then finds client_hung_up_ set
+}
+
+bool ProxyCall::stop_if_client_gone(const Candidate* c) {
+  if (!client_hung_up_) return false;
+  if (c) {
+    count_attempt(*c, telemetry::outcome::kClientClosed);
+    w_.state.metrics.abandon(model_->logical_id, c->upstream.provider_id);
+  }
+  upstream_.reset();
+  // Nobody reads this answer; it gives the access log and the metrics nginx's status for it.
+  respond_error(static_cast<http::status>(kClientClosedRequest), "the client closed the connection",
+                "api_error", "client_closed_request");
+  return true;
+}
+
 void ProxyCall::try_next() {
+  if (stop_if_client_gone(nullptr)) return;
   if (next_ >= order_.size() || attempts_.size() >= w_.state.settings.max_attempts) return all_failed();
   // Admission: the first remaining candidate under its MAX_QPS limits, in one store trip.
   std::vector<AdmissionCandidate> remaining;
@@ -235,7 +229,7 @@ void ProxyCall::try_next() {
 void ProxyCall::attempt(const Candidate& c) {
   const auto& settings = w_.state.settings;
   std::string body = upstream_body(c);
-  auto request = c.provider->adapter->build_request(UpstreamCall{op_, c.upstream.model_id, body, stream_});
+  auto request = c.provider->adapter->build_request(UpstreamCall{op_, c.upstream.model_id, body, request_.stream});
   if (!attempts_.empty()) w_.state.telemetry.record_failover(model_->logical_id);
   if (!request) {
     attempts_.push_back({label(c), request.error()});
@@ -244,12 +238,13 @@ void ProxyCall::attempt(const Candidate& c) {
   }
   attempt_started_ = Clock::now();
   w_.state.metrics.begin(model_->logical_id, c.upstream.provider_id);
-  ExchangeTimeouts t{settings.upstream_first_byte_timeout, settings.upstream_idle_timeout};
+  ExchangeTimeouts t{settings.upstream_first_byte_timeout, settings.upstream_idle_timeout,
+                     settings.upstream_total_timeout};
   auto self = shared_from_this();
-  UpstreamExchange::start(*w_.pool, std::move(request.value()), t,
-                          [self, &c](Result<std::shared_ptr<UpstreamExchange>> started) {
-                            self->on_head(c, std::move(started));
-                          });
+  upstream_ = UpstreamExchange::start(*w_.pool, std::move(request.value()), t,
+                                      [self, &c](Result<std::shared_ptr<UpstreamExchange>> started) {
+                                        self->on_head(c, std::move(started));
+                                      });
 }
 
 void ProxyCall::fail_attempt(const Candidate& c, const std::string& why, Nudge nudge, double latency_ms,
@@ -263,6 +258,7 @@ void ProxyCall::fail_attempt(const Candidate& c, const std::string& why, Nudge n
 }
 
 void ProxyCall::on_head(const Candidate& c, Result<std::shared_ptr<UpstreamExchange>> started) {
+  if (stop_if_client_gone(&c)) return;
   if (!started)
     return fail_attempt(c, started.error(), Nudge::RetryableFailure, elapsed_ms(), telemetry::outcome::kTransportError);
   auto up = std::move(started.value());
@@ -279,7 +275,7 @@ void ProxyCall::on_head(const Candidate& c, Result<std::shared_ptr<UpstreamExcha
     });
     return;
   }
-  if (outcome == Outcome::Success && stream_ &&
+  if (outcome == Outcome::Success && request_.stream &&
       up->header("content-type").find("text/event-stream") != std::string::npos)
     return relay_stream(c, std::move(up));
   relay_whole(c, std::move(up), outcome == Outcome::Success);
@@ -299,6 +295,7 @@ void ProxyCall::relay_whole(const Candidate& c, std::shared_ptr<UpstreamExchange
   auto self = shared_from_this();
   size_t limit = success ? kMaxWholeResponse : kMaxErrorBody * 16;
   up->read_all(limit, [self, &c, up, success](Result<std::string> body) {
+    if (self->stop_if_client_gone(&c)) return;
     auto& metrics = self->w_.state.metrics;
     const std::string& logical = self->model_->logical_id;
     if (!body) {
@@ -336,17 +333,17 @@ void ProxyCall::finish_success(const Candidate& c, std::string_view tail_for_usa
   w_.state.weights.nudge(logical, c.upstream.provider_id, Nudge::Success);
   if (spdlog::should_log(spdlog::level::debug)) {
     spdlog::debug("request {}: {} via {} in {:.1f} ms after {} attempt(s); tokens in {} out {}",
-                  ex_->request_id(), model_name_, label(c), elapsed_ms(), attempts_.size() + 1,
+                  ex_->request_id(), request_.model, label(c), elapsed_ms(), attempts_.size() + 1,
                   usage_field(tail_for_usage, "\"prompt_tokens\""),
                   usage_field(tail_for_usage, "\"completion_tokens\""));
   }
-  if (conversation_id_.empty() || bound_) return then();
+  if (request_.session_id.empty() || bound_) return then();
   bind_session_to(c, std::move(then));
 }
 
 void ProxyCall::bind_session_to(const Candidate& c, std::function<void()> then) {
   bound_ = true;
-  std::string id = conversation_id_;
+  std::string id = request_.session_id;
   bind_session(*w_.store, id, model_->logical_id, session_, c, w_.state.settings.stickiness_ttl,
                [id, then = std::move(then)](Result<Session> bound) {
                  if (!bound) spdlog::warn("could not record session '{}': {}", id, bound.error());
@@ -369,7 +366,7 @@ void ProxyCall::relay_stream(const Candidate& c, std::shared_ptr<UpstreamExchang
     });
   };
   // Bound before the first byte: a client may send its next message as soon as it sees [DONE].
-  if (conversation_id_.empty()) return start();
+  if (request_.session_id.empty()) return start();
   bind_session_to(c, std::move(start));
 }
 
@@ -419,14 +416,14 @@ void ProxyCall::all_failed() {
     Exchange::Response res{http::status::too_many_requests, ex_->request().version()};
     res.set(http::field::content_type, "application/json");
     res.set(http::field::retry_after, std::to_string(seconds));
-    res.body() = openai_error_body("every upstream of '" + model_name_ + "' is at its MAX_QPS limit; retry in " +
+    res.body() = openai_error_body("every upstream of '" + request_.model + "' is at its MAX_QPS limit; retry in " +
                                        std::to_string(seconds) + " s",
                                    "rate_limit_error", "rate_limit_exceeded");
     return ex_->respond(std::move(res));
   }
   if (attempts_.empty())
     return respond_error(http::status::service_unavailable,
-                         "no upstream of '" + model_name_ + "' is available", "api_error", "no_upstream_available");
+                         "no upstream of '" + request_.model + "' is available", "api_error", "no_upstream_available");
   std::string tried;
   for (const auto& a : attempts_) tried += (tried.empty() ? "" : "; ") + a.label + ": " + a.outcome;
   if (rate_limited_for_.count() > 0) tried += "; the remaining upstreams are at their MAX_QPS limit";

@@ -12,6 +12,7 @@
 #include "core/routing/router.hpp"
 #include "core/telemetry/gauge.hpp"
 #include "core/upstream/upstream_exchange.hpp"
+#include "server/api/client_request.hpp"
 #include "server/app/worker.hpp"
 #include "server/http/exchange.hpp"
 
@@ -46,6 +47,11 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   void pump(const Candidate& c, std::shared_ptr<UpstreamExchange> up);
   // The client went away mid-stream: the upstream is cancelled and the attempt counted.
   void client_gone(const Candidate& c, UpstreamExchange& up);
+  // The client hung up before its answer started (Exchange::on_client_gone).
+  void on_client_hangup();
+  // After a hang-up: counts the attempt on `c` (if any) as the client's doing, answers for
+  // the access log, and returns true; otherwise false.
+  bool stop_if_client_gone(const Candidate* c);
   void end_stream_with_error(const Candidate& c, const std::string& why);
   // latency_ms: what routing learns from — the whole wait for a JSON answer, the time to
   // the first byte for a stream (a long stream is not a slow upstream).
@@ -64,10 +70,7 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   Worker& w_;
   std::shared_ptr<Exchange> ex_;
   apx_operation op_;
-  rapidjson::Document body_;
-  std::string model_name_;
-  std::string conversation_id_;
-  bool stream_ = false;
+  ClientRequest request_;
   // The plugins this request started on: its candidates and adapters live in it, so a
   // reload cannot unload them before the request ends.
   PluginGenerationPtr plugins_;
@@ -84,6 +87,8 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   telemetry::GaugeGuard in_flight_;      // apiproxy_in_flight_requests while this object lives
   telemetry::GaugeGuard streaming_;      // apiproxy_in_flight_streams once a stream is relayed
   bool recorded_ = false;
+  bool client_hung_up_ = false;
+  std::shared_ptr<UpstreamExchange> upstream_;  // the attempt in flight, to cancel on a hang-up
 };
 
 }  // namespace apiproxy

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/common/identifiers.hpp"
 #include "core/model/json_codec.hpp"
 #include "core/routing/sessions.hpp"
 #include "core/store/keys.hpp"
@@ -90,6 +91,10 @@ class RoutingApi {
     body.string("preferred_region", req->route.preferred_region);
     body.string_list("exclude_providers", req->route.exclude_providers);
     body.boolean("stream", req->route.stream);
+    body.require(req->logical_model.empty() || is_valid_model_name(req->logical_model),
+                 "field 'logical_model' must be 1 to 256 printable ASCII characters");
+    body.require(req->conversation_id.empty() || is_valid_session_id(req->conversation_id),
+                 "field 'conversation_id' must be 1 to 128 printable ASCII characters without spaces");
     if (body.error()) return ex->respond_error(http::status::bad_request, *body.error());
 
     find_logical_model(s_.catalog, *w_.store, req->logical_model,
@@ -177,7 +182,7 @@ void add_routing_routes(Worker& worker) {
   worker.router.add(verb::get, "/routing/sessions/{conversation_id}",
                     authenticated(auth, [a](const ExchangePtr& ex) { a->get_session(ex); }));
   worker.router.add(verb::delete_, "/routing/sessions/{conversation_id}",
-                    authenticated(auth, [a](const ExchangePtr& ex) { a->delete_session(ex); }));
+                    admin_only(auth, [a](const ExchangePtr& ex) { a->delete_session(ex); }));
 }
 
 }  // namespace apiproxy

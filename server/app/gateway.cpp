@@ -43,6 +43,16 @@ void stop_on_signal(asio::signal_set& signals, Shutdown& shutdown) {
 
 }  // namespace
 
+ServerLimits server_limits(const Settings& settings) {
+  ServerLimits limits;
+  limits.max_body_bytes = settings.max_body_bytes;
+  limits.max_header_bytes = settings.max_header_bytes;
+  limits.max_connections = settings.max_connections;
+  limits.header_timeout = settings.header_timeout;
+  limits.idle_timeout = settings.idle_timeout;
+  return limits;
+}
+
 int run_gateway(std::unique_ptr<GatewayState> state, std::string host, uint16_t port) {
   const Settings& settings = state->settings;
   unsigned n = settings.workers ? settings.workers : std::max(1u, std::thread::hardware_concurrency());
@@ -63,11 +73,7 @@ int run_gateway(std::unique_ptr<GatewayState> state, std::string host, uint16_t 
     slots.push_back({&workers.back()->io, &workers.back()->router, &workers.back()->connections});
   }
 
-  ServerLimits limits;
-  limits.max_body_bytes = settings.max_body_bytes;
-  limits.header_timeout = settings.header_timeout;
-  limits.idle_timeout = settings.idle_timeout;
-  HttpServer server(limits);
+  HttpServer server(server_limits(settings));
   auto bound = server.listen(slots, host, port);
   if (!bound) {
     spdlog::critical("{}", bound.error());
@@ -90,15 +96,9 @@ int run_gateway(std::unique_ptr<GatewayState> state, std::string host, uint16_t 
 
   std::vector<std::thread> threads;
   for (auto& w : workers) {
-    threads.emplace_back([&io = w->io] {
-      auto guard = asio::make_work_guard(io);
-      io.run();
-    });
+    threads.emplace_back([&io = w->io] { run_until_stopped(io, "worker"); });
   }
-  {
-    auto guard = asio::make_work_guard(background_io);
-    background_io.run();
-  }
+  run_until_stopped(background_io, "background");
   for (auto& t : threads) t.join();
   state->run_in_background = [](std::function<void()> job) { job(); };
   spdlog::info("stopped");

@@ -5,8 +5,12 @@
 #include <memory>
 
 #include "server/app/gateway_state.hpp"
+#include "server/http/client_connection.hpp"
 
 namespace apiproxy {
+
+// The client-facing limits the settings ask for.
+ServerLimits server_limits(const Settings& settings);
 
 // Serves until SIGINT or SIGTERM. Returns the process exit code.
 int run_gateway(std::unique_ptr<GatewayState> state, std::string host, uint16_t port);

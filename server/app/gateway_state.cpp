@@ -64,9 +64,10 @@ Result<std::unique_ptr<GatewayState>> build_gateway_state(Environment env) {
                  "name a strategy", state->settings.default_strategy);
   state->instance_id = !state->settings.instance_id.empty() ? state->settings.instance_id : default_instance_id();
 
-  state->auth = Authenticator(state->settings.auth_token);
+  state->auth = Authenticator(state->settings.auth_token, state->settings.admin_token);
   if (!state->auth.enabled())
-    spdlog::warn("APIPROXY_AUTH_TOKEN is not set: every endpoint is open to anyone who can reach it");
+    spdlog::warn("APIPROXY_AUTH_TOKEN is not set: every endpoint is open to anyone who can reach it{}",
+                 state->env.get("APIPROXY_HOST") ? "" : " (listening on 127.0.0.1 only unless APIPROXY_HOST is set)");
 
   auto factory = make_store_factory(state->settings);
   if (!factory) return Error{factory.error()};

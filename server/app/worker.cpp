@@ -1,5 +1,8 @@
 #include "server/app/worker.hpp"
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <spdlog/spdlog.h>
+
 #include "server/app/gateway_state.hpp"
 
 namespace apiproxy {
@@ -15,5 +18,20 @@ Worker::Worker(GatewayState& s) : state(s) {
 }
 
 Worker::~Worker() { io.destroy_pending_handlers(); }
+
+void run_until_stopped(boost::asio::io_context& io, std::string_view loop_name) {
+  auto guard = boost::asio::make_work_guard(io);
+  for (;;) {
+    try {
+      io.run();
+      return;
+    } catch (const std::exception& e) {
+      spdlog::error("{}: a handler threw ({}); its request was dropped and answered 500", loop_name, e.what());
+    } catch (...) {
+      spdlog::error("{}: a handler threw a non-standard exception; its request was dropped and answered 500",
+                    loop_name);
+    }
+  }
+}
 
 }  // namespace apiproxy

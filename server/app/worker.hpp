@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -30,6 +31,12 @@ class EventLoop : public boost::asio::io_context {
   // first; doing it again there is a no-op).
   void destroy_pending_handlers() { shutdown(); }
 };
+
+// Runs `io` until it is stopped. An exception that escapes a handler does not end the
+// process: Asio has already destroyed that handler, and with it whatever request it held
+// (an exchange dropped without an answer answers 500 itself); the exception is logged and
+// the loop goes on serving everyone else.
+void run_until_stopped(boost::asio::io_context& io, std::string_view loop_name);
 
 struct Worker {
   explicit Worker(GatewayState& state);

@@ -1,5 +1,8 @@
 #include "server/http/client_connection.hpp"
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <random>
 
 #include <boost/asio/write.hpp>
@@ -8,6 +11,7 @@
 #include <boost/beast/http/write.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/common/identifiers.hpp"
 #include "server/api/errors.hpp"
 
 namespace apiproxy {
@@ -34,21 +38,31 @@ std::string new_request_id() {
 // joined across systems; anything else is replaced.
 std::string request_id_for(const Exchange::Request& req) {
   auto it = req.find("X-Request-Id");
-  if (it != req.end()) {
-    std::string_view v = it->value();
-    bool ok = !v.empty() && v.size() <= 128;
-    for (char c : v) ok = ok && c > 32 && c < 127;
-    if (ok) return std::string(v);
-  }
+  if (it != req.end() && is_valid_token(it->value(), kMaxRequestIdBytes)) return std::string(it->value());
   return new_request_id();
 }
+
+// Path parameters are percent-decoded client text that reaches store keys, logs and answers.
+bool valid_params(const PathParams& params) {
+  for (const auto& [name, value] : params)
+    if (!is_valid_model_name(value)) return false;
+  return true;
+}
+
+// What a connection may hold unparsed beyond the header limit: one read's worth of slack.
+constexpr size_t kReadSlack = 8 * 1024;
 
 }  // namespace
 
 ClientConnection::ClientConnection(asio::ip::tcp::socket::rebind_executor<Executor>::other socket,
                                    const HttpRouter& router, const ServerLimits& limits,
-                                   ConnectionSet& set)
-    : stream_(std::move(socket)), router_(router), limits_(limits), set_(set) {}
+                                   ConnectionSet& set, ConnectionLimit::Slot slot)
+    : stream_(std::move(socket)),
+      router_(router),
+      limits_(limits),
+      set_(set),
+      buffer_(limits.max_header_bytes + kReadSlack),
+      slot_(std::move(slot)) {}
 
 ClientConnection::~ClientConnection() { set_.remove(this); }
 
@@ -80,6 +94,9 @@ void ClientConnection::on_header(const boost::system::error_code& ec) {
   if (ec) return on_request(ec);
   first_request_ = false;
   auto& req = parser_->get();
+  // RFC 9112 6.3: a request whose last transfer coding is not chunked has no reliable end.
+  if (req.find(http::field::transfer_encoding) != req.end() && !parser_->chunked())
+    return reject(http::status::bad_request, "Transfer-Encoding must end with 'chunked'");
   stream_.expires_after(limits_.header_timeout);
   // curl and others wait for this before sending a large body.
   if (beast::iequals(req[http::field::expect], "100-continue")) {
@@ -110,8 +127,14 @@ void ClientConnection::on_request(const boost::system::error_code& ec) {
     return reject(http::status::payload_too_large,
                   "request body exceeds the limit of " + std::to_string(limits_.max_body_bytes) +
                       " bytes (APIPROXY_MAX_BODY_BYTES)");
-  if (ec == http::error::header_limit)
-    return reject(http::status::request_header_fields_too_large, "request headers are too large");
+  if (ec == http::error::header_limit || (ec == http::error::buffer_overflow && !parser_->is_header_done()))
+    return reject(http::status::request_header_fields_too_large,
+                  "request headers exceed " + std::to_string(limits_.max_header_bytes) +
+                      " bytes (APIPROXY_MAX_HEADER_BYTES)");
+  if (ec == http::error::buffer_overflow)
+    return reject(http::status::bad_request, "a chunk header or trailer exceeds " +
+                                                 std::to_string(limits_.max_header_bytes) +
+                                                 " bytes (APIPROXY_MAX_HEADER_BYTES)");
   if (ec) return reject(http::status::bad_request, "malformed HTTP request: " + ec.message());
   stream_.expires_never();  // the handler may wait on upstreams for a long time
   dispatch(parser_->release());
@@ -134,6 +157,9 @@ void ClientConnection::dispatch(Exchange::Request request) {
     return exchange->respond_error(http::status::not_found,
                                    "no route for " + std::string(exchange->path()));
   }
+  if (!valid_params(match.params))
+    return exchange->respond_error(http::status::bad_request,
+                                   "a path segment must be 1 to 256 printable ASCII characters");
   exchange->set_params(std::move(match.params));
   try {
     (*match.handler)(exchange);
@@ -141,6 +167,34 @@ void ClientConnection::dispatch(Exchange::Request request) {
     spdlog::error("handler for {} threw: {}", exchange->path(), e.what());
     exchange->respond_error(http::status::internal_server_error, "internal error");
   }
+  if (!exchange->responded()) watch_for_hangup();
+}
+
+void ClientConnection::watch_for_hangup() {
+  watching_ = true;
+  stream_.socket().async_wait(asio::socket_base::wait_read,
+                              [self = shared_from_this()](const boost::system::error_code& ec) {
+                                self->on_readable(ec);
+                              });
+}
+
+void ClientConnection::on_readable(const boost::system::error_code& ec) {
+  if (!watching_ || ec == asio::error::operation_aborted) return;
+  char byte;
+  ssize_t n = ::recv(stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !ec) return watch_for_hangup();  // spurious
+  watching_ = false;
+  if (n > 0) return;  // a pipelined request: it waits in the socket for its turn
+  // End of stream or an error: nobody is left to answer.
+  if (on_hangup_) std::exchange(on_hangup_, nullptr)();
+}
+
+void ClientConnection::stop_watching() {
+  on_hangup_ = nullptr;
+  if (!watching_) return;
+  watching_ = false;
+  boost::system::error_code ignored;
+  stream_.socket().cancel(ignored);  // nothing else is pending while a handler works
 }
 
 void ClientConnection::reject(http::status status, std::string_view message) {
@@ -165,6 +219,7 @@ void ClientConnection::reject(http::status status, std::string_view message) {
 }
 
 void ClientConnection::write(Exchange::Response response) {
+  stop_watching();
   response_ = std::move(response);
   if (set_.draining()) response_.keep_alive(false);  // tells the client to reconnect elsewhere
   bool close_after = !response_.keep_alive();
@@ -182,6 +237,7 @@ void ClientConnection::on_written(const boost::system::error_code& ec, bool clos
 }
 
 void ClientConnection::write_stream_head(Exchange::StreamHead head, std::function<void(bool)> done) {
+  stop_watching();
   stream_head_ = std::move(head);
   if (set_.draining()) stream_head_.keep_alive(false);
   stream_serializer_.emplace(stream_head_);

@@ -23,7 +23,10 @@ namespace apiproxy {
 
 struct ServerLimits {
   size_t max_body_bytes = 10 * 1024 * 1024;
+  // The request line and headers; also what a connection may hold unparsed at any time
+  // (a chunk header with its extensions, trailers), so no byte sequence grows memory.
   size_t max_header_bytes = 64 * 1024;
+  size_t max_connections = 10000;  // open client connections, whole process
   std::chrono::seconds header_timeout{30};
   std::chrono::seconds idle_timeout{75};
 };
@@ -34,7 +37,8 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   using Stream = boost::beast::basic_stream<boost::asio::ip::tcp, Executor>;
 
   ClientConnection(boost::asio::ip::tcp::socket::rebind_executor<Executor>::other socket,
-                   const HttpRouter& router, const ServerLimits& limits, ConnectionSet& set);
+                   const HttpRouter& router, const ServerLimits& limits, ConnectionSet& set,
+                   ConnectionLimit::Slot slot);
   ~ClientConnection();
   void start();
   // Shutting down: closes the connection if it is waiting for a request that has not
@@ -50,6 +54,9 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void write_last_chunk(bool keep_alive, std::function<void(bool)> done);
   // Called by Exchange: give up on the connection (a stream that cannot be finished).
   void abort();
+  // Called by Exchange: `f` runs once if the client hangs up (or half-closes) before the
+  // answer starts, so the work done for it can stop.
+  void on_hangup(std::function<void()> f) { on_hangup_ = std::move(f); }
 
  private:
   void read_header();
@@ -60,6 +67,10 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void reject(boost::beast::http::status status, std::string_view message);
   void on_written(const boost::system::error_code& ec, bool close);
   void close();
+  // While a handler works on a request, notice the client hanging up (see on_hangup).
+  void watch_for_hangup();
+  void on_readable(const boost::system::error_code& ec);
+  void stop_watching();
 
   Stream stream_;
   const HttpRouter& router_;
@@ -72,6 +83,9 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   Exchange::StreamHead stream_head_;
   std::optional<boost::beast::http::response_serializer<boost::beast::http::empty_body>> stream_serializer_;
   bool first_request_ = true;
+  bool watching_ = false;
+  std::function<void()> on_hangup_;
+  ConnectionLimit::Slot slot_;
 };
 
 }  // namespace apiproxy

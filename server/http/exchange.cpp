@@ -71,6 +71,8 @@ void Exchange::respond(http::status status, std::string body, std::string_view c
   respond(std::move(res));
 }
 
+void Exchange::on_client_gone(std::function<void()> f) { session_->on_hangup(std::move(f)); }
+
 void Exchange::respond_error(http::status status, std::string_view message) {
   respond(status, error_body_for(path_, status, message));
 }

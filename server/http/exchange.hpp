@@ -61,6 +61,9 @@ class Exchange {
   // it counts is visible before the client can see the answer. Cleared after it ran; a
   // handler that may die first must reset it (on_complete(nullptr)).
   void on_complete(std::function<void()> f) { on_complete_ = std::move(f); }
+  // Runs `f` once if the client hangs up before the answer starts: the handler can stop
+  // the work it started for it (an upstream call, say). Replaces an earlier one.
+  void on_client_gone(std::function<void()> f);
 
   void respond(boost::beast::http::status status, std::string body,
                std::string_view content_type = "application/json");

@@ -23,7 +23,8 @@ struct ListenerSlot {
 
 class HttpServer {
  public:
-  explicit HttpServer(ServerLimits limits) : limits_(limits) {}
+  explicit HttpServer(ServerLimits limits)
+      : limits_(limits), connection_limit_(std::make_shared<ConnectionLimit>(limits.max_connections)) {}
   ~HttpServer();
 
   // Binds every slot's acceptor to host:port (port 0: one free port shared by all) and
@@ -36,6 +37,7 @@ class HttpServer {
  private:
   class Acceptor;
   ServerLimits limits_;
+  std::shared_ptr<ConnectionLimit> connection_limit_;
   std::vector<std::shared_ptr<Acceptor>> acceptors_;
 };
 

@@ -127,5 +127,32 @@ TEST(Authenticator, TokenNeedingPadding) {
   EXPECT_FALSE(a.allows("Bearer YWJjZA", ""));  // unpadded form is not accepted
 }
 
+TEST(Authenticator, AdminTokenOpensControlPlaneWritesAndEverythingElse) {
+  Authenticator auth("client", "admin");
+  std::string client = "Bearer " + base64_encode("client"), admin = "Bearer " + base64_encode("admin");
+  EXPECT_EQ(auth.access(admin, ""), Access::Admin);
+  EXPECT_EQ(auth.access(client, ""), Access::Client);
+  EXPECT_EQ(auth.access("", base64_encode("admin")), Access::Admin);
+  EXPECT_EQ(auth.access("Bearer wrong", ""), Access::None);
+  EXPECT_EQ(auth.access("", ""), Access::None);
+  EXPECT_TRUE(auth.allows_admin(Access::Admin));
+  EXPECT_FALSE(auth.allows_admin(Access::Client));
+  EXPECT_TRUE(auth.allows(admin, ""));
+}
+
+TEST(Authenticator, WithoutAnAdminTokenTheClientTokenIsEnough) {
+  Authenticator auth("client");
+  EXPECT_FALSE(auth.admin_enabled());
+  EXPECT_TRUE(auth.allows_admin(auth.access("Bearer " + base64_encode("client"), "")));
+  EXPECT_FALSE(auth.allows_admin(auth.access("", "")));
+}
+
+TEST(Authenticator, AnOpenGatewayWithAnAdminTokenStillGuardsWrites) {
+  Authenticator auth("", "admin");
+  EXPECT_EQ(auth.access("", ""), Access::Client);  // the data plane is open
+  EXPECT_FALSE(auth.allows_admin(auth.access("", "")));
+  EXPECT_TRUE(auth.allows_admin(auth.access("Bearer " + base64_encode("admin"), "")));
+}
+
 }  // namespace
 }  // namespace apiproxy

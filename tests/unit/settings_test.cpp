@@ -26,7 +26,7 @@ TEST(Settings, Defaults) {
   auto r = settings_from("");
   ASSERT_TRUE(r.ok()) << r.error();
   const Settings& s = *r;
-  EXPECT_EQ(s.host, "0.0.0.0");
+  EXPECT_EQ(s.host, "127.0.0.1");  // no token: reachable from this machine only
   EXPECT_EQ(s.port, 8000);
   EXPECT_EQ(s.workers, 0u);
   EXPECT_EQ(s.max_body_bytes, 10u * 1024 * 1024);
@@ -269,6 +269,35 @@ INSTANTIATE_TEST_SUITE_P(Forms, InvalidCodes,
                                            "42 9", "429x", "5e2", "500-600", "1000"));
 
 // ---------------------------------------------------------------- strict parsers ----
+
+TEST(Settings, ListenAddressDefaultsToLoopbackWithoutAToken) {
+  EXPECT_EQ(settings_from("")->host, "127.0.0.1");
+  EXPECT_EQ(settings_from("APIPROXY_AUTH_TOKEN=t")->host, "0.0.0.0");
+  EXPECT_EQ(settings_from("APIPROXY_HOST=0.0.0.0")->host, "0.0.0.0");  // explicit wins
+  EXPECT_EQ(settings_from("APIPROXY_AUTH_TOKEN=t\nAPIPROXY_HOST=127.0.0.2")->host, "127.0.0.2");
+}
+
+TEST(Settings, HardeningLimits) {
+  auto d = settings_from("");
+  EXPECT_EQ(d->max_header_bytes, 64u * 1024);
+  EXPECT_EQ(d->max_connections, 10000u);
+  EXPECT_EQ(d->upstream_total_timeout, 600000ms);
+  EXPECT_EQ(d->admin_token, "");
+  auto s = settings_from(
+      "APIPROXY_MAX_HEADER_BYTES=8192\nAPIPROXY_MAX_CONNECTIONS=5\nAPIPROXY_UPSTREAM_TOTAL_TIMEOUT_MS=1500\n"
+      "APIPROXY_ADMIN_TOKEN=root");
+  ASSERT_TRUE(s.ok()) << s.error();
+  EXPECT_EQ(s->max_header_bytes, 8192u);
+  EXPECT_EQ(s->max_connections, 5u);
+  EXPECT_EQ(s->upstream_total_timeout, 1500ms);
+  EXPECT_EQ(s->admin_token, "root");
+  for (const char* bad : {"APIPROXY_MAX_CONNECTIONS=0", "APIPROXY_MAX_HEADER_BYTES=10",
+                          "APIPROXY_UPSTREAM_TOTAL_TIMEOUT_MS=soon"}) {
+    auto r = settings_from(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_TRUE(contains(r.error(), std::string(bad).substr(0, std::string(bad).find('=')))) << r.error();
+  }
+}
 
 TEST(ParseDouble, Accepts) {
   EXPECT_EQ(parse_double("3"), 3.0);

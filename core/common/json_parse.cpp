@@ -1,0 +1,79 @@
+#include "core/common/json_parse.hpp"
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/reader.h>
+
+namespace apiproxy {
+
+namespace {
+
+constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+
+// Hands SAX events on to the document, refusing to open a container past the limit.
+class DepthLimit {
+ public:
+  explicit DepthLimit(rapidjson::Document& doc) : doc_(doc) {}
+  bool exceeded() const { return exceeded_; }
+
+  bool Null() { return doc_.Null(); }
+  bool Bool(bool b) { return doc_.Bool(b); }
+  bool Int(int i) { return doc_.Int(i); }
+  bool Uint(unsigned u) { return doc_.Uint(u); }
+  bool Int64(int64_t i) { return doc_.Int64(i); }
+  bool Uint64(uint64_t u) { return doc_.Uint64(u); }
+  bool Double(double d) { return doc_.Double(d); }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return doc_.RawNumber(s, n, copy); }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc_.String(s, n, copy); }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc_.Key(s, n, copy); }
+  bool StartObject() { return open() && doc_.StartObject(); }
+  bool StartArray() { return open() && doc_.StartArray(); }
+  bool EndObject(rapidjson::SizeType members) { return close() && doc_.EndObject(members); }
+  bool EndArray(rapidjson::SizeType elements) { return close() && doc_.EndArray(elements); }
+
+ private:
+  bool open() {
+    if (++depth_ <= kMaxJsonDepth) return true;
+    exceeded_ = true;
+    return false;
+  }
+  bool close() {
+    --depth_;
+    return true;
+  }
+
+  rapidjson::Document& doc_;
+  unsigned depth_ = 0;
+  bool exceeded_ = false;
+};
+
+template <unsigned Flags, class Stream>
+std::optional<std::string> parse_stream(rapidjson::Document& doc, Stream& in) {
+  DepthLimit limit(doc);
+  rapidjson::ParseResult result;
+  auto generate = [&](rapidjson::Document&) {
+    rapidjson::Reader reader;
+    result = reader.Parse<Flags>(in, limit);
+    return !result.IsError();
+  };
+  doc.Populate(generate);
+  if (limit.exceeded()) return "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+  if (result.IsError())
+    return "invalid JSON at offset " + std::to_string(result.Offset()) + ": " +
+           rapidjson::GetParseError_En(result.Code());
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> parse_json(rapidjson::Document& doc, std::string_view text) {
+  rapidjson::MemoryStream bytes(text.data(), text.size());
+  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(bytes);
+  return parse_stream<kFlags>(doc, in);
+}
+
+std::optional<std::string> parse_json_in_place(rapidjson::Document& doc, std::string& text) {
+  rapidjson::InsituStringStream in(text.data());
+  return parse_stream<kFlags | rapidjson::kParseInsituFlag>(doc, in);
+}
+
+}  // namespace apiproxy

@@ -1,0 +1,161 @@
+// Untrusted input at the edge: JSON parsing with a depth limit (core/common/json_parse.hpp),
+// name and id validation (core/common/identifiers.hpp) and the data plane's reading of a
+// client's body (server/api/client_request.hpp).
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "core/common/identifiers.hpp"
+#include "core/common/json_parse.hpp"
+#include "server/api/client_request.hpp"
+
+namespace apiproxy {
+namespace {
+
+std::string nested(size_t depth, char open = '[', char close = ']') {
+  return std::string(depth, open) + std::string(depth, close);
+}
+
+TEST(JsonParse, AcceptsNestingUpToTheLimit) {
+  rapidjson::Document d;
+  EXPECT_EQ(parse_json(d, nested(kMaxJsonDepth)), std::nullopt);
+  std::string text = nested(kMaxJsonDepth);
+  EXPECT_EQ(parse_json_in_place(d, text), std::nullopt);
+}
+
+TEST(JsonParse, RefusesDeeperNestingWithoutRecursing) {
+  rapidjson::Document d;
+  auto why = parse_json(d, nested(kMaxJsonDepth + 1));
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("nested deeper than 64"), std::string::npos) << *why;
+  // Half a million levels: a recursive parser (or writer) would overflow the stack here.
+  std::string deep = std::string(500000, '[');
+  EXPECT_TRUE(parse_json(d, deep));
+  EXPECT_TRUE(parse_json_in_place(d, deep));
+  std::string objects;
+  for (int i = 0; i < 200000; ++i) objects += "{\"a\":";
+  EXPECT_TRUE(parse_json(d, objects));
+}
+
+TEST(JsonParse, RefusesInvalidUtf8AndSaysWhere) {
+  rapidjson::Document d;
+  auto why = parse_json(d, "{\"a\":\"\xff\"}");
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("offset"), std::string::npos) << *why;
+  EXPECT_TRUE(parse_json(d, "{\"a\":"));
+  EXPECT_TRUE(parse_json(d, ""));
+}
+
+TEST(JsonParse, BuildsTheSameDocumentAsRapidJson) {
+  rapidjson::Document d;
+  ASSERT_EQ(parse_json(d, R"({"a":[1,-2,3.5,true,null,"x"],"b":{"c":18446744073709551615}})"), std::nullopt);
+  rapidjson::StringBuffer out;
+  rapidjson::Writer<rapidjson::StringBuffer> w(out);
+  d.Accept(w);
+  EXPECT_STREQ(out.GetString(), R"({"a":[1,-2,3.5,true,null,"x"],"b":{"c":18446744073709551615}})");
+}
+
+TEST(Identifiers, ModelNames) {
+  EXPECT_TRUE(is_valid_model_name("gpt-4o-mini"));
+  EXPECT_TRUE(is_valid_model_name("openai/gpt 4o"));
+  EXPECT_TRUE(is_valid_model_name(std::string(kMaxModelNameBytes, 'a')));
+  EXPECT_FALSE(is_valid_model_name(std::string(kMaxModelNameBytes + 1, 'a')));
+  EXPECT_FALSE(is_valid_model_name(""));
+  EXPECT_FALSE(is_valid_model_name("local/x\r\nSet-Cookie: injected=1"));
+  EXPECT_FALSE(is_valid_model_name(std::string("a\0b", 3)));
+  EXPECT_FALSE(is_valid_model_name("caf\xc3\xa9"));
+  EXPECT_FALSE(is_valid_model_name("tab\there"));
+  EXPECT_FALSE(is_valid_model_name("del\x7f"));
+}
+
+TEST(Identifiers, SessionIds) {
+  EXPECT_TRUE(is_valid_session_id("conv-123_abc:x.y"));
+  EXPECT_TRUE(is_valid_session_id(std::string(kMaxSessionIdBytes, 'z')));
+  EXPECT_FALSE(is_valid_session_id(std::string(kMaxSessionIdBytes + 1, 'z')));
+  EXPECT_FALSE(is_valid_session_id("has space"));
+  EXPECT_FALSE(is_valid_session_id("line\nbreak"));
+  EXPECT_FALSE(is_valid_session_id(""));
+}
+
+// What read_client_request answered: the request, or the problem's code and param.
+struct Read {
+  std::optional<ClientRequest> request;
+  std::string code, param, message;
+};
+
+Read read(std::string body, apx_operation op = APX_OP_CHAT_COMPLETIONS, std::string_view session = "") {
+  static thread_local std::string keep;  // the request's strings point into it
+  keep = std::move(body);
+  auto r = read_client_request(keep, op, session);
+  Read out;
+  if (auto* p = std::get_if<RequestProblem>(&r)) {
+    out.code = p->code;
+    out.param = p->param;
+    out.message = p->message;
+  } else {
+    out.request.emplace(std::move(std::get<ClientRequest>(r)));
+  }
+  return out;
+}
+
+TEST(ClientRequest, ReadsWhatTheGatewayNeeds) {
+  auto r = read(R"({"model":"gpt-4o","stream":true,"max_tokens":50,"conversation_id":"c1","messages":[]})");
+  ASSERT_TRUE(r.request) << r.message;
+  EXPECT_EQ(r.request->model, "gpt-4o");
+  EXPECT_TRUE(r.request->stream);
+  EXPECT_EQ(r.request->max_output_tokens, 50u);
+  EXPECT_EQ(r.request->session_id, "c1");
+  EXPECT_FALSE(r.request->body.HasMember("conversation_id"));  // ours, not forwarded
+  EXPECT_TRUE(r.request->body.HasMember("messages"));
+}
+
+TEST(ClientRequest, HeaderSessionWinsAndEmbeddingsNeverStream) {
+  auto r = read(R"({"model":"m","stream":true,"conversation_id":"body"})", APX_OP_EMBEDDINGS, "header");
+  ASSERT_TRUE(r.request) << r.message;
+  EXPECT_EQ(r.request->session_id, "header");
+  EXPECT_FALSE(r.request->stream);
+}
+
+TEST(ClientRequest, RefusesBadJson) {
+  EXPECT_EQ(read("{").code, "invalid_json");
+  EXPECT_EQ(read("[1]").code, "invalid_json");
+  EXPECT_EQ(read(std::string(300000, '[')).code, "invalid_json");
+  std::string deep = "{\"model\":\"m\",\"x\":" + nested(100) + "}";
+  auto r = read(deep);
+  EXPECT_EQ(r.code, "invalid_json");
+  EXPECT_NE(r.message.find("nested deeper"), std::string::npos) << r.message;
+}
+
+TEST(ClientRequest, RefusesBadModels) {
+  EXPECT_EQ(read(R"({"messages":[]})").code, "missing_model");
+  EXPECT_EQ(read(R"({"model":7})").code, "missing_model");
+  EXPECT_EQ(read(R"({"model":""})").code, "missing_model");
+  auto crlf = read(R"({"model":"local/x\r\nSet-Cookie: injected=1"})");
+  EXPECT_EQ(crlf.code, "invalid_model");
+  EXPECT_EQ(crlf.param, "model");
+  EXPECT_EQ(read(R"({"model":"local/)" + std::string(70000, 'a') + "\"}").code, "invalid_model");
+  EXPECT_EQ(read(R"({"model":"a\u0000b"})").code, "invalid_model");
+}
+
+TEST(ClientRequest, RefusesDuplicateKeys) {
+  auto r = read(R"({"model":"cheap","messages":[],"model":"expensive"})");
+  EXPECT_EQ(r.code, "duplicate_key");
+  EXPECT_EQ(r.param, "model");
+  // Nested objects are the upstream's business.
+  EXPECT_TRUE(read(R"({"model":"m","a":{"k":1},"b":{"k":2}})").request);
+}
+
+TEST(ClientRequest, RefusesBadSessionIdsAndTypes) {
+  EXPECT_EQ(read(R"({"model":"m","conversation_id":42})").code, "invalid_session_id");
+  EXPECT_EQ(read(R"({"model":"m","conversation_id":"a b"})").code, "invalid_session_id");
+  EXPECT_EQ(read(R"({"model":"m","conversation_id":")" + std::string(129, 'x') + "\"}").code, "invalid_session_id");
+  EXPECT_EQ(read(R"({"model":"m"})", APX_OP_CHAT_COMPLETIONS, std::string(200, 'x')).code, "invalid_session_id");
+  EXPECT_TRUE(read(R"({"model":"m","conversation_id":null})").request);
+  EXPECT_EQ(read(R"({"model":"m","stream":"yes"})").code, "invalid_type");
+}
+
+}  // namespace
+}  // namespace apiproxy
