@@ -1,5 +1,7 @@
 #include "core/common/json_parse.hpp"
 
+#include <cmath>
+
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 
@@ -9,11 +11,14 @@ namespace {
 
 constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
 
-// Hands SAX events on to the document, refusing to open a container past the limit.
+// Hands SAX events on to the document, refusing to open a container past the limit, and
+// refusing numbers that overflow a double: RapidJSON 1.1 reads some (say 41e308) as
+// infinity, which its Writer then cannot write, cutting the re-serialised text short.
 class DepthLimit {
  public:
   explicit DepthLimit(rapidjson::Document& doc) : doc_(doc) {}
   bool exceeded() const { return exceeded_; }
+  bool overflowed() const { return overflowed_; }
 
   bool Null() { return doc_.Null(); }
   bool Bool(bool b) { return doc_.Bool(b); }
@@ -21,7 +26,11 @@ class DepthLimit {
   bool Uint(unsigned u) { return doc_.Uint(u); }
   bool Int64(int64_t i) { return doc_.Int64(i); }
   bool Uint64(uint64_t u) { return doc_.Uint64(u); }
-  bool Double(double d) { return doc_.Double(d); }
+  bool Double(double d) {
+    if (std::isfinite(d)) return doc_.Double(d);
+    overflowed_ = true;
+    return false;
+  }
   bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return doc_.RawNumber(s, n, copy); }
   bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc_.String(s, n, copy); }
   bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc_.Key(s, n, copy); }
@@ -44,6 +53,7 @@ class DepthLimit {
   rapidjson::Document& doc_;
   unsigned depth_ = 0;
   bool exceeded_ = false;
+  bool overflowed_ = false;
 };
 
 template <unsigned Flags, class Stream>
@@ -57,6 +67,7 @@ std::optional<std::string> parse_stream(rapidjson::Document& doc, Stream& in) {
   };
   doc.Populate(generate);
   if (limit.exceeded()) return "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+  if (limit.overflowed()) return "a number at offset " + std::to_string(result.Offset()) + " is too large";
   if (result.IsError())
     return "invalid JSON at offset " + std::to_string(result.Offset()) + ": " +
            rapidjson::GetParseError_En(result.Code());

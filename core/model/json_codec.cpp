@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/common/identifiers.hpp"
 #include "core/common/json_parse.hpp"
 
 namespace apiproxy {
@@ -52,6 +53,12 @@ class FieldReader {
     if (!v->IsString()) return fail(name, "must be a string");
     out.assign(v->GetString(), v->GetStringLength());
     if (required && out.empty()) fail(name, "must not be empty");
+  }
+  // An id that names a model or provider: it reaches headers, logs, metric labels and keys.
+  void name(const char* name, std::string& out) {
+    string(name, out, true);
+    if (!out.empty() && !is_valid_model_name(out))
+      fail(name, "must be 1 to " + std::to_string(kMaxModelNameBytes) + " printable ASCII characters");
   }
   void optional_string(const char* name, std::optional<std::string>& out) {
     const auto* v = find(name);
@@ -112,8 +119,8 @@ Result<PhysicalModel> physical_model_from_json(const rapidjson::Value& v, const 
   if (!v.IsObject()) return Error{path + " must be an object"};
   PhysicalModel m;
   FieldReader r(v, path);
-  r.string("provider_id", m.provider_id, true);
-  r.string("model_id", m.model_id, true);
+  r.name("provider_id", m.provider_id);
+  r.name("model_id", m.model_id);
   r.string("endpoint", m.endpoint, false);
   r.number("base_weight", m.base_weight, true);
   r.optional_string("region", m.region);
@@ -226,7 +233,7 @@ Result<LogicalModel> logical_model_from_json(const rapidjson::Value& v) {
   if (!v.IsObject()) return Error{"the logical model must be a JSON object"};
   LogicalModel m;
   FieldReader r(v, "");
-  r.string("logical_id", m.logical_id, true);
+  r.name("logical_id", m.logical_id);
   r.string("display_name", m.display_name, false);
   r.string("description", m.description, false);
   r.strings("capabilities", m.capabilities);

@@ -4,6 +4,16 @@
 
 namespace apiproxy {
 
+namespace {
+
+// Checking an idle connection for bytes the server sent unasked (or its close) costs a
+// system call. One reused within this long after its response is not checked: bytes sent
+// past a response in the same burst were read with it (and keep it out of the pool), and a
+// server's own idle-time messages (a 408 before it closes) come far later than this.
+constexpr std::chrono::milliseconds kCheckQuietAfter{2};
+
+}  // namespace
+
 ConnectionPool::ConnectionPool(boost::asio::io_context& io,
                                std::shared_ptr<boost::asio::ssl::context> tls, PoolOptions options)
     : io_(io), tls_(std::move(tls)), options_(options) {}
@@ -15,7 +25,8 @@ void ConnectionPool::acquire(const Url& url, bool fresh, std::function<void(Acqu
   while (!fresh && !o.idle.empty()) {
     auto conn = std::move(o.idle.back());
     o.idle.pop_back();
-    if (now - conn->idle_since < options_.idle_timeout && conn->quiet()) {
+    auto idle = now - conn->idle_since;
+    if (idle < options_.idle_timeout && conn->is_open() && (idle < kCheckQuietAfter || conn->quiet())) {
       conn->reused = true;
       boost::asio::post(io_, [done = std::move(done), conn = std::move(conn)]() mutable {
         done(Acquired(std::move(conn)));

@@ -3,6 +3,7 @@
 // bounded by the deadline last set with expires_after().
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -40,6 +41,9 @@ class UpstreamConnection {
   virtual bool quiet() = 0;
   // Bytes read past the end of the last response: a connection with any is never reused.
   bool has_unread_bytes() const { return buffer_.size() > 0; }
+  // Where a response body is read into, piece by piece. It lives with the connection, so a
+  // pooled connection reuses it instead of every request allocating its own.
+  std::array<char, 16 * 1024>& chunk() { return chunk_; }
 
   const std::string& origin() const { return origin_; }
   bool reused = false;  // served an earlier request: the server may have closed it meanwhile
@@ -50,6 +54,7 @@ class UpstreamConnection {
   // Bytes read past what the parser consumed. Bounded, so an endless chunk extension or
   // header from a broken upstream fails the read instead of growing memory.
   boost::beast::flat_buffer buffer_{kMaxUnparsedBytes};
+  std::array<char, 16 * 1024> chunk_;
 
  public:
   // A response header section may be this large; the read buffer a little more.

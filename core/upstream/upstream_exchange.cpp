@@ -152,8 +152,9 @@ void UpstreamExchange::read(std::function<void(Result<std::string_view>)> done) 
   if (cancelled_ || !conn_) return done(Error{"cancelled"});
   if (parser_->is_done()) return done(std::string_view());
   reading_ = true;
-  parser_->get().body().data = chunk_.data();
-  parser_->get().body().size = chunk_.size();
+  auto& chunk = conn_->chunk();
+  parser_->get().body().data = chunk.data();
+  parser_->get().body().size = chunk.size();
   expire_within(timeouts_.idle);
   auto self = shared_from_this();
   conn_->read_some(*parser_, [self, done = std::move(done)](const boost::system::error_code& ec) mutable {
@@ -163,9 +164,10 @@ void UpstreamExchange::read(std::function<void(Result<std::string_view>)> done) 
       return done(Error{ec == beast::error::timeout
                             ? self->timeout_reason("the upstream stream stalled (idle timeout)")
                             : "reading from " + self->url_.origin() + " failed: " + describe(ec)});
-    size_t got = self->chunk_.size() - self->parser_->get().body().size;
+    auto& chunk = self->conn_->chunk();
+    size_t got = chunk.size() - self->parser_->get().body().size;
     if (got == 0 && !self->parser_->is_done()) return self->read(std::move(done));  // framing only
-    done(std::string_view(self->chunk_.data(), got));
+    done(std::string_view(chunk.data(), got));
   });
 }
 

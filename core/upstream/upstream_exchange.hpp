@@ -11,7 +11,6 @@
 // (nothing unread, nothing buffered past it) and both sides want to keep it.
 #pragma once
 
-#include <array>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -70,7 +69,6 @@ class UpstreamExchange : public std::enable_shared_from_this<UpstreamExchange> {
   UpstreamHttpRequest request_;
   std::unique_ptr<UpstreamConnection> conn_;
   std::optional<UpstreamParser> parser_;  // re-made for a retry on a fresh connection
-  std::array<char, 16 * 1024> chunk_;
   bool retried_ = false;
   int interim_responses_ = 0;
   std::chrono::steady_clock::time_point deadline_;

@@ -8,6 +8,7 @@
 
 #include "core/catalog/model_resolution.hpp"
 #include "core/routing/sessions.hpp"
+#include "core/upstream/sse_events.hpp"
 #include "server/api/client_request.hpp"
 #include "server/api/errors.hpp"
 #include "server/app/gateway_state.hpp"
@@ -216,6 +217,7 @@ void ProxyCall::try_next() {
   }
   auto self = shared_from_this();
   w_.state.limiter.admit(*w_.store, std::move(remaining), [self](Admission admission) {
+    if (self->stop_if_client_gone(nullptr)) return;
     if (!admission.admitted) {
       self->rate_limited_for_ = admission.retry_after;
       self->next_ = self->order_.size();
@@ -373,17 +375,50 @@ void ProxyCall::relay_stream(const Candidate& c, std::shared_ptr<UpstreamExchang
 void ProxyCall::pump(const Candidate& c, std::shared_ptr<UpstreamExchange> up) {
   auto self = shared_from_this();
   up->read([self, &c, up](Result<std::string_view> piece) {
-    if (!piece) return self->end_stream_with_error(c, piece.error());
-    if (piece->empty())
-      return self->finish_success(c, self->usage_tail_, static_cast<double>(up->time_to_first_byte().count()),
-                                  [self] { self->ex_->end_stream([](bool) {}); });
+    if (!piece) return self->end_stream_with_error(c, piece.error());  // a partial event is dropped
+    if (piece->empty()) return self->end_stream_at_upstream_end(c, *up);
     // Keep the end of the stream: `usage` arrives in its last event.
     self->usage_tail_.append(*piece);
     if (self->usage_tail_.size() > kUsageTail) self->usage_tail_.erase(0, self->usage_tail_.size() - kUsageTail);
-    self->ex_->stream_write(*piece, [self, &c, up](bool ok) {
+    auto events = self->whole_events(*piece);
+    if (!events)
+      return self->end_stream_with_error(c, "an event exceeds " + std::to_string(kMaxSseEventBytes) + " bytes");
+    if (events->empty()) return self->pump(c, up);  // no event has ended yet
+    self->ex_->stream_write(*events, [self, &c, up](bool ok) {
       if (!ok) return self->client_gone(c, *up);
       self->pump(c, up);
     });
+  });
+}
+
+std::optional<std::string_view> ProxyCall::whole_events(std::string_view piece) {
+  if (sse_partial_.empty()) {
+    size_t whole = complete_sse_events(piece);
+    if (whole == piece.size()) return piece;  // the usual case: the piece ends an event
+    sse_partial_.assign(piece.substr(whole));
+    return sse_partial_.size() > kMaxSseEventBytes ? std::nullopt : std::optional(piece.substr(0, whole));
+  }
+  sse_partial_.append(piece);
+  size_t whole = complete_sse_events(sse_partial_);
+  sse_whole_.assign(sse_partial_, 0, whole);
+  sse_partial_.erase(0, whole);
+  if (sse_partial_.size() > kMaxSseEventBytes) return std::nullopt;
+  return std::string_view(sse_whole_);
+}
+
+void ProxyCall::end_stream_at_upstream_end(const Candidate& c, UpstreamExchange& up) {
+  auto self = shared_from_this();
+  auto finish = [self, &c, ttfb = static_cast<double>(up.time_to_first_byte().count())] {
+    self->finish_success(c, self->usage_tail_, ttfb, [self] { self->ex_->end_stream([](bool) {}); });
+  };
+  if (sse_partial_.empty()) return finish();
+  // The upstream ended without the blank line that ends its last event; a client's SSE
+  // parser would drop that event, so it gets its end.
+  sse_whole_ = std::move(sse_partial_);
+  sse_whole_ += sse_whole_.back() == '\n' ? "\n" : "\n\n";
+  sse_partial_.clear();
+  ex_->stream_write(sse_whole_, [self, finish](bool ok) {
+    if (ok) finish();
   });
 }
 

@@ -45,6 +45,10 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   void relay_whole(const Candidate& c, std::shared_ptr<UpstreamExchange> up, bool success);
   void relay_stream(const Candidate& c, std::shared_ptr<UpstreamExchange> up);
   void pump(const Candidate& c, std::shared_ptr<UpstreamExchange> up);
+  // The whole events among what has arrived, to relay now (an incomplete last event waits
+  // for its end); nullopt when an incomplete event has grown past kMaxSseEventBytes.
+  std::optional<std::string_view> whole_events(std::string_view piece);
+  void end_stream_at_upstream_end(const Candidate& c, UpstreamExchange& up);
   // The client went away mid-stream: the upstream is cancelled and the attempt counted.
   void client_gone(const Candidate& c, UpstreamExchange& up);
   // The client hung up before its answer started (Exchange::on_client_gone).
@@ -89,6 +93,8 @@ class ProxyCall : public std::enable_shared_from_this<ProxyCall> {
   bool recorded_ = false;
   bool client_hung_up_ = false;
   std::shared_ptr<UpstreamExchange> upstream_;  // the attempt in flight, to cancel on a hang-up
+  std::string sse_partial_;  // the start of an event whose end has not arrived
+  std::string sse_whole_;    // whole events being written, when they had to be joined
 };
 
 }  // namespace apiproxy

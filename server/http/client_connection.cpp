@@ -49,9 +49,6 @@ bool valid_params(const PathParams& params) {
   return true;
 }
 
-// What a connection may hold unparsed beyond the header limit: one read's worth of slack.
-constexpr size_t kReadSlack = 8 * 1024;
-
 }  // namespace
 
 ClientConnection::ClientConnection(asio::ip::tcp::socket::rebind_executor<Executor>::other socket,
@@ -61,7 +58,7 @@ ClientConnection::ClientConnection(asio::ip::tcp::socket::rebind_executor<Execut
       router_(router),
       limits_(limits),
       set_(set),
-      buffer_(limits.max_header_bytes + kReadSlack),
+      buffer_(limits.max_header_bytes),
       slot_(std::move(slot)) {}
 
 ClientConnection::~ClientConnection() { set_.remove(this); }
@@ -167,7 +164,14 @@ void ClientConnection::dispatch(Exchange::Request request) {
     spdlog::error("handler for {} threw: {}", exchange->path(), e.what());
     exchange->respond_error(http::status::internal_server_error, "internal error");
   }
-  if (!exchange->responded()) watch_for_hangup();
+  if (!exchange->responded()) {
+    waiting_for_answer_ = true;
+    dispatched_at_ = std::chrono::steady_clock::now();
+  }
+}
+
+void ClientConnection::watch_if_waiting_since(std::chrono::steady_clock::time_point cutoff) {
+  if (waiting_for_answer_ && !watching_ && on_hangup_ && dispatched_at_ <= cutoff) watch_for_hangup();
 }
 
 void ClientConnection::watch_for_hangup() {
@@ -184,13 +188,17 @@ void ClientConnection::on_readable(const boost::system::error_code& ec) {
   ssize_t n = ::recv(stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !ec) return watch_for_hangup();  // spurious
   watching_ = false;
-  if (n > 0) return;  // a pipelined request: it waits in the socket for its turn
+  if (n > 0) {  // a pipelined request: it waits in the socket for its turn
+    waiting_for_answer_ = false;
+    return;
+  }
   // End of stream or an error: nobody is left to answer.
   if (on_hangup_) std::exchange(on_hangup_, nullptr)();
 }
 
 void ClientConnection::stop_watching() {
   on_hangup_ = nullptr;
+  waiting_for_answer_ = false;
   if (!watching_) return;
   watching_ = false;
   boost::system::error_code ignored;

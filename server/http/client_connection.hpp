@@ -55,8 +55,13 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   // Called by Exchange: give up on the connection (a stream that cannot be finished).
   void abort();
   // Called by Exchange: `f` runs once if the client hangs up (or half-closes) before the
-  // answer starts, so the work done for it can stop.
+  // answer starts, so the work done for it can stop. Noticed once the request has waited
+  // for its answer since `busy_since` (see watch_if_waiting_since).
   void on_hangup(std::function<void()> f) { on_hangup_ = std::move(f); }
+  // Called every so often by the worker: a request that has waited for its answer since
+  // `cutoff` or longer starts watching its socket for a hang-up. Quick answers never pay
+  // for the watch (it costs a system call).
+  void watch_if_waiting_since(std::chrono::steady_clock::time_point cutoff);
 
  private:
   void read_header();
@@ -84,6 +89,8 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   std::optional<boost::beast::http::response_serializer<boost::beast::http::empty_body>> stream_serializer_;
   bool first_request_ = true;
   bool watching_ = false;
+  bool waiting_for_answer_ = false;  // a handler has the request and has not answered yet
+  std::chrono::steady_clock::time_point dispatched_at_;
   std::function<void()> on_hangup_;
   ConnectionLimit::Slot slot_;
 };

@@ -16,6 +16,10 @@ void ConnectionSet::remove(ClientConnection* c) {
   open_.store(members_.size(), std::memory_order_relaxed);
 }
 
+void ConnectionSet::watch_waiting_since(std::chrono::steady_clock::time_point cutoff) {
+  for (auto* c : members_) c->watch_if_waiting_since(cutoff);
+}
+
 void ConnectionSet::drain() {
   draining_ = true;
   // close_if_idle() may end a connection, which removes it from members_: walk a copy.

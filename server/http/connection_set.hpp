@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -54,6 +55,8 @@ class ConnectionSet {
 
   // From now on every connection closes after its current answer; idle ones close now.
   void drain();
+  // Requests that have waited for their answer since `cutoff` start noticing hang-ups.
+  void watch_waiting_since(std::chrono::steady_clock::time_point cutoff);
   bool draining() const { return draining_; }
 
  private:

@@ -13,6 +13,8 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using Executor = asio::io_context::executor_type;
 
+constexpr std::chrono::milliseconds kHangupWatchDelay{200};
+
 class HttpServer::Acceptor : public std::enable_shared_from_this<Acceptor> {
  public:
   Acceptor(asio::io_context& io, const HttpRouter& router, const ServerLimits& limits,
@@ -20,6 +22,7 @@ class HttpServer::Acceptor : public std::enable_shared_from_this<Acceptor> {
       : io_(io),
         acceptor_(io.get_executor()),
         retry_(io.get_executor()),
+        tick_(io.get_executor()),
         router_(router),
         limits_(limits),
         connections_(connections),
@@ -39,6 +42,17 @@ class HttpServer::Acceptor : public std::enable_shared_from_this<Acceptor> {
   }
   uint16_t port() const { return acceptor_.local_endpoint().port(); }
 
+  // Every tick, requests that have waited a tick for their answer start watching for their
+  // client hanging up: a request answered within a tick never pays for that watch.
+  void tick() {
+    tick_.expires_after(kHangupWatchDelay);
+    tick_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec || !self->acceptor_.is_open()) return;
+      self->connections_.watch_waiting_since(std::chrono::steady_clock::now() - kHangupWatchDelay);
+      self->tick();
+    });
+  }
+
   void accept() {
     acceptor_.async_accept(io_, [self = shared_from_this()](const boost::system::error_code& ec,
                                                             tcp::socket::rebind_executor<Executor>::other socket) {
@@ -53,6 +67,7 @@ class HttpServer::Acceptor : public std::enable_shared_from_this<Acceptor> {
       boost::system::error_code ignored;
       self->acceptor_.close(ignored);
       self->retry_.cancel();
+      self->tick_.cancel();
     });
   }
 
@@ -84,7 +99,9 @@ class HttpServer::Acceptor : public std::enable_shared_from_this<Acceptor> {
 
   asio::io_context& io_;
   asio::basic_socket_acceptor<tcp, Executor> acceptor_;
-  asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>, Executor> retry_;
+  using Timer = asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>, Executor>;
+  Timer retry_;
+  Timer tick_;
   const HttpRouter& router_;
   const ServerLimits& limits_;
   ConnectionSet& connections_;
@@ -114,7 +131,10 @@ Result<uint16_t> HttpServer::listen(const std::vector<ListenerSlot>& slots, cons
     port = acceptor->port();  // port 0: the rest share the one the first got
     acceptors_.push_back(std::move(acceptor));
   }
-  for (auto& a : acceptors_) a->accept();
+  for (auto& a : acceptors_) {
+    a->accept();
+    a->tick();
+  }
   return port;
 }
 

@@ -107,6 +107,7 @@ void reset(ApiRequest& r) {
     r.prompt.clear();
     r.prompt_chars = 0;
     r.input_count = 0;
+    r.mock = Misbehaviour{};
 }
 
 }  // namespace
@@ -134,6 +135,13 @@ bool parse_api_request(std::string& body, Endpoint endpoint, ApiRequest& out, Pa
     if (auto so = doc.FindMember("stream_options"); so != doc.MemberEnd() && so->value.IsObject()) {
         auto iu = so->value.FindMember("include_usage");
         out.include_usage = iu != so->value.MemberEnd() && iu->value.IsBool() && iu->value.GetBool();
+    }
+    if (auto m = doc.FindMember("mock"); m != doc.MemberEnd()) {
+        std::string error;
+        if (!parse_misbehaviour(m->value, out.mock, error)) {
+            failure = {error, "mock"};
+            return false;
+        }
     }
     switch (endpoint) {
         case Endpoint::chat: read_chat(doc, out); return true;

@@ -2,6 +2,7 @@
 // buffer; the object is kept per connection and reused, so parsing rarely allocates.
 #pragma once
 
+#include "misbehaviour.hpp"
 #include "routes.hpp"
 
 #include <cstddef>
@@ -19,6 +20,7 @@ struct ApiRequest {
     std::size_t prompt_chars = 0; // all input text, for the token estimate
     std::vector<std::string> inputs;  // embeddings; only the first input_count are valid
     std::size_t input_count = 0;
+    Misbehaviour mock;            // the body's "mock" object (see misbehaviour.hpp)
 };
 
 struct ParseFailure {

@@ -108,6 +108,9 @@ void MockState::reset() {
     by_path_.clear();
     last_.present = false;
     last_.header_count = 0;
+    peer_closed_waiting.store(0);
+    peer_closed_answering.store(0);
+    misbehaved.store(0);
 }
 
 void MockState::write_behaviour(JsonWriter& w) const {
@@ -130,6 +133,9 @@ void MockState::write_stats(JsonWriter& w) const {
     w.EndObject();
     w.Key("open_connections"), w.Int64(open_connections.load(std::memory_order_relaxed));
     w.Key("active_streams"), w.Int64(active_streams.load(std::memory_order_relaxed));
+    w.Key("peer_closed_waiting"), w.Int64(peer_closed_waiting.load(std::memory_order_relaxed));
+    w.Key("peer_closed_answering"), w.Int64(peer_closed_answering.load(std::memory_order_relaxed));
+    w.Key("misbehaved"), w.Int64(misbehaved.load(std::memory_order_relaxed));
     w.Key("last_request");
     if (!last_.present) {
         w.Null();

@@ -56,6 +56,16 @@ public:
     std::atomic<std::int64_t> open_connections{0};
     std::atomic<std::int64_t> active_streams{0};
 
+    // Counters the connections bump (POST /__mock/reset zeroes them):
+    //   peer_closed_waiting    the peer hung up after its request, before the answer's first
+    //                          byte (during a delay): it cancelled the call
+    //   peer_closed_answering  the peer hung up in the middle of an answer (a slow body, a
+    //                          stream, a trickle)
+    //   misbehaved             requests that got the misbehaviour their body's "mock" asked for
+    std::atomic<std::int64_t> peer_closed_waiting{0};
+    std::atomic<std::int64_t> peer_closed_answering{0};
+    std::atomic<std::int64_t> misbehaved{0};
+
 private:
     struct LastRequest {
         bool present = false;

@@ -30,8 +30,13 @@ Prints "listening on HOST:PORT" on stdout once it accepts connections.
 
 Per-request overrides: X-Mock-Latency-Ms, X-Mock-Status, X-Mock-Chunks,
 X-Mock-Chunk-Interval-Ms, X-Mock-Reset-After-Chunks, X-Mock-Retry-After.
+Per-request misbehaviour, from the request body (passes through a gateway unchanged):
+a top-level "mock" object with on, delay_ms, interim, status, reset, close, garbage,
+slow_body, endless_chunk_ext, huge_header, pad_bytes, chunks, chunk_interval_ms
+(see misbehaviour.hpp). Chat answers echo the last message: "mock NAME reply to: TEXT".
 Control API: GET|POST /__mock/config, GET /__mock/stats, POST /__mock/reset,
-GET /__mock/health.
+GET /__mock/health. The stats count, besides requests, peer_closed_waiting (the peer hung
+up before the answer began: it cancelled its call), peer_closed_answering and misbehaved.
 )";
 }
 

@@ -7,7 +7,9 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/status.hpp>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <tuple>
@@ -122,7 +124,11 @@ void Session::watch_peer() {
 void Session::on_watch(error_code ec, std::size_t n) {
     watching_ = false;
     if (closed_) return;
-    if (ec) return close();
+    if (ec) {
+        // The peer went away while we were still working on its request.
+        if (responding_) (answer_started_ ? state_.peer_closed_answering : state_.peer_closed_waiting).fetch_add(1);
+        return close();
+    }
     buffer_.commit(n);
     // Not re-armed while responding: finish_response() must be free to start the next read.
     if (!responding_) read_request();
@@ -141,6 +147,7 @@ void Session::handle_request() {
 
     std::string_view target = req.target();
     std::string_view path = target.substr(0, target.find('?'));
+    answer_started_ = false;
     int status = is_control_path(path) ? handle_control(req, path) : handle_api(req);
     if (settings_.verbose) {
         std::fprintf(stderr, "[%s] %.*s %.*s -> %d\n", settings_.name.c_str(), int(req.method_string().size()),
@@ -212,9 +219,22 @@ int Session::send_models(const Route& route, const Admission& a) {
     return 200;
 }
 
-int Session::handle_inference(Request& req, const Route& route, const Admission& a) {
+int Session::handle_inference(Request& req, const Route& route, const Admission& admitted) {
     ParseFailure failure;
-    if (!parse_api_request(req.body(), route.endpoint, api_, failure)) return reject({400, failure.message, failure.param}, a);
+    if (!parse_api_request(req.body(), route.endpoint, api_, failure)) return reject({400, failure.message, failure.param}, admitted);
+
+    // The body's "mock" object, when it is meant for this mock, overrides the configured
+    // delay and stream shape, and may ask for worse (see misbehaviour.hpp).
+    admission_ = admitted;
+    const Admission& a = admission_;
+    const Misbehaviour& m = api_.mock;
+    const bool misbehaving = m.applies_to(settings_.name);
+    if (misbehaving) {
+        state_.misbehaved.fetch_add(1, std::memory_order_relaxed);
+        if (m.delay_ms >= 0) admission_.latency_ms = m.delay_ms;
+        if (m.chunks >= 0) admission_.chunks = m.chunks;
+        if (m.chunk_interval_ms >= 0) admission_.chunk_interval_ms = m.chunk_interval_ms;
+    }
 
     // The model answered is the Azure deployment, else the requested model.
     if (route.azure) model_.assign(route.deployment);
@@ -234,6 +254,7 @@ int Session::handle_inference(Request& req, const Route& route, const Admission&
     reply_.assign("mock ").append(settings_.name).append(" reply to: ").append(api_.prompt);
     completion_ = Completion{settings_.fingerprint, id_, model_, reply_, static_cast<long long>(std::time(nullptr)),
                              estimate_tokens(api_.prompt_chars), estimate_tokens(reply_.size())};
+    if (misbehaving && m.needs_raw_writer()) return misbehave(chat, m.status ? m.status : 200);
     if (api_.stream) {
         prepare_stream(a, chat);
         if (a.latency_ms > 0) wait(a.latency_ms, &Session::start_stream);
@@ -281,10 +302,14 @@ void Session::send_after(int delay_ms) {
     else write_response();
 }
 
-void Session::write_response() { write_out(&Session::finish_response); }
+void Session::write_response() {
+    answer_started_ = true;
+    write_out(&Session::finish_response);
+}
 
 void Session::finish_response() {
     responding_ = false;
+    if (out_.capacity() > keep_body_capacity) std::string().swap(out_);  // after a huge misbehaving answer
     if (!keep_alive_) return graceful_close();
     // A pending peer watch doubles as the read for the next request (see on_watch).
     if (!watching_) read_request();
@@ -299,21 +324,50 @@ void Session::prepare_stream(const Admission& a, bool chat) {
     if (!chunked_) keep_alive_ = false;  // HTTP/1.0: the body ends when the connection does
 }
 
-void Session::start_stream() {
-    stream_gauge_.emplace(state_.active_streams);
-    body_.clear();
+// The stream's status line and headers into out_, without the blank line that ends them.
+void Session::stream_head() {
     out_.assign("HTTP/1.1 200 OK\r\n");
     add_header("Content-Type", "text/event-stream");
     add_header("Cache-Control", "no-cache");
     add_header("X-Mock-Name", settings_.name);
     if (chunked_) add_header("Transfer-Encoding", "chunked");
     if (!keep_alive_) add_header("Connection", "close");
+}
+
+// The pieces of a stream, each framed and appended to out_: the role chunk (chat only),
+// content piece `i` of stream_.chunks, and the end (finish, optional usage, [DONE], last chunk).
+void Session::append_role() {
+    if (!stream_.chat) return;
+    auto at = begin_chunk();
+    chat_role_event(out_, completion_);
+    end_chunk(at);
+}
+
+void Session::append_piece(int i) {
+    auto piece = reply_piece(reply_, i, stream_.chunks);
+    auto at = begin_chunk();
+    if (stream_.chat) chat_delta_event(out_, completion_, piece);
+    else completion_text_event(out_, completion_, piece, false);
+    end_chunk(at);
+}
+
+void Session::append_end() {
+    auto at = begin_chunk();
+    if (stream_.chat) chat_finish_event(out_, completion_);
+    else completion_text_event(out_, completion_, {}, true);
+    if (stream_.include_usage) usage_event(out_, completion_, stream_.chat);
+    done_event(out_);
+    end_chunk(at);
+    if (chunked_) out_.append("0\r\n\r\n");
+}
+
+void Session::start_stream() {
+    answer_started_ = true;
+    stream_gauge_.emplace(state_.active_streams);
+    body_.clear();
+    stream_head();
     out_.append("\r\n");
-    if (stream_.chat) {
-        auto at = begin_chunk();
-        chat_role_event(out_, completion_);
-        end_chunk(at);
-    }
+    append_role();
     write_out(&Session::stream_next);
 }
 
@@ -324,13 +378,8 @@ void Session::stream_next() {
 }
 
 void Session::stream_piece() {
-    auto piece = reply_piece(reply_, stream_.sent, stream_.chunks);
     out_.clear();
-    auto at = begin_chunk();
-    if (stream_.chat) chat_delta_event(out_, completion_, piece);
-    else completion_text_event(out_, completion_, piece, false);
-    end_chunk(at);
-    ++stream_.sent;
+    append_piece(stream_.sent++);
     write_out(&Session::after_piece);
 }
 
@@ -342,13 +391,7 @@ void Session::after_piece() {
 
 void Session::stream_finish() {
     out_.clear();
-    auto at = begin_chunk();
-    if (stream_.chat) chat_finish_event(out_, completion_);
-    else completion_text_event(out_, completion_, {}, true);
-    if (stream_.include_usage) usage_event(out_, completion_, stream_.chat);
-    done_event(out_);
-    end_chunk(at);
-    if (chunked_) out_.append("0\r\n\r\n");
+    append_end();
     stream_gauge_.reset();
     write_out(&Session::finish_response);
 }
@@ -372,6 +415,140 @@ void Session::end_chunk(std::size_t at) {
     std::snprintf(hex, sizeof hex, "%08x", unsigned(payload));
     out_.replace(at, chunk_size_digits, hex, chunk_size_digits);
     out_.append("\r\n");
+}
+
+// ---------------------------------------------------------------------------------------
+// Misbehaviour (misbehaviour.hpp). The whole answer is rendered into raw_ first; then the
+// steps send interim responses, wait, and send the answer as asked: whole, cut short,
+// trickled, replaced by garbage, or followed by an endless chunk extension.
+
+int Session::misbehave(bool chat, int status) {
+    const Misbehaviour& m = api_.mock;
+    const bool endless = m.endless_chunk_ext > 0 || (m.slow && m.slow_endless);
+    const bool stream = api_.stream && status == 200;
+    if (endless) keep_alive_ = false;  // the body ends when the connection does
+    if (raw_.capacity() > keep_body_capacity) std::string().swap(raw_);
+    body_.clear();
+    if (stream) {
+        prepare_stream(admission_, chat);
+        stream_head();
+    } else {
+        if (status != 200) error_body(body_, status, "mock forced status " + std::to_string(status));
+        else if (chat) chat_body(body_, completion_);
+        else completion_body(body_, completion_);
+        if (m.pad_bytes > 0 && !body_.empty() && body_.back() == '}') {
+            body_.pop_back();
+            body_.append(",\"mock_padding\":\"").append(std::size_t(m.pad_bytes), 'p').append("\"}");
+        }
+        begin_head(status, "application/json");
+    }
+    if (m.huge_header > 0) out_.append("X-Mock-Huge: ").append(std::size_t(m.huge_header), 'h').append("\r\n");
+    if (endless) {
+        if (!stream) {
+            add_header("Transfer-Encoding", "chunked");
+            add_header("Connection", "close");
+        }
+        out_.append("\r\n");
+        body_.clear();
+    } else if (stream) {
+        out_.append("\r\n");
+        if (m.pad_bytes > 0) {
+            auto at = begin_chunk();
+            out_.append(": ").append(std::size_t(m.pad_bytes), 'p').append("\n\n");
+            end_chunk(at);
+        }
+        append_role();
+        for (int i = 0; i < stream_.chunks; ++i) append_piece(i);
+        append_end();
+    } else {
+        end_head_fixed();
+    }
+    raw_ = std::move(out_);
+    raw_head_ = raw_.find("\r\n\r\n") + 4;  // the first blank line: a huge header holds none
+    raw_.append(body_);
+    if (m.endless_chunk_ext > 0) raw_.append("1;mock-ext=");
+    body_.clear();
+    out_.clear();
+    for (int i = 0; i < m.interim; ++i) {
+        if (i % 2 == 0) out_.append("HTTP/1.1 100 Continue\r\n\r\n");
+        else out_.append("HTTP/1.1 103 Early Hints\r\nLink: </mock.css>; rel=preload; as=style\r\n\r\n");
+    }
+    if (!out_.empty()) write_out(&Session::mis_after_interim);
+    else mis_after_interim();
+    return status;
+}
+
+void Session::mis_after_interim() {
+    if (admission_.latency_ms > 0) wait(admission_.latency_ms, &Session::mis_answer);
+    else mis_answer();
+}
+
+void Session::mis_answer() {
+    const Misbehaviour& m = api_.mock;
+    answer_started_ = true;
+    if (!m.garbage.empty()) {
+        out_.assign(m.garbage);
+        return write_out(&Session::graceful_close);
+    }
+    if (m.reset_after >= 0 || m.close_after >= 0) {
+        bool rst = m.reset_after >= 0;
+        auto n = std::size_t(rst ? m.reset_after : m.close_after);
+        Step cut = rst ? &Session::abort_connection : &Session::graceful_close;
+        if (n == 0) return (this->*cut)();
+        out_.assign(raw_, 0, n);
+        return write_out(cut);
+    }
+    if (m.endless_chunk_ext > 0) {
+        filler_left_ = m.endless_chunk_ext;
+        out_.assign(raw_);
+        return write_out(&Session::mis_ext_piece);
+    }
+    if (m.slow) {
+        out_.assign(raw_, 0, raw_head_);
+        raw_at_ = raw_head_;
+        endless_until_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(kEndlessSlowBodyMs);
+        return write_out(&Session::mis_trickle);
+    }
+    out_.swap(raw_);  // the answer, whole
+    write_out(&Session::finish_response);
+}
+
+void Session::mis_trickle() {
+    const Misbehaviour& m = api_.mock;
+    if (m.slow_endless ? std::chrono::steady_clock::now() >= endless_until_ : raw_at_ >= raw_.size()) {
+        if (m.slow_endless) return graceful_close();
+        return finish_response();
+    }
+    wait(m.slow_interval_ms, &Session::mis_trickle_piece);
+}
+
+void Session::mis_trickle_piece() {
+    const Misbehaviour& m = api_.mock;
+    out_.clear();
+    if (!m.slow_endless) {
+        out_.assign(raw_, raw_at_, std::size_t(m.slow_bytes));
+        raw_at_ += out_.size();
+    } else if (api_.stream) {
+        // A keep-alive comment: valid SSE that carries nothing.
+        constexpr std::string_view comment = ": mock trickle\n\n";
+        char size[16];
+        int n = std::snprintf(size, sizeof size, "%zx\r\n", comment.size());
+        out_.append(size, std::size_t(n)).append(comment).append("\r\n");
+    } else {
+        // JSON allows any amount of whitespace before the value.
+        char size[16];
+        int n = std::snprintf(size, sizeof size, "%x\r\n", unsigned(m.slow_bytes));
+        out_.append(size, std::size_t(n)).append(std::size_t(m.slow_bytes), ' ').append("\r\n");
+    }
+    write_out(&Session::mis_trickle);
+}
+
+void Session::mis_ext_piece() {
+    if (filler_left_ <= 0) return graceful_close();
+    auto n = std::min<long long>(filler_left_, 64 * 1024);
+    filler_left_ -= n;
+    out_.assign(std::size_t(n), 'x');
+    write_out(&Session::mis_ext_piece);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -80,6 +80,19 @@ private:
     void stream_finish();
     std::size_t begin_chunk();
     void end_chunk(std::size_t at);
+    void stream_head();
+    void append_role();
+    void append_piece(int i);
+    void append_end();
+
+    // Misbehaviour asked for by the request body (misbehaviour.hpp): the answer is rendered
+    // whole into raw_, then sent by these steps.
+    int misbehave(bool chat, int status);
+    void mis_after_interim();
+    void mis_answer();
+    void mis_trickle();
+    void mis_trickle_piece();
+    void mis_ext_piece();
 
     // Plumbing.
     void wait(int ms, Step next);
@@ -111,6 +124,14 @@ private:
         int sent = 0;
     } stream_;
     std::optional<Gauge> stream_gauge_;
+
+    Admission admission_;                  // the current request's, after "mock" overrides
+    std::string raw_;                      // a misbehaving answer, head and body
+    std::size_t raw_head_ = 0;             // the head's length in raw_
+    std::size_t raw_at_ = 0;               // next byte of raw_ to trickle
+    long long filler_left_ = 0;            // endless chunk extension bytes still to send
+    std::chrono::steady_clock::time_point endless_until_;
+    bool answer_started_ = false;          // the answer's first byte has been sent
 
     bool responding_ = false;  // between a parsed request and the end of its response
     bool watching_ = false;    // a peer-watch read is in flight

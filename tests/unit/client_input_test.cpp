@@ -49,6 +49,15 @@ TEST(JsonParse, RefusesInvalidUtf8AndSaysWhere) {
   EXPECT_TRUE(parse_json(d, ""));
 }
 
+TEST(JsonParse, RefusesNumbersThatOverflowADouble) {
+  rapidjson::Document d;
+  auto why = parse_json(d, R"({"model":"m","temperature":41e308})");
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("too large"), std::string::npos) << *why;
+  EXPECT_TRUE(parse_json(d, "[-41e308]"));
+  EXPECT_EQ(parse_json(d, "[1.7976931348623157e308]"), std::nullopt);
+}
+
 TEST(JsonParse, BuildsTheSameDocumentAsRapidJson) {
   rapidjson::Document d;
   ASSERT_EQ(parse_json(d, R"({"a":[1,-2,3.5,true,null,"x"],"b":{"c":18446744073709551615}})"), std::nullopt);

@@ -276,7 +276,7 @@ TEST(JsonCodec, FromRapidjsonValue) {
 
 TEST(JsonCodec, StringsWithSpecialCharactersRoundTrip) {
   LogicalModel m;
-  m.logical_id = "a\"b\\c\nd\te/f";
+  m.logical_id = "a\"b\\c d/f";
   m.description = std::string("nul\0inside", 10);
   PhysicalModel p;
   p.provider_id = "p";
@@ -291,6 +291,20 @@ TEST(JsonCodec, StringsWithSpecialCharactersRoundTrip) {
   EXPECT_EQ(back->upstreams[0].model_id, "m\"1");
   EXPECT_EQ(back->upstreams[0].region, "eu\"west");
   EXPECT_EQ(back->upstreams[0].meta_hash, "h\\1");
+}
+
+// Ids reach response headers, log lines, metric labels and store keys: a stored logical
+// model (written straight into Redis, say) with a control character in one is refused.
+TEST(JsonCodec, IdsMustBePrintableNames) {
+  for (const char* bad : {R"({"logical_id":"a\r\nSet-Cookie: x=1","upstreams":[]})",
+                          R"({"logical_id":"ok","upstreams":[{"provider_id":"p","model_id":"m\r\nX: 1","base_weight":1}]})",
+                          R"({"logical_id":"ok","upstreams":[{"provider_id":"p\u0000","model_id":"m","base_weight":1}]})"}) {
+    auto m = logical_model_from_json(std::string_view(bad));
+    ASSERT_FALSE(m.ok()) << bad;
+    EXPECT_NE(m.error().find("printable ASCII"), std::string::npos) << m.error();
+  }
+  std::string long_id = R"({"logical_id":")" + std::string(257, 'x') + R"(","upstreams":[]})";
+  EXPECT_FALSE(logical_model_from_json(std::string_view(long_id)).ok());
 }
 
 // ---------------------------------------------------------------- Model lists ----

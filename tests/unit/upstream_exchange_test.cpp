@@ -8,6 +8,7 @@
 
 #include "core/upstream/connection_pool.hpp"
 #include "core/upstream/http_client.hpp"
+#include "core/upstream/sse_events.hpp"
 #include "core/upstream/upstream_exchange.hpp"
 #include "support/loopback.hpp"
 
@@ -174,6 +175,18 @@ TEST_F(UpstreamExchangeTest, CancelBeforeTheHeadClosesTheConnection) {
   EXPECT_EQ(error, "cancelled");
   for (int i = 0; i < 50 && !peer_closed; ++i) std::this_thread::sleep_for(20ms);
   EXPECT_TRUE(peer_closed);
+}
+
+TEST(SseEvents, OnlyWholeEventsCount) {
+  EXPECT_EQ(complete_sse_events("data: a\n\n"), 9u);
+  EXPECT_EQ(complete_sse_events("data: a\n\ndata: b"), 9u);
+  EXPECT_EQ(complete_sse_events("data: a\n\ndata: b\n"), 9u);
+  EXPECT_EQ(complete_sse_events("data: a\r\n\r\ndata: {\"x"), 11u);
+  EXPECT_EQ(complete_sse_events("data: a\r\rdata"), 9u);
+  EXPECT_EQ(complete_sse_events("data: a\n\r\n"), 10u);  // mixed line ends
+  EXPECT_EQ(complete_sse_events("data: {\"id\":1"), 0u);
+  EXPECT_EQ(complete_sse_events(""), 0u);
+  EXPECT_EQ(complete_sse_events("\n"), 0u);
 }
 
 }  // namespace

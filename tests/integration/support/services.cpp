@@ -146,18 +146,28 @@ void add_provider(EnvMap& env, const std::string& id, const std::string& base_ur
   for (const auto& [k, v] : more) env[prefix + k] = v;
 }
 
-Gateway::Gateway(EnvMap env, std::chrono::milliseconds startup_timeout) {
-  proc_ = std::make_unique<Process>(
-      std::vector<std::string>{gateway_binary(), "serve", "--host", "127.0.0.1", "--port", "0"},
-      std::move(env));
-  auto line = proc_->wait_for_line(true, "listening on 127.0.0.1:", startup_timeout);
+Gateway::Gateway(EnvMap env, std::chrono::milliseconds startup_timeout)
+    : Gateway(std::move(env), {"serve", "--host", "127.0.0.1", "--port", "0"}, startup_timeout) {}
+
+Gateway::Gateway(EnvMap env, std::vector<std::string> args, std::chrono::milliseconds startup_timeout) {
+  args.insert(args.begin(), gateway_binary());
+  proc_ = std::make_unique<Process>(std::move(args), std::move(env));
+  // Other lines may mention "listening on" too (a warning about the address): the one that
+  // counts names ADDR:PORT.
+  static const std::regex re(R"(listening on ([0-9.]+|\[[0-9a-fA-F:.]+\]):([0-9]+))");
   std::smatch m;
-  static const std::regex re(R"(listening on 127\.0\.0\.1:([0-9]+))");
-  if (!line || !std::regex_search(*line, m, re)) {
+  std::string text;
+  auto found = [&] {
+    text = proc_->err();
+    return std::regex_search(text, m, re);
+  };
+  eventually([&] { return found() || !proc_->running(); }, startup_timeout, 10ms);
+  if (!found()) {
     proc_->stop(2s);
     throw std::runtime_error("the gateway did not start; its log:\n" + log());
   }
-  port_ = static_cast<uint16_t>(std::stoi(m[1]));
+  host_ = m[1];
+  port_ = static_cast<uint16_t>(std::stoi(m[2]));
 }
 
 Gateway::~Gateway() {

@@ -82,10 +82,15 @@ void add_provider(EnvMap& env, const std::string& id, const std::string& base_ur
 class Gateway {
  public:
   explicit Gateway(EnvMap env, std::chrono::milliseconds startup_timeout = 15s);
+  // `apiproxy ARGS...` instead (e.g. {"serve", "--port", "0"}: the address comes from the
+  // environment or the default); returns once the log says "listening on ADDR:PORT".
+  Gateway(EnvMap env, std::vector<std::string> args, std::chrono::milliseconds startup_timeout = 15s);
   ~Gateway();
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;
 
+  // The address the log says it listens on ("127.0.0.1" unless started with other args).
+  const std::string& host() const { return host_; }
   uint16_t port() const { return port_; }
   std::string log() const { return proc_->err() + proc_->out(); }
   HttpClient client(std::chrono::milliseconds timeout = 10s) const { return HttpClient(port_, timeout); }
@@ -95,6 +100,7 @@ class Gateway {
 
  private:
   std::unique_ptr<Process> proc_;
+  std::string host_;
   uint16_t port_ = 0;
 };
 
