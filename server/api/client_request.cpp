@@ -15,6 +15,12 @@ std::string_view view(const rapidjson::Value& v) { return {v.GetString(), v.GetS
 // The first key that appears twice at the top level, if any. The gateway reads the first
 // occurrence, an upstream might honour the last: a body with both is refused outright.
 std::optional<std::string_view> duplicate_key(const rapidjson::Value& object) {
+  if (object.MemberCount() <= 16) {  // the usual body: a few keys, compared without allocating
+    for (auto a = object.MemberBegin(); a != object.MemberEnd(); ++a)
+      for (auto b = a + 1; b != object.MemberEnd(); ++b)
+        if (view(a->name) == view(b->name)) return view(a->name);
+    return std::nullopt;
+  }
   std::vector<std::string_view> keys;
   keys.reserve(object.MemberCount());
   for (auto m = object.MemberBegin(); m != object.MemberEnd(); ++m) keys.push_back(view(m->name));
