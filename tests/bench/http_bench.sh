@@ -36,7 +36,7 @@ run() {  # url connections pids...
 
 echo "machine: $(nproc) cores, $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//')"
 echo "duration per run: $duration; wrk -t1; CPU column: target process CPU µs per request (mock excluded)"
-printf '%-8s %6s  %10s  %8s  %8s  %8s\n' target conns req/s p50 p99 cpu_us/req
+printf '%-10s %6s  %10s  %8s  %8s  %8s\n' target conns req/s p50 p99 cpu_us/req
 for conns in 16 64; do
   label=direct  run "http://127.0.0.1:$mock_port/v1/chat/completions" "$conns" "$mock_pid"
   # shellcheck disable=SC2046
