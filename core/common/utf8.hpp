@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace apiproxy {
@@ -23,6 +24,24 @@ inline size_t utf8_sequence(std::string_view s) {
   if (c == 0xF0 && b(1) < 0x90) return 0;   // overlong
   if (c == 0xF4 && b(1) >= 0x90) return 0;  // above U+10FFFF
   return n;
+}
+
+// `s` with every byte that is not part of valid UTF-8 replaced by U+FFFD: for text a client
+// sent (a path, say) that goes back into a JSON answer, which must be UTF-8.
+inline std::string to_valid_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  while (!s.empty()) {
+    size_t n = utf8_sequence(s);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      n = 1;
+    } else {
+      out.append(s.data(), n);
+    }
+    s.remove_prefix(n);
+  }
+  return out;
 }
 
 }  // namespace apiproxy

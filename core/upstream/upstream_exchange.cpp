@@ -128,6 +128,10 @@ void UpstreamExchange::on_head(const boost::system::error_code& ec, Started done
     return done(Error{"request to " + url_.origin() + " failed: " + describe(ec)});
   }
   int status = this->status();
+  if (status < 100 || status > 599) {
+    pool_.discard(std::move(conn_));
+    return done(Error{"the upstream " + url_.origin() + " answered with the invalid status " + std::to_string(status)});
+  }
   if (status >= 100 && status < 200) {
     // 100 Continue, 103 Early Hints...: not the answer. 101 would switch protocols, which
     // was never asked for; endless interim answers are a broken upstream.

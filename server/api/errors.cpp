@@ -3,6 +3,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "core/common/utf8.hpp"
+
 namespace apiproxy {
 
 namespace http = boost::beast::http;
@@ -10,7 +12,8 @@ namespace http = boost::beast::http;
 namespace {
 
 void put(rapidjson::Writer<rapidjson::StringBuffer>& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  std::string text = to_valid_utf8(s);  // messages may quote what a client sent
+  w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
 }
 
 std::string openai_type(http::status status) {

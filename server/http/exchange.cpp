@@ -154,6 +154,11 @@ void Exchange::respond(Response response) {
   response.set("X-Request-Id", request_id_);
   response.keep_alive(request_.keep_alive());
   response.prepare_payload();
+  if (request_.method() == http::verb::head) {  // the head of the answer a GET would get
+    auto length = response.body().size();
+    response.body().clear();
+    response.content_length(length);
+  }
   session_->write(std::move(response));
 }
 

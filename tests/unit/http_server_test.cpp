@@ -177,6 +177,27 @@ TEST_F(HttpServerTest, PathParametersAreValidatedBeforeHandlers) {
   EXPECT_EQ(long_id.rfind("HTTP/1.1 400", 0), 0u) << long_id;
 }
 
+TEST_F(HttpServerTest, AnswersToHeadCarryNoBody) {
+  start();
+  int fd = loopback::connect_to(port_);
+  ASSERT_TRUE(loopback::send_all(fd, "HEAD /ok HTTP/1.1\r\nHost: x\r\n\r\nGET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  std::string both = loopback::read_until(fd, 3s);
+  ::close(fd);
+  // The HEAD answer (405 here: no HEAD route) ends at its blank line; the next answer follows.
+  auto first_end = both.find("\r\n\r\n");
+  ASSERT_NE(first_end, std::string::npos) << both;
+  EXPECT_EQ(both.compare(first_end + 4, 8, "HTTP/1.1"), 0) << both;
+  EXPECT_NE(both.find("{\"ok\":true}"), std::string::npos) << both;
+}
+
+TEST_F(HttpServerTest, ErrorAnswersAreUtf8WhateverThePath) {
+  start();
+  std::string answer = loopback::round_trip(port_, "GET /caf\xff\xfe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  auto body = answer.substr(answer.find("\r\n\r\n") + 4);
+  EXPECT_EQ(body.find('\xff'), std::string::npos) << answer;
+  EXPECT_NE(body.find("\xEF\xBF\xBD"), std::string::npos) << answer;  // U+FFFD instead
+}
+
 TEST_F(HttpServerTest, ForgedRequestIdsAreReplaced) {
   start();
   std::string answer = loopback::round_trip(

@@ -104,6 +104,14 @@ TEST_F(UpstreamExchangeTest, SwitchingProtocolsIsAFailure) {
   EXPECT_NE(o.error.find("101"), std::string::npos) << o.error;
 }
 
+TEST_F(UpstreamExchangeTest, StatusesOutsideHttpsRangeFailTheCall) {
+  for (const char* status : {"000", "099", "600", "999"}) {
+    loopback::ScriptedServer up(answer_in_turn({std::string("HTTP/1.1 ") + status + " Odd\r\nContent-Length: 0\r\n\r\n"}));
+    Outcome o = call(up.port());
+    EXPECT_NE(o.error.find("invalid status"), std::string::npos) << status << ": " << o.error;
+  }
+}
+
 TEST_F(UpstreamExchangeTest, BytesPastTheResponseMeanTheConnectionIsNotReused) {
   // The upstream sends a second, unsolicited response right after the first.
   loopback::ScriptedServer up(answer_in_turn({ok("mine") + ok("stale"), ok("fresh")}));
