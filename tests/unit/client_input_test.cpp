@@ -58,6 +58,18 @@ TEST(JsonParse, RefusesNumbersThatOverflowADouble) {
   EXPECT_EQ(parse_json(d, "[1.7976931348623157e308]"), std::nullopt);
 }
 
+// Found by fuzz_client_body and fuzz_logical_model_json.
+TEST(JsonParse, TextEndingInsideAUtf8SequenceAndLoneSurrogateEscapes) {
+  rapidjson::Document d;
+  std::string cut = "{\"a\":\"\xF0";
+  cut.shrink_to_fit();
+  EXPECT_TRUE(parse_json_in_place(d, cut));  // no read past the end (ASan)
+  auto why = parse_json(d, R"(["gpt-4o\uDE22"])");
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("escape"), std::string::npos) << *why;
+  EXPECT_EQ(parse_json(d, R"(["\uD83D\uDE00"])"), std::nullopt);  // a proper pair is fine
+}
+
 TEST(JsonParse, BuildsTheSameDocumentAsRapidJson) {
   rapidjson::Document d;
   ASSERT_EQ(parse_json(d, R"({"a":[1,-2,3.5,true,null,"x"],"b":{"c":18446744073709551615}})"), std::nullopt);
