@@ -84,7 +84,13 @@ class FieldReader {
     const auto* v = find(name);
     if (!v) return;
     if (!v->IsNumber()) return fail(name, "must be a number");
-    out = static_cast<int64_t>(v->GetDouble());
+    if (v->IsInt64()) {
+      out = v->GetInt64();
+      return;
+    }
+    double d = v->GetDouble();  // converting a double outside int64's range is undefined
+    if (!(d >= -9.2e18 && d <= 9.2e18)) return fail(name, "must be a whole number within 64 bits");
+    out = static_cast<int64_t>(d);
   }
   void boolean(const char* name, bool& out) {
     const auto* v = find(name);
