@@ -6,3 +6,19 @@ if(APIPROXY_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
 endif()
+
+# libFuzzer builds (tests/fuzz): clang only. Everything — core, server, plugins — gets
+# coverage instrumentation for libFuzzer (fuzzer-no-link) plus ASan/UBSan, so that a
+# fuzzer sees and checks the library code it drives; only the harness executables link
+# libFuzzer itself (tests/fuzz/CMakeLists.txt). -O1 and line tables: quicker to build
+# than -O2 -g, and still readable stack traces.
+if(APIPROXY_BUILD_FUZZERS)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "APIPROXY_BUILD_FUZZERS needs clang (e.g. -DCMAKE_CXX_COMPILER=clang++ "
+                        "-DCMAKE_C_COMPILER=clang), not ${CMAKE_CXX_COMPILER_ID}")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+                      -fsanitize-ignorelist=${PROJECT_SOURCE_DIR}/tests/fuzz/ubsan_ignorelist.txt
+                      -fno-omit-frame-pointer -O1 -gline-tables-only)
+  add_link_options(-fsanitize=address,undefined)
+endif()

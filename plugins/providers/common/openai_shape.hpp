@@ -475,6 +475,35 @@ inline bool nests_deeper_than(std::string_view json, size_t limit) noexcept {
 
 inline constexpr size_t kMaxJsonDepth = 128;
 
+// True when `s` holds a UTF-16 surrogate encoded as if it were a character (ED A0..BF xx):
+// never valid UTF-8, where ED is always followed by 80..9F.
+inline bool has_encoded_surrogate(std::string_view s) noexcept {
+  for (size_t i = 0; i + 1 < s.size(); ++i)
+    if (static_cast<unsigned char>(s[i]) == 0xED && static_cast<unsigned char>(s[i + 1]) >= 0xA0) return true;
+  return false;
+}
+
+// True when `v` holds something RapidJSON 1.1 accepts while parsing but cannot hand on
+// intact:
+//  * a number too large for a double ("41e308": a short exponent, but one digit too many),
+//    read as infinity instead of failing; its Writer then refuses that value and stops,
+//    leaving the text cut short;
+//  * an escaped lone low surrogate ("\uDC00"), decoded into bytes that are not UTF-8 even
+//    when the parse validates UTF-8 (that checks the raw input, not what escapes decode to).
+// Recursive: call it only on documents nests_deeper_than() let pass.
+inline bool has_unwritable_value(const rapidjson::Value& v) noexcept {
+  if (v.IsDouble()) return !std::isfinite(v.GetDouble());
+  if (v.IsString()) return has_encoded_surrogate(std::string_view(v.GetString(), v.GetStringLength()));
+  if (v.IsArray()) {
+    for (const auto& element : v.GetArray())
+      if (has_unwritable_value(element)) return true;
+  } else if (v.IsObject()) {
+    for (const auto& member : v.GetObject())
+      if (has_unwritable_value(member.name) || has_unwritable_value(member.value)) return true;
+  }
+  return false;
+}
+
 inline std::string to_json(const rapidjson::Value& v) {
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
@@ -508,6 +537,9 @@ void for_each_model_entry(std::string_view body, const Host& host, std::string_v
   // Read through a const reference: const member iterators (rapidjson 1.1's non-const
   // ones have an ambiguous operator== under C++20).
   const rapidjson::Value& root = doc;
+  // Every entry is handed on, written back as its metadata (emit_model): refuse what
+  // cannot be.
+  if (has_unwritable_value(root)) fail("has a number too large for a double or an unpaired UTF-16 surrogate");
   if (!root.IsObject()) fail("is not a JSON object");
   auto data = root.FindMember("data");
   if (data == root.MemberEnd() || !data->value.IsArray()) fail("has no \"data\" array");
