@@ -153,11 +153,11 @@ void write_json(JsonWriter& w, const PhysicalModel& m) {
   w.Key("base_weight");
   w.Double(m.base_weight);
   w.Key("region");
-  m.region ? (void)w.String(m.region->c_str()) : (void)w.Null();
+  m.region ? (void)w.String(m.region->data(), static_cast<rapidjson::SizeType>(m.region->size())) : (void)w.Null();
   w.Key("max_qps");
   m.max_qps ? (void)w.Double(*m.max_qps) : (void)w.Null();
   w.Key("meta_hash");
-  m.meta_hash ? (void)w.String(m.meta_hash->c_str()) : (void)w.Null();
+  m.meta_hash ? (void)w.String(m.meta_hash->data(), static_cast<rapidjson::SizeType>(m.meta_hash->size())) : (void)w.Null();
   w.Key("updated_at");
   w.Int64(m.updated_at);
   w.EndObject();
@@ -205,7 +205,7 @@ void write_json(JsonWriter& w, const HealthStatus& h) {
   w.Key("response_time_ms");
   w.Double(std::round(h.response_time_ms * 100) / 100);
   w.Key("error_message");
-  h.error_message ? (void)w.String(h.error_message->c_str()) : (void)w.Null();
+  h.error_message ? (void)w.String(h.error_message->data(), static_cast<rapidjson::SizeType>(h.error_message->size())) : (void)w.Null();
   w.Key("last_successful_check");
   h.last_successful_check ? (void)w.Int64(*h.last_successful_check) : (void)w.Null();
   w.EndObject();
