@@ -59,12 +59,7 @@ done
 echo
 echo "2,000 concurrent streams through the gateway (10 chunks x 500 ms each):"
 mock_config '{"chunks":10,"chunk_interval_ms":500}'
-cat >"$work/stream.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '{"model":"bench","stream":true,"messages":[{"role":"user","content":"long stream"}]}'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $b64"
-LUA
+write_chat_script "$work/stream.lua" ',"stream":true'
 rss_before=$(awk '/VmRSS/ {print $2}' "/proc/$gw_pid/status")
 wrk -t2 -c2000 -d12s --timeout 20s -s "$work/stream.lua" "http://127.0.0.1:$gw_port/v1/chat/completions" >"$work/streams.txt" 2>&1 &
 wrk_pid=$!

@@ -42,6 +42,7 @@
 #include "server/api/openai_api.hpp"
 #include "server/api/routing_api.hpp"
 #include "server/app/gateway_state.hpp"
+#include "server/app/gateway.hpp"
 #include "server/app/worker.hpp"
 #include "server/http/client_connection.hpp"
 #include "tests/fuzz/support/loopback.hpp"
@@ -91,17 +92,6 @@ LogicalModel fuzz_model() {
   return m;
 }
 
-// The server limits, as server/app/gateway.cpp derives them from the settings.
-ServerLimits limits_from(const Settings& settings) {
-  ServerLimits limits;
-  limits.max_body_bytes = settings.max_body_bytes;
-  limits.header_timeout = settings.header_timeout;
-  limits.idle_timeout = settings.idle_timeout;
-  limits.max_header_bytes = settings.max_header_bytes;
-  limits.max_connections = settings.max_connections;
-  return limits;
-}
-
 class Gateway {
  public:
   Gateway() {
@@ -117,7 +107,7 @@ class Gateway {
     add_routing_routes(*worker_);
     add_openai_routes(*worker_);
     add_metrics_routes(*worker_);
-    limits_ = limits_from(state_->settings);
+    limits_ = server_limits(state_->settings);
     connection_limit_ = std::make_shared<ConnectionLimit>(limits_.max_connections);
   }
 
