@@ -101,10 +101,18 @@ bool MockState::patch_behaviour(const rapidjson::Value& patch, std::string& erro
     return apply_behaviour_patch(patch, behaviour_, error);
 }
 
+void MockState::record_tls_handshake(std::string_view sni) {
+    std::lock_guard lock(mutex_);
+    ++tls_handshakes_;
+    last_sni_.assign(sni);
+}
+
 void MockState::reset() {
     std::lock_guard lock(mutex_);
     behaviour_ = initial_;
     requests_ = 0;
+    tls_handshakes_ = 0;
+    last_sni_.clear();
     by_path_.clear();
     last_.present = false;
     last_.header_count = 0;
@@ -136,6 +144,8 @@ void MockState::write_stats(JsonWriter& w) const {
     w.Key("peer_closed_waiting"), w.Int64(peer_closed_waiting.load(std::memory_order_relaxed));
     w.Key("peer_closed_answering"), w.Int64(peer_closed_answering.load(std::memory_order_relaxed));
     w.Key("misbehaved"), w.Int64(misbehaved.load(std::memory_order_relaxed));
+    w.Key("tls_handshakes"), w.Uint64(tls_handshakes_);
+    w.Key("last_sni"), w.Str(last_sni_);
     w.Key("last_request");
     if (!last_.present) {
         w.Null();

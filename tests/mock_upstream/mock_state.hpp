@@ -52,6 +52,10 @@ public:
     void write_stats(JsonWriter& w) const;
     std::vector<std::string> models() const;
 
+    // An HTTPS connection completed its handshake; `sni` is the name the client sent ("" if
+    // none). Feeds tls_handshakes and last_sni, which show a client's pooling and SNI.
+    void record_tls_handshake(std::string_view sni);
+
     // Live gauges, maintained by the connections themselves (RAII, see Gauge).
     std::atomic<std::int64_t> open_connections{0};
     std::atomic<std::int64_t> active_streams{0};
@@ -85,6 +89,8 @@ private:
     std::uint64_t requests_ = 0;
     std::map<std::string, std::uint64_t, std::less<>> by_path_;
     LastRequest last_;
+    std::uint64_t tls_handshakes_ = 0;
+    std::string last_sni_;
 };
 
 // Increments a gauge for the lifetime of the guard, so every exit path (disconnect,

@@ -25,6 +25,8 @@ Prints "listening on HOST:PORT" on stdout once it accepts connections.
   --reset-after-chunks N      cut streams abruptly after N content chunks (default 0 = off)
   --require-key KEY           require "Authorization: Bearer KEY" or "api-key: KEY"
   --threads N                 event-loop threads, one SO_REUSEPORT acceptor each (default 1)
+  --tls-cert FILE             serve HTTPS only, with this PEM certificate (chain: leaf first)
+  --tls-key FILE              the PEM private key of --tls-cert; both or neither
   --verbose                   log one line per request on stderr
   --help                      show this text
 
@@ -36,7 +38,8 @@ slow_body, endless_chunk_ext, huge_header, pad_bytes, chunks, chunk_interval_ms
 (see misbehaviour.hpp). Chat answers echo the last message: "mock NAME reply to: TEXT".
 Control API: GET|POST /__mock/config, GET /__mock/stats, POST /__mock/reset,
 GET /__mock/health. The stats count, besides requests, peer_closed_waiting (the peer hung
-up before the answer began: it cancelled its call), peer_closed_answering and misbehaved.
+up before the answer began: it cancelled its call), peer_closed_answering and misbehaved;
+with TLS also tls_handshakes (completed) and last_sni (the name the client sent, "" if none).
 )";
 }
 
@@ -86,6 +89,14 @@ bool apply_flag(std::string_view flag, std::string_view value, Options& o, std::
     if (flag == "--reset-after-chunks") return number(0, big, b.reset_after_chunks);
     if (flag == "--require-key") { b.require_key = value; return true; }
     if (flag == "--threads") return number(1, 256, o.threads);
+    if (flag == "--tls-cert" || flag == "--tls-key") {
+        if (value.empty()) {
+            error = std::string(flag) + ": empty file name";
+            return false;
+        }
+        (flag == "--tls-cert" ? o.tls_cert : o.tls_key) = value;
+        return true;
+    }
     error = "unknown option: " + std::string(flag);
     return false;
 }
@@ -116,6 +127,11 @@ ParseResult parse_options(int argc, char** argv, Options& opts, std::string& err
             return ParseResult::error;
         }
         if (!apply_flag(flag, value, opts, error)) return ParseResult::error;
+    }
+    // Half a TLS configuration would silently serve plain HTTP to a client expecting HTTPS.
+    if (opts.tls_cert.empty() != opts.tls_key.empty()) {
+        error = "--tls-cert and --tls-key go together";
+        return ParseResult::error;
     }
     return ParseResult::run;
 }

@@ -14,6 +14,9 @@ struct Options {
     std::string name = "mock";
     int threads = 1;
     bool verbose = false;
+    // PEM files; both set = serve HTTPS only (the control API too), neither = plain HTTP.
+    std::string tls_cert;
+    std::string tls_key;
     Behaviour behaviour;  // the start-up config; POST /__mock/reset returns to it
 };
 

@@ -1,5 +1,7 @@
 #include "server.hpp"
 
+#include "tls.hpp"
+
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 
@@ -20,6 +22,7 @@ Server::Server(const Options& options, MockState& state) : options_(options) {
     settings_.name = options.name;
     settings_.fingerprint = "mock-" + options.name;
     settings_.verbose = options.verbose;
+    if (!options.tls_cert.empty()) tls_ = make_server_tls(options.tls_cert, options.tls_key);
     for (int i = 0; i < options.threads; ++i) loops_.push_back(std::make_unique<Loop>());
 }
 
@@ -80,7 +83,7 @@ void Server::accept(Loop& loop) {
         }
         error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);  // SSE chunks must leave at once
-        std::make_shared<Session>(std::move(socket), settings_)->start();
+        std::make_shared<Session>(std::move(socket), tls_.get(), settings_)->start();
         accept(loop);
     });
 }

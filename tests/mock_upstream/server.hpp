@@ -1,11 +1,14 @@
 // Listening and event loops: one io_context per thread, each with its own SO_REUSEPORT
 // acceptor on the same port, so a connection and everything it does stays on one thread.
+// With --tls-cert/--tls-key every connection is HTTPS; one TLS context serves all loops.
 #pragma once
 
 #include "mock_state.hpp"
 #include "net.hpp"
 #include "options.hpp"
 #include "session.hpp"
+
+#include <boost/asio/ssl/context.hpp>
 
 #include <memory>
 #include <string>
@@ -15,6 +18,7 @@ namespace mock {
 
 class Server {
 public:
+    // Throws std::runtime_error when the TLS certificate or key cannot be used.
     Server(const Options& options, MockState& state);
     ~Server();
 
@@ -33,6 +37,7 @@ private:
 
     const Options& options_;
     SessionSettings settings_;
+    std::unique_ptr<asio::ssl::context> tls_;  // null: plain HTTP
     std::vector<std::unique_ptr<Loop>> loops_;
 };
 

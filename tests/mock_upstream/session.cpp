@@ -33,15 +33,29 @@ void append_int(std::string& out, long long v) {
 
 }  // namespace
 
-Session::Session(Socket socket, const SessionSettings& settings)
-    : socket_(std::move(socket)),
-      timer_(socket_.get_executor()),
+Session::Session(Socket socket, asio::ssl::context* tls, const SessionSettings& settings)
+    : transport_(std::move(socket), tls),
+      timer_(transport_.get_executor()),
       settings_(settings),
       state_(*settings.state),
       connection_gauge_(settings.state->open_connections) {}
 
+void Session::start() {
+    if (!transport_.tls()) return read_request();
+    transport_.async_handshake([self = shared_from_this()](error_code ec) { self->on_handshake(ec); });
+}
+
 // ---------------------------------------------------------------------------------------
 // Reading
+
+// A failed handshake (the client refused our certificate, or spoke plain HTTP) just ends
+// the connection: there is no channel left to answer on.
+void Session::on_handshake(error_code ec) {
+    if (closed_) return;
+    if (ec) return close();
+    state_.record_tls_handshake(transport_.server_name());
+    read_request();
+}
 
 // A parser handles one message; a fresh one per request, handed the previous request's
 // body string so its capacity is reused.
@@ -61,7 +75,7 @@ void Session::new_parser() {
 // large bodies and would otherwise stall a second before sending the body).
 void Session::read_request() {
     new_parser();
-    http::async_read_header(socket_, buffer_, *parser_,
+    http::async_read_header(transport_, buffer_, *parser_,
                             [self = shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
 }
 
@@ -72,7 +86,7 @@ void Session::on_header(error_code ec) {
     auto expect = parser_->get()[http::field::expect];
     if (!boost::beast::iequals(expect, "100-continue")) return read_body();
     out_.assign("HTTP/1.1 100 Continue\r\n\r\n");
-    asio::async_write(socket_, asio::buffer(out_), [self = shared_from_this()](error_code wec, std::size_t) {
+    asio::async_write(transport_, asio::buffer(out_), [self = shared_from_this()](error_code wec, std::size_t) {
         if (self->closed_) return;
         if (wec) return self->close();
         self->read_body();
@@ -80,7 +94,7 @@ void Session::on_header(error_code ec) {
 }
 
 void Session::read_body() {
-    http::async_read(socket_, buffer_, *parser_,
+    http::async_read(transport_, buffer_, *parser_,
                      [self = shared_from_this()](error_code ec, std::size_t) { self->on_read(ec); });
 }
 
@@ -116,7 +130,7 @@ void Session::on_read_error(error_code ec) {
 void Session::watch_peer() {
     if (watching_ || closed_ || buffer_.size() > 0) return;
     watching_ = true;
-    socket_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](error_code ec, std::size_t n) {
+    transport_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](error_code ec, std::size_t n) {
         self->on_watch(ec, n);
     });
 }
@@ -565,34 +579,48 @@ void Session::wait(int ms, Step next) {
 
 void Session::write_out(Step next) {
     std::array<asio::const_buffer, 2> buffers{asio::buffer(out_), asio::buffer(body_)};
-    asio::async_write(socket_, buffers, [self = shared_from_this(), next](error_code ec, std::size_t) {
+    asio::async_write(transport_, buffers, [self = shared_from_this(), next](error_code ec, std::size_t) {
         if (self->closed_) return;
         if (ec) return self->close();
         (self.get()->*next)();
     });
 }
 
+// A clean end: over TLS close_notify first, so the peer can tell it from a truncation.
+// The session counts as closed from here on: a request arriving meanwhile is not read.
 void Session::graceful_close() {
+    if (!mark_closed()) return;
+    if (!transport_.tls()) return shutdown_tcp();
+    transport_.async_close_notify([self = shared_from_this()](error_code) { self->shutdown_tcp(); });
+}
+
+void Session::shutdown_tcp() {
     error_code ec;
-    socket_.shutdown(tcp::socket::shutdown_send, ec);
-    close();
+    transport_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    transport_.socket().close(ec);
 }
 
 void Session::abort_connection() {
     error_code ec;
-    socket_.set_option(asio::socket_base::linger(true, 0), ec);  // close() then sends RST
+    transport_.socket().set_option(asio::socket_base::linger(true, 0), ec);  // close() then sends RST
     close();
 }
 
 // Idempotent. Cancels the timer and any pending I/O; their handlers see closed_ and
 // return, and the session is freed when the last of them drops its reference.
 void Session::close() {
-    if (closed_) return;
+    if (!mark_closed()) return;
+    error_code ec;
+    transport_.socket().close(ec);
+}
+
+// False when already closed.
+bool Session::mark_closed() {
+    if (closed_) return false;
     closed_ = true;
     stream_gauge_.reset();
     timer_.cancel();
-    error_code ec;
-    socket_.close(ec);
+    return true;
 }
 
 }  // namespace mock

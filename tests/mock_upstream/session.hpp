@@ -1,5 +1,6 @@
 // One client connection: reads HTTP/1.1 requests (keep-alive, pipelining tolerated),
 // answers the mock API and the control API, and streams SSE responses chunk by chunk.
+// Over TLS the same, after the server handshake.
 //
 // Everything about a connection runs on the io_context that accepted it, so a session
 // needs no locking; only MockState is shared between threads.
@@ -10,6 +11,7 @@
 #include "net.hpp"
 #include "responses.hpp"
 #include "routes.hpp"
+#include "transport.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -31,8 +33,9 @@ struct SessionSettings {
 
 class Session : public std::enable_shared_from_this<Session> {
 public:
-    Session(Socket socket, const SessionSettings& settings);
-    void start() { read_request(); }
+    // `tls` null: plain HTTP; otherwise HTTPS with that context (which outlives the session).
+    Session(Socket socket, asio::ssl::context* tls, const SessionSettings& settings);
+    void start();
 
 private:
     using Step = void (Session::*)();  // what to do when a write or a wait completes
@@ -46,6 +49,7 @@ private:
     };
 
     // Reading.
+    void on_handshake(error_code ec);
     void new_parser();
     void read_request();
     void on_header(error_code ec);
@@ -98,10 +102,12 @@ private:
     void wait(int ms, Step next);
     void write_out(Step next);
     void graceful_close();
+    void shutdown_tcp();
     void abort_connection();
     void close();
+    bool mark_closed();
 
-    Socket socket_;
+    Transport transport_;
     Timer timer_;
     const SessionSettings& settings_;
     MockState& state_;
