@@ -24,7 +24,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/ratelimit/gcra.hpp"
+#include "core/store/gcra.hpp"
 #include "core/store/store.hpp"  // RateLimit {key, qps}
 
 namespace apiproxy {

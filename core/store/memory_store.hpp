@@ -6,7 +6,7 @@
 #include <mutex>
 #include <type_traits>
 
-#include "core/ratelimit/gcra.hpp"
+#include "core/store/gcra.hpp"
 #include "core/store/store.hpp"
 
 namespace apiproxy {

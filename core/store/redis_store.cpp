@@ -7,7 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <openssl/evp.h>
 
-#include "core/ratelimit/gcra.hpp"
+#include "core/store/gcra.hpp"
 
 namespace apiproxy {
 

@@ -21,7 +21,7 @@
 namespace apiproxy {
 
 // One request-rate limit: at most `qps` requests per second under `key`, with bursts of up
-// to max(1, qps) (one second's worth). See core/ratelimit/ for the algorithm (GCRA).
+// to max(1, qps) (one second's worth). See core/store/gcra.hpp for the algorithm (GCRA).
 struct RateLimit {
   std::string key;  // e.g. "provider:openai", "upstream:gpt-4:openai:gpt-4o"
   double qps = 0;

@@ -12,7 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/common/identifiers.hpp"
-#include "server/api/errors.hpp"
+#include "server/http/error_body.hpp"
 
 namespace apiproxy {
 

@@ -5,8 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include "core/telemetry/logging.hpp"
-#include "server/api/errors.hpp"
 #include "server/http/client_connection.hpp"
+#include "server/http/error_body.hpp"
 
 namespace apiproxy {
 

@@ -1,4 +1,4 @@
-#include "core/ratelimit/gcra.hpp"
+#include "core/store/gcra.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -1,4 +1,4 @@
-#include "server/api/errors.hpp"
+#include "server/http/error_body.hpp"
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
