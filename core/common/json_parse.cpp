@@ -14,34 +14,36 @@ namespace {
 
 constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
 
-// Hands SAX events on to the document, refusing to open a container past the limit, and
-// refusing numbers that overflow a double: RapidJSON 1.1 reads some (say 41e308) as
-// infinity, which its Writer then cannot write, cutting the re-serialised text short.
-class DepthLimit {
+// Hands SAX events on to `Inner` (a document, or a scanner), refusing to open a container
+// past the limit, and refusing numbers that overflow a double: RapidJSON 1.1 reads some (say
+// 41e308) as infinity, which its Writer then cannot write, cutting the re-serialised text
+// short.
+template <class Inner>
+class Guarded {
  public:
-  explicit DepthLimit(rapidjson::Document& doc) : doc_(doc) {}
+  explicit Guarded(Inner& inner) : inner_(inner) {}
   bool exceeded() const { return exceeded_; }
   bool overflowed() const { return overflowed_; }
   bool bad_escape() const { return bad_escape_; }
 
-  bool Null() { return doc_.Null(); }
-  bool Bool(bool b) { return doc_.Bool(b); }
-  bool Int(int i) { return doc_.Int(i); }
-  bool Uint(unsigned u) { return doc_.Uint(u); }
-  bool Int64(int64_t i) { return doc_.Int64(i); }
-  bool Uint64(uint64_t u) { return doc_.Uint64(u); }
+  bool Null() { return inner_.Null(); }
+  bool Bool(bool b) { return inner_.Bool(b); }
+  bool Int(int i) { return inner_.Int(i); }
+  bool Uint(unsigned u) { return inner_.Uint(u); }
+  bool Int64(int64_t i) { return inner_.Int64(i); }
+  bool Uint64(uint64_t u) { return inner_.Uint64(u); }
   bool Double(double d) {
-    if (std::isfinite(d)) return doc_.Double(d);
+    if (std::isfinite(d)) return inner_.Double(d);
     overflowed_ = true;
     return false;
   }
-  bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return doc_.RawNumber(s, n, copy); }
-  bool String(const char* s, rapidjson::SizeType n, bool copy) { return text_ok(s, n) && doc_.String(s, n, copy); }
-  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return text_ok(s, n) && doc_.Key(s, n, copy); }
-  bool StartObject() { return open() && doc_.StartObject(); }
-  bool StartArray() { return open() && doc_.StartArray(); }
-  bool EndObject(rapidjson::SizeType members) { return close() && doc_.EndObject(members); }
-  bool EndArray(rapidjson::SizeType elements) { return close() && doc_.EndArray(elements); }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return inner_.RawNumber(s, n, copy); }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) { return text_ok(s, n) && inner_.String(s, n, copy); }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return text_ok(s, n) && inner_.Key(s, n, copy); }
+  bool StartObject() { return open() && inner_.StartObject(); }
+  bool StartArray() { return open() && inner_.StartArray(); }
+  bool EndObject(rapidjson::SizeType members) { return close() && inner_.EndObject(members); }
+  bool EndArray(rapidjson::SizeType elements) { return close() && inner_.EndArray(elements); }
 
  private:
   bool open() {
@@ -68,38 +70,141 @@ class DepthLimit {
     return true;
   }
 
-  rapidjson::Document& doc_;
+  Inner& inner_;
   unsigned depth_ = 0;
   bool exceeded_ = false;
   bool overflowed_ = false;
   bool bad_escape_ = false;
 };
 
-template <unsigned Flags, class Stream>
-std::optional<std::string> parse_stream(rapidjson::Document& doc, Stream& in) {
-  DepthLimit limit(doc);
-  rapidjson::ParseResult result;
-  auto generate = [&](rapidjson::Document&) {
-    rapidjson::Reader reader;
-    result = reader.Parse<Flags>(in, limit);
-    return !result.IsError();
-  };
-  doc.Populate(generate);
-  if (limit.exceeded()) return "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
-  if (limit.bad_escape()) return "a string at offset " + std::to_string(result.Offset()) + " has an invalid \\u escape";
-  if (limit.overflowed()) return "a number at offset " + std::to_string(result.Offset()) + " is too large";
+// Runs `parse(guarded_handler)` and turns what went wrong into one message.
+template <class Inner, class Parse>
+std::optional<std::string> guarded_parse(Inner& inner, Parse parse) {
+  Guarded<Inner> guarded(inner);
+  rapidjson::ParseResult result = parse(guarded);
+  if (guarded.exceeded()) return "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+  if (guarded.bad_escape())
+    return "a string at offset " + std::to_string(result.Offset()) + " has an invalid \\u escape";
+  if (guarded.overflowed()) return "a number at offset " + std::to_string(result.Offset()) + " is too large";
   if (result.IsError())
     return "invalid JSON at offset " + std::to_string(result.Offset()) + ": " +
            rapidjson::GetParseError_En(result.Code());
   return std::nullopt;
 }
 
+template <unsigned Flags, class Stream>
+std::optional<std::string> parse_stream(rapidjson::Document& doc, Stream& in) {
+  std::optional<std::string> why;
+  auto generate = [&](rapidjson::Document& d) {
+    why = guarded_parse(d, [&](auto& handler) {
+      rapidjson::Reader reader;
+      return reader.Parse<Flags>(in, handler);
+    });
+    return !why;
+  };
+  doc.Populate(generate);
+  return why;
+}
+
+using ValidatingStream = rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream>;
+
+// Collects the top-level members of an object with their byte ranges (see scan_members).
+class MemberScanner {
+ public:
+  MemberScanner(const ValidatingStream& in, std::string_view text, std::vector<JsonMember>& out)
+      : in_(in), text_(text), out_(out) {}
+  bool is_object() const { return is_object_; }
+
+  bool Null() { return value(JsonKind::Null); }
+  bool Bool(bool b) {
+    if (in_member()) out_.back().boolean = b;
+    return value(JsonKind::Bool);
+  }
+  bool Int(int i) { return i >= 0 ? Uint64(static_cast<uint64_t>(i)) : value(JsonKind::Number); }
+  bool Uint(unsigned u) { return Uint64(u); }
+  bool Int64(int64_t i) { return i >= 0 ? Uint64(static_cast<uint64_t>(i)) : value(JsonKind::Number); }
+  bool Uint64(uint64_t u) {
+    if (in_member()) out_.back().uint = u;
+    return value(JsonKind::Number);
+  }
+  bool Double(double) { return value(JsonKind::Number); }
+  bool RawNumber(const char*, rapidjson::SizeType, bool) { return value(JsonKind::Number); }
+  bool String(const char* s, rapidjson::SizeType n, bool) {
+    if (in_member()) out_.back().string.assign(s, n);
+    return value(JsonKind::String);
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    if (depth_ != 1) return true;  // only an object has keys: depth 1 is the top-level object
+    JsonMember& m = out_.emplace_back();
+    m.key.assign(s, n);
+    m.member.begin = previous_end_;
+    m.value.begin = value_start(in_.Tell());
+    return true;
+  }
+  bool StartObject() { return open(true); }
+  bool StartArray() { return open(false); }
+  bool EndObject(rapidjson::SizeType) { return close(JsonKind::Object); }
+  bool EndArray(rapidjson::SizeType) { return close(JsonKind::Array); }
+
+ private:
+  // A value directly inside the top-level object (not an element of a top-level array).
+  bool in_member() const { return depth_ == 1 && is_object_; }
+  // RapidJSON calls Start/End before it takes the bracket: the bracket is at Tell().
+  bool open(bool object) {
+    if (depth_++ == 0) {
+      is_object_ = object;
+      previous_end_ = in_.Tell() + 1;
+    }
+    return true;
+  }
+  bool close(JsonKind kind) {
+    --depth_;
+    return in_member() ? end_value(kind, in_.Tell() + 1) : true;
+  }
+  // A scalar has been taken whole when its event comes: it ends at Tell().
+  bool value(JsonKind kind) { return in_member() ? end_value(kind, in_.Tell()) : true; }
+  bool end_value(JsonKind kind, size_t end) {
+    JsonMember& m = out_.back();
+    m.kind = kind;
+    m.value.end = m.member.end = previous_end_ = end;
+    return true;
+  }
+  // Where a member's value starts: past the blanks, the colon and the blanks after its key.
+  size_t value_start(size_t after_key) const {
+    size_t at = after_key;
+    auto blank = [&](size_t i) { return i < text_.size() && (text_[i] == ' ' || text_[i] == '\t' || text_[i] == '\n' || text_[i] == '\r'); };
+    while (blank(at)) ++at;
+    if (at < text_.size() && text_[at] == ':') ++at;
+    while (blank(at)) ++at;
+    return at;
+  }
+
+  const ValidatingStream& in_;
+  std::string_view text_;
+  std::vector<JsonMember>& out_;
+  unsigned depth_ = 0;
+  bool is_object_ = false;
+  size_t previous_end_ = 0;
+};
+
 }  // namespace
 
 std::optional<std::string> parse_json(rapidjson::Document& doc, std::string_view text) {
   rapidjson::MemoryStream bytes(text.data(), text.size());
-  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(bytes);
+  ValidatingStream in(bytes);
   return parse_stream<kFlags>(doc, in);
+}
+
+std::optional<std::string> scan_members(std::string_view text, std::vector<JsonMember>& members) {
+  members.clear();
+  rapidjson::MemoryStream bytes(text.data(), text.size());
+  ValidatingStream in(bytes);
+  MemberScanner scanner(in, text, members);
+  // The reader's string buffer is reused from one request to the next on this thread.
+  thread_local rapidjson::Reader reader;
+  auto why = guarded_parse(scanner, [&](auto& handler) { return reader.Parse<kFlags>(in, handler); });
+  if (!why && !scanner.is_object()) return "the JSON text is not an object";
+  return why;
 }
 
 std::optional<std::string> parse_json_in_place(rapidjson::Document& doc, std::string& text) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <rapidjson/document.h>
 
@@ -22,5 +23,29 @@ std::optional<std::string> parse_json(rapidjson::Document& doc, std::string_view
 // The same, parsing `text` in place: the document's strings point into `text`, which must
 // outlive it. Bytes after a NUL are ignored (as RapidJSON's in-situ parser does).
 std::optional<std::string> parse_json_in_place(rapidjson::Document& doc, std::string& text);
+
+// A byte range [begin, end) of a text.
+struct Span {
+  size_t begin = 0, end = 0;
+};
+
+enum class JsonKind { Null, Bool, Number, String, Object, Array };
+
+// One top-level member of a JSON object, located in the text it was scanned from.
+struct JsonMember {
+  std::string key;                // decoded
+  JsonKind kind = JsonKind::Null;
+  Span value;                     // the value's bytes (a string's quotes included)
+  Span member;                    // from the end of the previous member's value (or the `{`)
+                                  // to the end of this one: cutting it removes the member
+  bool boolean = false;           // a Bool's value
+  std::optional<uint64_t> uint;   // a Number's value when it is a non-negative integer
+  std::string string;             // a String's decoded value
+};
+
+// Checks `text` exactly as parse_json does and, when it is an object, lists its top-level
+// members in order, without building a document: for a caller that reads a few fields and
+// passes the text on as it came.
+std::optional<std::string> scan_members(std::string_view text, std::vector<JsonMember>& members);
 
 }  // namespace apiproxy

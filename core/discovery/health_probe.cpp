@@ -1,5 +1,7 @@
 #include "core/discovery/health_probe.hpp"
 
+#include "core/upstream/fetch.hpp"
+
 namespace apiproxy {
 
 int64_t epoch_seconds() {
@@ -39,7 +41,7 @@ std::string describe_status(int status) {
 
 }  // namespace
 
-void probe_health(const ProviderRuntime& provider, HttpClient& http, HealthBook& book,
+void probe_health(const ProviderRuntime& provider, ConnectionPool& pool, HealthBook& book,
                   HealthOptions options, std::function<void(HealthStatus)> done) {
   auto started = std::chrono::steady_clock::now();
   HealthStatus base;
@@ -60,21 +62,21 @@ void probe_health(const ProviderRuntime& provider, HttpClient& http, HealthBook&
     base.error_message = request.error();
     return finish(std::move(base));
   }
-  http.send(std::move(request.value()), options.timeout,
-            [base, options, finish = std::move(finish)](Result<UpstreamResponse> r) mutable {
-              if (!r) {
-                base.status = "down";
-                base.error_message = r.error();
-              } else if (r->status < 200 || r->status > 299) {
-                base.status = "down";
-                base.error_message = describe_status(r->status);
-              } else {
-                base.status = r->elapsed > options.degraded_after ? "degraded" : "healthy";
-                if (base.status == "degraded")
-                  base.error_message = "slow: answered in " + std::to_string(r->elapsed.count()) + " ms";
-              }
-              finish(std::move(base));
-            });
+  fetch(pool, std::move(request.value()), options.timeout,
+        [base, options, finish = std::move(finish)](Result<UpstreamResponse> r) mutable {
+          if (!r) {
+            base.status = "down";
+            base.error_message = r.error();
+          } else if (r->status < 200 || r->status > 299) {
+            base.status = "down";
+            base.error_message = describe_status(r->status);
+          } else {
+            base.status = r->elapsed > options.degraded_after ? "degraded" : "healthy";
+            if (base.status == "degraded")
+              base.error_message = "slow: answered in " + std::to_string(r->elapsed.count()) + " ms";
+          }
+          finish(std::move(base));
+        });
 }
 
 }  // namespace apiproxy

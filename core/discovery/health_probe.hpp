@@ -8,7 +8,7 @@
 
 #include "core/model/types.hpp"
 #include "core/providers/provider_runtime.hpp"
-#include "core/upstream/http_client.hpp"
+#include "core/upstream/connection_pool.hpp"
 
 namespace apiproxy {
 
@@ -30,7 +30,7 @@ struct HealthOptions {
   std::chrono::milliseconds degraded_after{2000};  // slower than this: degraded
 };
 
-void probe_health(const ProviderRuntime& provider, HttpClient& http, HealthBook& book,
+void probe_health(const ProviderRuntime& provider, ConnectionPool& pool, HealthBook& book,
                   HealthOptions options, std::function<void(HealthStatus)> done);
 
 int64_t epoch_seconds();

@@ -4,6 +4,7 @@
 
 #include "core/model/json_codec.hpp"
 #include "core/store/keys.hpp"
+#include "core/upstream/fetch.hpp"
 
 namespace apiproxy {
 
@@ -41,7 +42,7 @@ Result<std::vector<Model>> read_models(const ProviderRuntime& provider,
 
 }  // namespace
 
-void discover_models(const ProviderRuntime& provider, HttpClient& http, Store& store,
+void discover_models(const ProviderRuntime& provider, ConnectionPool& pool, Store& store,
                      LastGoodModels& last_good, DiscoveryOptions options,
                      std::function<void(Result<std::vector<Model>>)> done) {
   auto request = provider.adapter->build_request(UpstreamCall{APX_OP_LIST_MODELS, {}, {}, false});
@@ -68,10 +69,10 @@ void discover_models(const ProviderRuntime& provider, HttpClient& http, Store& s
   };
   if (!request) return on_models(Error{request.error()});
   const ProviderRuntime* p = &provider;
-  http.send(std::move(request.value()), options.timeout,
-            [p, on_models = std::move(on_models)](Result<UpstreamResponse> response) mutable {
-              on_models(read_models(*p, response));
-            });
+  fetch(pool, std::move(request.value()), options.timeout,
+        [p, on_models = std::move(on_models)](Result<UpstreamResponse> response) mutable {
+          on_models(read_models(*p, response));
+        });
 }
 
 }  // namespace apiproxy

@@ -11,7 +11,7 @@
 #include "core/model/types.hpp"
 #include "core/providers/provider_runtime.hpp"
 #include "core/store/store.hpp"
-#include "core/upstream/http_client.hpp"
+#include "core/upstream/connection_pool.hpp"
 
 namespace apiproxy {
 
@@ -34,7 +34,7 @@ struct DiscoveryOptions {
 
 // Fetches the list from the provider now and writes it to the store. On failure the
 // last good list (if any) is written back with a fresh TTL and the error is returned.
-void discover_models(const ProviderRuntime& provider, HttpClient& http, Store& store,
+void discover_models(const ProviderRuntime& provider, ConnectionPool& pool, Store& store,
                      LastGoodModels& last_good, DiscoveryOptions options,
                      std::function<void(Result<std::vector<Model>>)> done);
 

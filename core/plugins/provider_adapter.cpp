@@ -16,6 +16,7 @@ namespace {
 struct RequestSink {
   UpstreamRequest request;
   bool method_set = false;
+  bool body_set = false;
 
   static RequestSink& of(void* ctx) { return *static_cast<RequestSink*>(ctx); }
   static void set_method(void* ctx, apx_str m) {
@@ -26,7 +27,10 @@ struct RequestSink {
   static void add_header(void* ctx, apx_str n, apx_str v) {
     of(ctx).request.headers.emplace_back(std::string(to_view(n)), std::string(to_view(v)));
   }
-  static void set_body(void* ctx, apx_str b) { of(ctx).request.body = std::string(to_view(b)); }
+  static void set_body(void* ctx, apx_str b) {
+    of(ctx).request.body = std::string(to_view(b));
+    of(ctx).body_set = true;
+  }
 };
 
 // A model list comes from an upstream: its ids reach headers, logs, metric labels and store
@@ -128,8 +132,11 @@ ProviderAdapter::~ProviderAdapter() {
 }
 
 Result<UpstreamRequest> ProviderAdapter::build_request(const UpstreamCall& call) const {
+  return build_request(call, std::string(call.body));
+}
+
+Result<UpstreamRequest> ProviderAdapter::build_request(const UpstreamCall& call, std::string body) const {
   RequestSink sink;
-  sink.request.body = std::string(call.body);
   apx_request_writer writer{sizeof(apx_request_writer), &sink, &RequestSink::set_method,
                             &RequestSink::set_url, &RequestSink::add_header,
                             &RequestSink::set_body};
@@ -137,9 +144,10 @@ Result<UpstreamRequest> ProviderAdapter::build_request(const UpstreamCall& call)
   c.struct_size = sizeof(c);
   c.operation = call.operation;
   c.model_id = to_apx(call.model_id);
-  c.body = to_apx(call.body);
+  c.body = to_apx(body);
   c.stream = call.stream ? 1 : 0;
   auto st = lib_->call<apx_status>("build_request", [&] { return vt_->build_request(self_, &c, &writer); });
+  if (!sink.body_set) sink.request.body = std::move(body);
   if (st.threw) return Error{"adapter " + plugin_name() + " threw while building a request"};
   if (st.value != APX_OK) {
     // INVALID and UNSUPPORTED are answers about the request; INTERNAL is the plugin failing.

@@ -34,6 +34,9 @@ class ProviderAdapter {
   const std::string& provider_id() const { return provider_id_; }
 
   Result<UpstreamRequest> build_request(const UpstreamCall& call) const;
+  // The same for a call with a body: the plugin sees `body`, which becomes the request's
+  // body unless the plugin sets another (moved, not copied). `call.body` is ignored.
+  Result<UpstreamRequest> build_request(const UpstreamCall& call, std::string body) const;
   // Normalised models; fields the plugin leaves empty are filled in by the host.
   Result<std::vector<Model>> parse_models(std::string_view body) const;
   // The plugin's verdict, or the provider's RETRYABLE_STATUS_CODES rule.

@@ -198,12 +198,22 @@ std::string Router::score(const StrategyPlugin& strategy, const LogicalModel& mo
   return {};
 }
 
+std::string_view route_error_code(RouteError e) {
+  switch (e) {
+    case RouteError::None: return "";
+    case RouteError::ModelDisabled: return "model_disabled";
+    case RouteError::UnknownStrategy: return "invalid_strategy";
+    case RouteError::StrategyUnavailable: return "strategy_unavailable";
+    case RouteError::NoUpstream: return "no_upstream_available";
+  }
+  return "";
+}
+
 RouteOutcome Router::decide(const PluginGeneration& plugins, const LogicalModel& model,
                             const RouteRequest& request, std::mt19937_64& rng) const {
   RouteOutcome out;
   if (!model.enabled) {
-    out.status = 503;
-    out.code = "model_disabled";
+    out.error_kind = RouteError::ModelDisabled;
     out.error = "logical model '" + model.logical_id + "' is disabled";
     return out;
   }
@@ -216,12 +226,10 @@ RouteOutcome Router::decide(const PluginGeneration& plugins, const LogicalModel&
     // is ours: the plugin is not loaded, and a client cannot fix that.
     std::string available = "available: " + join(plugins.plugins->strategy_names(), ", ");
     if (!request.strategy.empty()) {
-      out.status = 400;
-      out.code = "invalid_strategy";
+      out.error_kind = RouteError::UnknownStrategy;
       out.error = "unknown strategy '" + strategy + "'; " + available;
     } else {
-      out.status = 503;
-      out.code = "strategy_unavailable";
+      out.error_kind = RouteError::StrategyUnavailable;
       out.error = "logical model '" + model.logical_id + "' routes with strategy '" + strategy +
                   "', which is not loaded; " + available;
     }
@@ -232,8 +240,7 @@ RouteOutcome Router::decide(const PluginGeneration& plugins, const LogicalModel&
   std::string region_note;
   std::vector<Candidate> cands = candidates(plugins.providers, model, request, d.dropped, region_note);
   if (cands.empty()) {
-    out.status = 503;
-    out.code = "no_upstream_available";
+    out.error_kind = RouteError::NoUpstream;
     out.error = "no upstream of '" + model.logical_id + "' is available" +
                 (d.dropped.empty() ? std::string(" (it has no upstreams)") : ": " + join(d.dropped));
     return out;
@@ -265,8 +272,7 @@ RouteOutcome Router::decide(const PluginGeneration& plugins, const LogicalModel&
   for (const auto& c : cands) total += c.score;
   if (chosen == cands.size()) {
     if (total <= 0) {
-      out.status = 503;
-      out.code = "no_upstream_available";
+      out.error_kind = RouteError::NoUpstream;
       out.error = "strategy '" + strategy + "' scored every upstream of '" + model.logical_id +
                   "' 0 (all unhealthy or unusable)";
       return out;

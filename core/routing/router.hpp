@@ -51,11 +51,18 @@ struct RouteDecision {
   std::string reasoning;
 };
 
+// Why no decision was made. Only UnknownStrategy is the caller's mistake (it named a
+// strategy that is not loaded); the others say nothing can serve the model right now.
+enum class RouteError { None, ModelDisabled, UnknownStrategy, StrategyUnavailable, NoUpstream };
+
+// A stable machine-readable name: model_disabled, invalid_strategy, strategy_unavailable,
+// no_upstream_available.
+std::string_view route_error_code(RouteError e);
+
 struct RouteOutcome {
   std::optional<RouteDecision> decision;
-  int status = 200;  // 400 the request named an unknown strategy; 503 nothing can serve it
-  std::string code;   // OpenAI-style error code: invalid_strategy, strategy_unavailable, ...
-  std::string error;
+  RouteError error_kind = RouteError::None;
+  std::string error;  // for people: what is wrong and what is available
 };
 
 class Router {

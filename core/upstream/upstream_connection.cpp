@@ -4,11 +4,12 @@
 
 #include <cerrno>
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 namespace apiproxy {
@@ -35,8 +36,8 @@ class ConnectionOver final : public UpstreamConnection {
 
   Stream& stream() { return stream_; }
 
-  void write(UpstreamHttpRequest& request, Done done) override {
-    http::async_write(stream_, request, [done = std::move(done)](auto ec, size_t) { done(ec); });
+  void write(std::array<asio::const_buffer, 2> request, Done done) override {
+    asio::async_write(stream_, request, [done = std::move(done)](auto ec, size_t) { done(ec); });
   }
   void read_header(UpstreamParser& parser, Done done) override {
     http::async_read_header(stream_, buffer_, parser,
@@ -71,6 +72,15 @@ std::string describe(const boost::system::error_code& ec) {
   return ec == beast::error::timeout ? "timed out" : ec.message();
 }
 
+// Why the certificate was refused ("certificate has expired", "unable to get local issuer
+// certificate", "Hostname mismatch"...), as " (...)", or empty when verification was not
+// what failed.
+std::string verify_failure(TlsStream& stream) {
+  long result = SSL_get_verify_result(stream.native_handle());
+  if (result == X509_V_OK) return "";
+  return std::string(" (") + X509_verify_cert_error_string(result) + ")";
+}
+
 }  // namespace
 
 void connect_upstream(asio::io_context& io, asio::ssl::context& tls, const Url& url,
@@ -103,9 +113,18 @@ void connect_upstream(asio::io_context& io, asio::ssl::context& tls, const Url& 
     auto conn = std::make_unique<ConnectionOver<TlsStream>>(url.origin(), io.get_executor(), tls);
     auto* raw = conn.get();
     raw->expires_after(timeout);
-    if (!SSL_set_tlsext_host_name(raw->stream().native_handle(), url.host.c_str()))
+    // SNI names a host; an address is never sent as one (RFC 6066, section 3).
+    boost::system::error_code not_an_address;
+    asio::ip::make_address(url.host, not_an_address);
+    if (not_an_address && !SSL_set_tlsext_host_name(raw->stream().native_handle(), url.host.c_str()))
       return done(Error{"TLS setup (SNI) failed for " + url.host});
-    raw->stream().set_verify_callback(asio::ssl::host_name_verification(url.host));
+    raw->stream().set_verify_callback([check = asio::ssl::host_name_verification(url.host)](
+                                          bool preverified, asio::ssl::verify_context& ctx) mutable {
+      bool ok = check(preverified, ctx);
+      // Record why, so the error can say it (Asio's check leaves the result "ok").
+      if (preverified && !ok) X509_STORE_CTX_set_error(ctx.native_handle(), X509_V_ERR_HOSTNAME_MISMATCH);
+      return ok;
+    });
     lowest(raw->stream()).async_connect(results, [conn = std::move(conn), connected, url, shared_done](
                                                      auto ec, auto) mutable {
       if (ec) return connected(std::move(conn), ec);
@@ -114,7 +133,8 @@ void connect_upstream(asio::io_context& io, asio::ssl::context& tls, const Url& 
                                     [conn = std::move(conn), connected, url, shared_done](auto ec) mutable {
                                       if (ec)
                                         return (*shared_done)(Error{"TLS handshake with " + url.origin() +
-                                                                    " failed: " + describe(ec)});
+                                                                    " failed: " + describe(ec) +
+                                                                    verify_failure(conn->stream())});
                                       connected(std::move(conn), ec);
                                     });
     });

@@ -9,20 +9,19 @@
 #include <memory>
 #include <string>
 
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 
 #include "core/common/result.hpp"
 #include "core/common/url.hpp"
 
 namespace apiproxy {
 
-using UpstreamHttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using UpstreamParser = boost::beast::http::response_parser<boost::beast::http::buffer_body>;
 
 class UpstreamConnection {
@@ -30,7 +29,8 @@ class UpstreamConnection {
   using Done = std::function<void(const boost::system::error_code&)>;
   virtual ~UpstreamConnection() = default;
 
-  virtual void write(UpstreamHttpRequest& request, Done done) = 0;
+  // Writes a request: its head and its body, in one gather write.
+  virtual void write(std::array<boost::asio::const_buffer, 2> request, Done done) = 0;
   virtual void read_header(UpstreamParser& parser, Done done) = 0;
   virtual void read_some(UpstreamParser& parser, Done done) = 0;
   virtual void expires_after(std::chrono::steady_clock::duration d) = 0;

@@ -5,7 +5,10 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
+
+#include "core/common/http_head.hpp"
 
 namespace apiproxy {
 
@@ -32,19 +35,32 @@ bool stale_connection(const boost::system::error_code& ec) {
 
 UpstreamExchange::UpstreamExchange(ConnectionPool& pool, Url url, UpstreamRequest request,
                                    ExchangeTimeouts t)
-    : pool_(pool), url_(std::move(url)), timeouts_(t) {
-  request_.method_string(request.method);
-  request_.target(url_.target);
-  request_.version(11);
-  request_.set(http::field::host, url_.host_header());
-  request_.set(http::field::user_agent, "apiproxy/" APIPROXY_VERSION);
-  for (auto& [k, v] : request.headers) request_.set(k, v);
-  request_.keep_alive(true);
-  if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
-    request_.body() = std::move(request.body);
-    request_.prepare_payload();
-  }
+    : pool_(pool), url_(std::move(url)), timeouts_(t), body_(std::move(request.body)) {
+  write_head(request);
   reset_parser();
+}
+
+void UpstreamExchange::write_head(const UpstreamRequest& request) {
+  head_.reserve(256);
+  head_.append(request.method).append(" ", 1).append(url_.target).append(" HTTP/1.1\r\n", 11);
+  bool host = false, agent = false;
+  for (const auto& [name, value] : request.headers) {
+    // The body's framing is the gateway's own; a line break would inject a header.
+    if (beast::iequals(name, "content-length") || beast::iequals(name, "transfer-encoding") ||
+        !safe_field_text(name) || !safe_field_text(value))
+      continue;
+    host = host || beast::iequals(name, "host");
+    agent = agent || beast::iequals(name, "user-agent");
+    append_field(head_, name, value);
+  }
+  if (!host) append_field(head_, "Host", url_.host_header());
+  if (!agent) append_field(head_, "User-Agent", "apiproxy/" APIPROXY_VERSION);
+  if (!body_.empty() || request.method == "POST" || request.method == "PUT") {
+    head_.append("Content-Length: ", 16);
+    append_number(head_, body_.size());
+    head_.append("\r\n", 2);
+  }
+  head_.append("\r\n", 2);
 }
 
 void UpstreamExchange::reset_parser() {
@@ -99,7 +115,8 @@ void UpstreamExchange::send(bool fresh, Started done) {
     self->conn_ = std::move(conn.value());
     self->sent_at_ = Clock::now();
     self->expire_within(self->timeouts_.first_byte);
-    self->conn_->write(self->request_, [self, done = std::move(done)](const auto& ec) mutable {
+    self->conn_->write({boost::asio::buffer(self->head_), boost::asio::buffer(self->body_)},
+                       [self, done = std::move(done)](const auto& ec) mutable {
       if (ec) return self->on_head(ec, std::move(done));
       self->read_head(std::move(done));
     });

@@ -53,6 +53,7 @@ class UpstreamExchange : public std::enable_shared_from_this<UpstreamExchange> {
 
  private:
   UpstreamExchange(ConnectionPool& pool, Url url, UpstreamRequest request, ExchangeTimeouts t);
+  void write_head(const UpstreamRequest& request);
   void send(bool fresh, Started done);
   void read_head(Started done);
   void on_head(const boost::system::error_code& ec, Started done);
@@ -66,7 +67,8 @@ class UpstreamExchange : public std::enable_shared_from_this<UpstreamExchange> {
   ConnectionPool& pool_;
   Url url_;
   ExchangeTimeouts timeouts_;
-  UpstreamHttpRequest request_;
+  std::string head_;  // the request line and headers, written once, sent again on a retry
+  std::string body_;
   std::unique_ptr<UpstreamConnection> conn_;
   std::optional<UpstreamParser> parser_;  // re-made for a retry on a fresh connection
   bool retried_ = false;

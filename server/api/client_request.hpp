@@ -1,35 +1,27 @@
-// What the data plane reads from a client's JSON body, validated in one place before any of
-// it reaches a header, a log line, a metric label or a store key.
+// Reading a client's OpenAI-style JSON body into a data-plane request, validating in one
+// place everything the gateway reads from it before any of it reaches a header, a log
+// line, a metric label or a store key.
 #pragma once
 
-#include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 
-#include <rapidjson/document.h>
-
 #include "apiproxy/abi.h"
+#include "core/dataplane/proxy_request.hpp"
 
 namespace apiproxy {
-
-struct ClientRequest {
-  rapidjson::Document body;  // the parsed body, `conversation_id` removed
-  std::string model;         // a valid model name (core/common/identifiers.hpp)
-  bool stream = false;
-  std::string session_id;    // X-Session-Id header, else conversation_id; "" when none
-  std::optional<uint64_t> max_output_tokens;  // max_tokens / max_completion_tokens
-};
 
 // Why a body was refused; always answered as a 400 in OpenAI's envelope.
 struct RequestProblem {
   std::string message, code, param;
 };
 
-// Parses `text` in place (the body's strings point into it: it must outlive the result) and
-// validates everything the gateway reads. `session_header` is X-Session-Id ("" if absent).
-std::variant<ClientRequest, RequestProblem> read_client_request(std::string& text, apx_operation op,
-                                                                std::string_view session_header);
+// Reads `text` (taken: it becomes the request's body) for operation `op`.
+// `session_header` is X-Session-Id ("" if absent). The body must be a JSON object, valid as
+// core/common/json_parse.hpp checks it, with no top-level key twice; `conversation_id` is
+// the gateway's and is cut from what goes upstream.
+std::variant<ProxyRequest, RequestProblem> read_client_request(std::string text, apx_operation op,
+                                                               std::string_view session_header);
 
 }  // namespace apiproxy

@@ -165,7 +165,7 @@ class ControlPlane {
         spdlog::warn("cached model list of '{}' is unreadable ({}); fetching it again",
                      p->config.id, models.error());
       }
-      discover_models(*p, *w_.http, *w_.store, s_.last_good_models, s_.discovery_options(),
+      discover_models(*p, *w_.pool, *w_.store, s_.last_good_models, s_.discovery_options(),
                       [this, ex, p](Result<std::vector<Model>> fetched) {
                         if (!fetched)
                           return ex->respond_error(http::status::bad_gateway,
@@ -194,7 +194,7 @@ class ControlPlane {
     if (!p) return;
     HealthOptions opts;
     opts.timeout = s_.settings.health_timeout;
-    probe_health(*p, *w_.http, s_.health, opts,
+    probe_health(*p, *w_.pool, s_.health, opts,
                  [ex, p](HealthStatus h) { respond_json(ex, to_json(h)); });
   }
 

@@ -4,7 +4,9 @@
 
 #include "server/api/authenticated.hpp"
 #include "server/api/json_writer.hpp"
-#include "server/api/proxy_call.hpp"
+#include "server/api/client_request.hpp"
+#include "server/api/errors.hpp"
+#include "server/api/exchange_channel.hpp"
 #include "server/app/gateway_state.hpp"
 
 namespace apiproxy {
@@ -41,13 +43,27 @@ void list_models(GatewayState& s, const ExchangePtr& ex) {
   ex->respond(http::status::ok, j.take());
 }
 
+// A data-plane request: read the body, then hand it to the worker's data plane.
+void serve_from_data_plane(Worker& w, const ExchangePtr& ex, apx_operation op) {
+  auto channel = std::make_shared<ExchangeChannel>(ex, w.state.telemetry, op);
+  auto read = read_client_request(std::move(ex->request().body()), op, ex->request()["X-Session-Id"]);
+  if (auto* problem = std::get_if<RequestProblem>(&read)) {
+    return ex->respond(http::status::bad_request,
+                       openai_error_body(problem->message, "invalid_request_error", problem->code, problem->param));
+  }
+  auto& request = std::get<ProxyRequest>(read);
+  request.request_id = ex->request_id();
+  ex->note("model", request.model);
+  w.data_plane->serve(std::move(request), std::move(channel));
+}
+
 }  // namespace
 
 void add_openai_routes(Worker& worker) {
   const Authenticator& auth = worker.state.auth;
   Worker* w = &worker;
   auto proxy = [w](apx_operation op) {
-    return [w, op](const ExchangePtr& ex) { std::make_shared<ProxyCall>(*w, ex, op)->run(); };
+    return [w, op](const ExchangePtr& ex) { serve_from_data_plane(*w, ex, op); };
   };
   HttpRouter& r = worker.router;
   r.add(http::verb::post, "/v1/chat/completions", authenticated(auth, proxy(APX_OP_CHAT_COMPLETIONS)));

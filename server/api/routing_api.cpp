@@ -9,6 +9,7 @@
 #include "core/routing/sessions.hpp"
 #include "core/store/keys.hpp"
 #include "server/api/authenticated.hpp"
+#include "server/api/errors.hpp"
 #include "server/api/json_body.hpp"
 #include "server/api/json_writer.hpp"
 #include "server/app/gateway_state.hpp"
@@ -153,7 +154,7 @@ class RoutingApi {
     RouteOutcome outcome = s_.router->decide(*plugins, *model, req->route, thread_rng());
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     if (!outcome.decision)
-      return ex->respond_error(static_cast<http::status>(outcome.status), outcome.error);
+      return ex->respond_error(route_error_status(outcome.error_kind), outcome.error);
     auto decision = std::make_shared<RouteDecision>(std::move(*outcome.decision));
     if (req->conversation_id.empty())
       return ex->respond(http::status::ok, decision_json(*req, *decision, ms, std::nullopt));

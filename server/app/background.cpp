@@ -10,7 +10,7 @@ BackgroundTasks::BackgroundTasks(GatewayState& state, boost::asio::io_context& i
     : state_(state),
       io_(io),
       store_(state.store_factory(io)),
-      http_(io, state.tls, HttpClientOptions{state.settings.upstream_connect_timeout}),
+      pool_(io, state.tls, state.upstream_pool_options()),
       discovery_timer_(io),
       catalog_timer_(io),
       metrics_timer_(io),
@@ -55,7 +55,7 @@ void BackgroundTasks::flush_metrics() {
 void BackgroundTasks::discover_all() {
   auto g = state_.plugins.get();
   for (const auto& p : g->providers.usable)  // the callback keeps `g`, and so `p`, alive
-    discover_models(p, http_, *store_, state_.last_good_models, state_.discovery_options(),
+    discover_models(p, pool_, *store_, state_.last_good_models, state_.discovery_options(),
                     [g](Result<std::vector<Model>>) {});  // outcomes are logged inside
   schedule_discovery();
 }

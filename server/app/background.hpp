@@ -12,7 +12,7 @@
 
 #include "core/routing/metrics_publisher.hpp"
 #include "core/store/store.hpp"
-#include "core/upstream/http_client.hpp"
+#include "core/upstream/connection_pool.hpp"
 
 namespace apiproxy {
 
@@ -37,7 +37,7 @@ class BackgroundTasks {
   GatewayState& state_;
   boost::asio::io_context& io_;
   std::shared_ptr<Store> store_;
-  HttpClient http_;
+  ConnectionPool pool_;  // model lists
   boost::asio::steady_timer discovery_timer_;
   boost::asio::steady_timer catalog_timer_;
   boost::asio::steady_timer metrics_timer_;

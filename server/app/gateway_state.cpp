@@ -6,7 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "core/upstream/http_client.hpp"
+#include "core/upstream/tls_context.hpp"
 
 namespace apiproxy {
 
@@ -62,6 +62,14 @@ Result<std::unique_ptr<GatewayState>> build_gateway_state(Environment env) {
   if (!state->plugins.get()->plugins->strategy(state->settings.default_strategy))
     spdlog::warn("the default strategy '{}' (APIPROXY_DEFAULT_STRATEGY) is not loaded: requests must "
                  "name a strategy", state->settings.default_strategy);
+  DataPlaneLimits limits;
+  limits.max_attempts = state->settings.max_attempts;
+  limits.timeouts = {state->settings.upstream_first_byte_timeout, state->settings.upstream_idle_timeout,
+                     state->settings.upstream_total_timeout};
+  limits.stickiness_ttl = state->settings.stickiness_ttl;
+  state->data_plane_shared = std::make_unique<DataPlaneShared>(DataPlaneShared{
+      limits, state->catalog, state->plugins, state->last_good_models, *state->router, state->limiter,
+      state->metrics, state->weights, state->cooldowns, state->telemetry});
   state->instance_id = !state->settings.instance_id.empty() ? state->settings.instance_id : default_instance_id();
 
   state->auth = Authenticator(state->settings.auth_token, state->settings.admin_token);

@@ -14,6 +14,7 @@
 #include "core/config/environment.hpp"
 #include "core/config/providers.hpp"
 #include "core/config/settings.hpp"
+#include "core/dataplane/data_plane.hpp"
 #include "core/discovery/health_probe.hpp"
 #include "core/discovery/model_discovery.hpp"
 #include "core/plugins/plugin_faults.hpp"
@@ -47,6 +48,7 @@ struct GatewayState {
   Cooldowns cooldowns;
   RateLimiter limiter;
   std::unique_ptr<Router> router;
+  std::unique_ptr<DataPlaneShared> data_plane_shared;  // what every worker's data plane uses
   std::string instance_id;  // this process's name in shared metrics
 
   // Runs `job` off the request threads (on the background thread when the gateway runs;
@@ -55,6 +57,13 @@ struct GatewayState {
   std::atomic<bool> draining{false};  // a graceful shutdown has begun
   telemetry::Telemetry telemetry;  // request metrics for GET /metrics
 
+  const DataPlaneShared& data_plane() const { return *data_plane_shared; }
+  PoolOptions upstream_pool_options() const {
+    PoolOptions o;
+    o.connect_timeout = settings.upstream_connect_timeout;
+    o.max_per_origin = settings.upstream_max_connections;
+    return o;
+  }
   PluginCallPolicy plugin_policy() const { return {plugin_faults, settings.plugin_slow_call}; }
   DiscoveryOptions discovery_options() const {
     return {settings.upstream_request_timeout, settings.models_cache_ttl};

@@ -9,12 +9,8 @@ namespace apiproxy {
 
 Worker::Worker(GatewayState& s) : state(s) {
   store = state.store_factory(io);
-  http = std::make_unique<HttpClient>(
-      io, state.tls, HttpClientOptions{state.settings.upstream_connect_timeout, 64 * 1024 * 1024});
-  PoolOptions pool_options;
-  pool_options.connect_timeout = state.settings.upstream_connect_timeout;
-  pool_options.max_per_origin = state.settings.upstream_max_connections;
-  pool = std::make_unique<ConnectionPool>(io, state.tls, pool_options);
+  pool = std::make_unique<ConnectionPool>(io, state.tls, state.upstream_pool_options());
+  data_plane = std::make_unique<DataPlane>(state.data_plane(), *store, *pool);
 }
 
 Worker::~Worker() { io.destroy_pending_handlers(); }

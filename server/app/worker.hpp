@@ -8,9 +8,9 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "core/dataplane/data_plane.hpp"
 #include "core/store/store.hpp"
 #include "core/upstream/connection_pool.hpp"
-#include "core/upstream/http_client.hpp"
 #include "server/http/connection_set.hpp"
 #include "server/http/http_router.hpp"
 
@@ -48,8 +48,9 @@ struct Worker {
   ConnectionSet connections;  // declared before io: outlives the connections io destroys
   EventLoop io;
   std::shared_ptr<Store> store;
-  std::unique_ptr<HttpClient> http;  // one-off calls: model lists, health probes
-  std::unique_ptr<ConnectionPool> pool;  // keep-alive connections for proxied requests
+  // Keep-alive upstream connections: proxied requests, model lists, health probes.
+  std::unique_ptr<ConnectionPool> pool;
+  std::unique_ptr<DataPlane> data_plane;
   HttpRouter router;
   std::vector<std::shared_ptr<void>> keep_alive;  // route handler objects
 };

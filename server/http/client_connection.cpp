@@ -2,15 +2,15 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <cerrno>
 #include <random>
 
 #include <boost/asio/write.hpp>
-#include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/common/http_head.hpp"
 #include "core/common/identifiers.hpp"
 #include "server/http/error_body.hpp"
 
@@ -219,22 +219,23 @@ void ClientConnection::reject(http::status status, std::string_view message) {
   response_.set(http::field::connection, "close");
   response_.body() = error_body_for(path, status, message);
   response_.prepare_payload();
-  stream_.expires_after(std::chrono::seconds(5));
-  http::async_write(stream_, response_,
-                    [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-                      self->on_written(ec, true);
-                    });
+  send_response(/*close_after=*/true, std::chrono::seconds(5));
 }
 
 void ClientConnection::write(Exchange::Response response) {
   stop_watching();
   response_ = std::move(response);
   if (set_.draining()) response_.keep_alive(false);  // tells the client to reconnect elsewhere
-  bool close_after = !response_.keep_alive();
-  stream_.expires_after(limits_.idle_timeout);
-  http::async_write(stream_, response_,
-                    [self = shared_from_this(), close_after](const boost::system::error_code& ec,
-                                                             size_t) {
+  send_response(!response_.keep_alive(), limits_.idle_timeout);
+}
+
+void ClientConnection::send_response(bool close_after, std::chrono::steady_clock::duration timeout) {
+  out_.clear();
+  append_response_head(out_, response_);
+  std::array<asio::const_buffer, 2> message{asio::buffer(out_), asio::buffer(response_.body())};
+  stream_.expires_after(timeout);
+  asio::async_write(stream_, message,
+                    [self = shared_from_this(), close_after](const boost::system::error_code& ec, size_t) {
                       self->on_written(ec, close_after);
                     });
 }
@@ -246,22 +247,25 @@ void ClientConnection::on_written(const boost::system::error_code& ec, bool clos
 
 void ClientConnection::write_stream_head(Exchange::StreamHead head, std::function<void(bool)> done) {
   stop_watching();
-  stream_head_ = std::move(head);
-  if (set_.draining()) stream_head_.keep_alive(false);
-  stream_serializer_.emplace(stream_head_);
+  if (set_.draining()) head.keep_alive(false);
+  out_.clear();
+  append_response_head(out_, head);
   stream_.expires_after(limits_.idle_timeout);
-  http::async_write_header(stream_, *stream_serializer_,
-                           [self = shared_from_this(), done = std::move(done)](
-                               const boost::system::error_code& ec, size_t) {
-                             if (ec) self->close();
-                             done(!ec);
-                           });
+  asio::async_write(stream_, asio::buffer(out_),
+                    [self = shared_from_this(), done = std::move(done)](const boost::system::error_code& ec, size_t) {
+                      if (ec) self->close();
+                      done(!ec);
+                    });
 }
 
 void ClientConnection::write_chunk(std::string_view data, std::function<void(bool)> done) {
   if (data.empty()) return done(true);  // an empty chunk would end the body
+  out_.clear();
+  append_number(out_, data.size(), 16);
+  out_.append("\r\n", 2);
+  std::array<asio::const_buffer, 3> chunk{asio::buffer(out_), asio::buffer(data), asio::buffer("\r\n", 2)};
   stream_.expires_after(limits_.idle_timeout);
-  asio::async_write(stream_, http::make_chunk(asio::const_buffer(data.data(), data.size())),
+  asio::async_write(stream_, chunk,
                     [self = shared_from_this(), done = std::move(done)](
                         const boost::system::error_code& ec, size_t) {
                       if (ec) self->close();
@@ -271,10 +275,9 @@ void ClientConnection::write_chunk(std::string_view data, std::function<void(boo
 
 void ClientConnection::write_last_chunk(bool keep_alive, std::function<void(bool)> done) {
   stream_.expires_after(limits_.idle_timeout);
-  asio::async_write(stream_, http::make_chunk_last(),
+  asio::async_write(stream_, asio::buffer("0\r\n\r\n", 5),
                     [self = shared_from_this(), keep_alive, done = std::move(done)](
                         const boost::system::error_code& ec, size_t) {
-                      self->stream_serializer_.reset();
                       done(!ec);
                       self->on_written(ec, !keep_alive);
                     });

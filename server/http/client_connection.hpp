@@ -12,7 +12,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 #include "server/http/connection_set.hpp"
@@ -70,6 +69,9 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void on_request(const boost::system::error_code& ec);
   void dispatch(Exchange::Request request);
   void reject(boost::beast::http::status status, std::string_view message);
+  // Writes response_ (head and body in one gather write), then reads the next request
+  // unless `close_after`.
+  void send_response(bool close_after, std::chrono::steady_clock::duration timeout);
   void on_written(const boost::system::error_code& ec, bool close);
   void close();
   // While a handler works on a request, notice the client hanging up (see on_hangup).
@@ -84,9 +86,8 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   bool waiting_for_request_ = false;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
-  Exchange::Response response_;
-  Exchange::StreamHead stream_head_;
-  std::optional<boost::beast::http::response_serializer<boost::beast::http::empty_body>> stream_serializer_;
+  Exchange::Response response_;  // the answer being written: its body is sent from here
+  std::string out_;  // the head (or a chunk's size line) being written; reused, so it keeps its capacity
   bool first_request_ = true;
   bool watching_ = false;
   bool waiting_for_answer_ = false;  // a handler has the request and has not answered yet

@@ -40,7 +40,7 @@
 
 #include "core/telemetry/logging.hpp"
 #include "core/upstream/connection_pool.hpp"
-#include "core/upstream/http_client.hpp"
+#include "core/upstream/tls_context.hpp"
 #include "core/upstream/upstream_exchange.hpp"
 #include "tests/fuzz/support/loopback.hpp"
 #include "tests/fuzz/support/run_loop.hpp"

@@ -28,7 +28,7 @@ using namespace std::chrono_literals;
 using adv::mock_field;
 using adv::OpenAiError;
 
-// The gateway buffers at most 64 MiB of a non-streamed answer (server/api/proxy_call.cpp).
+// The gateway buffers at most 64 MiB of a non-streamed answer (core/dataplane/proxied_request.cpp).
 constexpr long long kTooLarge = 65LL * 1024 * 1024;
 
 // `r` is a 200 from one of `providers` carrying the answer to `nonce`.

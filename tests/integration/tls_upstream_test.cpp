@@ -207,9 +207,7 @@ TEST_F(TlsUpstream, IpAddressHostIsCheckedAgainstTheIpSan) {
 }
 
 // RFC 6066 section 3: "Literal IPv4 and IPv6 addresses are not permitted in HostName".
-// Disabled: core/upstream sends the IP literal as SNI (SSL_set_tlsext_host_name is called
-// for every host); enable once it skips IP addresses.
-TEST_F(TlsUpstream, DISABLED_IpAddressHostSendsNoSni) {
+TEST_F(TlsUpstream, IpAddressHostSendsNoSni) {
   TlsMock mock(pki().good());
   start(mock, {}, "127.0.0.1");
   ASSERT_TRUE(discovered());

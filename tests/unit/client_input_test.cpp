@@ -103,21 +103,19 @@ TEST(Identifiers, SessionIds) {
 
 // What read_client_request answered: the request, or the problem's code and param.
 struct Read {
-  std::optional<ClientRequest> request;
+  std::optional<ProxyRequest> request;
   std::string code, param, message;
 };
 
 Read read(std::string body, apx_operation op = APX_OP_CHAT_COMPLETIONS, std::string_view session = "") {
-  static thread_local std::string keep;  // the request's strings point into it
-  keep = std::move(body);
-  auto r = read_client_request(keep, op, session);
+  auto r = read_client_request(std::move(body), op, session);
   Read out;
   if (auto* p = std::get_if<RequestProblem>(&r)) {
     out.code = p->code;
     out.param = p->param;
     out.message = p->message;
   } else {
-    out.request.emplace(std::move(std::get<ClientRequest>(r)));
+    out.request.emplace(std::move(std::get<ProxyRequest>(r)));
   }
   return out;
 }
@@ -129,8 +127,36 @@ TEST(ClientRequest, ReadsWhatTheGatewayNeeds) {
   EXPECT_TRUE(r.request->stream);
   EXPECT_EQ(r.request->max_output_tokens, 50u);
   EXPECT_EQ(r.request->session_id, "c1");
-  EXPECT_FALSE(r.request->body.HasMember("conversation_id"));  // ours, not forwarded
-  EXPECT_TRUE(r.request->body.HasMember("messages"));
+  // What goes upstream: the client's bytes, the model swapped, conversation_id (ours) cut.
+  EXPECT_EQ(r.request->body.for_model("gpt-4o-2024"),
+            R"({"model":"gpt-4o-2024","stream":true,"max_tokens":50,"messages":[]})");
+}
+
+// The upstream body for `body` with the model swapped for `model`.
+std::string upstream_body(std::string body, std::string_view model = "m2") {
+  auto r = read(std::move(body));
+  EXPECT_TRUE(r.request) << r.message;
+  return r.request ? r.request->body.for_model(model) : "";
+}
+
+TEST(ClientRequest, UpstreamBodyKeepsTheClientsBytes) {
+  // Spacing, key order, number spelling and escapes pass through untouched.
+  EXPECT_EQ(upstream_body("{ \"messages\" : [ {\"content\":\"caf\\u00e9 1.50e1\"} ],\n \"model\" :\t\"m1\" , \"n\":1.50e1 }"),
+            "{ \"messages\" : [ {\"content\":\"caf\\u00e9 1.50e1\"} ],\n \"model\" :\t\"m2\" , \"n\":1.50e1 }");
+  // A model whose name needs escaping in JSON.
+  EXPECT_EQ(upstream_body(R"({"model":"m1"})", R"(a"b\c)"), R"({"model":"a\"b\\c"})");
+  // An escaped model name in the client's body is replaced whole.
+  EXPECT_EQ(upstream_body(R"({"model":"m\u0031","x":{"model":"inner"}})"), R"({"model":"m2","x":{"model":"inner"}})");
+}
+
+TEST(ClientRequest, ConversationIdIsCutWhereverItIs) {
+  EXPECT_EQ(upstream_body(R"({"conversation_id":"c","model":"m1","n":1})"), R"({"model":"m2","n":1})");
+  EXPECT_EQ(upstream_body(R"({"model":"m1","conversation_id":"c","n":1})"), R"({"model":"m2","n":1})");
+  EXPECT_EQ(upstream_body(R"({"model":"m1","n":1,"conversation_id":"c"})"), R"({"model":"m2","n":1})");
+  EXPECT_EQ(upstream_body(R"({ "conversation_id" : null , "model":"m1"})"), R"({ "model":"m2"})");
+  // After containers: the cut starts right after the closing bracket.
+  EXPECT_EQ(upstream_body(R"({"x":{"a":[1]},"conversation_id":"c","model":"m1"})"), R"({"x":{"a":[1]},"model":"m2"})");
+  EXPECT_EQ(upstream_body(R"({"a":[1,{"b":2}] ,"model":"m1", "conversation_id":"c"} )"), R"({"a":[1,{"b":2}] ,"model":"m2"} )");
 }
 
 TEST(ClientRequest, HeaderSessionWinsAndEmbeddingsNeverStream) {

@@ -207,13 +207,13 @@ TEST(RoutingSetup, PluginsAreLoaded) {
 
 // ------------------------------------------------------ errors and refusals ----
 
-TEST(Router, DisabledModelIs503) {
+TEST(Router, DisabledModelIsRefused) {
   Rig rig({{"a"}});
   auto m = logical({up("a")});
   m.enabled = false;
   auto out = rig.decide(m);
   EXPECT_FALSE(out.decision);
-  EXPECT_EQ(out.status, 503);
+  EXPECT_EQ(out.error_kind, RouteError::ModelDisabled);
   EXPECT_CONTAINS(out.error, "'gpt-x' is disabled");
 }
 
@@ -223,8 +223,8 @@ TEST(Router, AnUnknownRequestedStrategyIs400ListingTheAvailableOnes) {
   r.strategy = "fastest_please";
   auto out = rig.decide(logical({up("a")}), r);
   EXPECT_FALSE(out.decision);
-  EXPECT_EQ(out.status, 400);
-  EXPECT_EQ(out.code, "invalid_strategy");
+  EXPECT_EQ(out.error_kind, RouteError::UnknownStrategy);
+  EXPECT_EQ(route_error_code(out.error_kind), "invalid_strategy");
   EXPECT_CONTAINS(out.error, "unknown strategy 'fastest_please'");
   for (const char* s : kStrategies) EXPECT_CONTAINS(out.error, s);
 }
@@ -235,8 +235,8 @@ TEST(Router, AModelWhoseStrategyIsNotLoadedIs503NotTheClientsFault) {
   m.strategy = "no_such_strategy";
   auto out = rig.decide(m);
   EXPECT_FALSE(out.decision);
-  EXPECT_EQ(out.status, 503);
-  EXPECT_EQ(out.code, "strategy_unavailable");
+  EXPECT_EQ(out.error_kind, RouteError::StrategyUnavailable);
+  EXPECT_EQ(route_error_code(out.error_kind), "strategy_unavailable");
   EXPECT_CONTAINS(out.error, "'no_such_strategy', which is not loaded");
   for (const char* s : kStrategies) EXPECT_CONTAINS(out.error, s);
 }
@@ -254,31 +254,31 @@ TEST(Router, StrategyPrecedenceRequestThenModelThenDefault) {
   EXPECT_EQ(rig.decide(m, r).decision->strategy_used, "reliability_first");
 }
 
-TEST(Router, NoUpstreamsIs503) {
+TEST(Router, NoUpstreamsIsNoUpstream) {
   Rig rig({{"a"}});
   auto out = rig.decide(logical({}));
   EXPECT_FALSE(out.decision);
-  EXPECT_EQ(out.status, 503);
+  EXPECT_EQ(out.error_kind, RouteError::NoUpstream);
   EXPECT_CONTAINS(out.error, "no upstream of 'gpt-x' is available");
   EXPECT_CONTAINS(out.error, "it has no upstreams");
 }
 
-TEST(Router, AllExcludedIs503NamingWhy) {
+TEST(Router, AllExcludedIsNoUpstreamNamingWhy) {
   Rig rig({{"a"}, {"b"}});
   RouteRequest r;
   r.exclude_providers = {"a", "b"};
   auto out = rig.decide(logical({up("a"), up("b")}), r);
   EXPECT_FALSE(out.decision);
-  EXPECT_EQ(out.status, 503);
+  EXPECT_EQ(out.error_kind, RouteError::NoUpstream);
   EXPECT_CONTAINS(out.error, "a: excluded by the request");
   EXPECT_CONTAINS(out.error, "b: excluded by the request");
 }
 
-TEST(Router, ProviderNotConfiguredIs503NamingWhy) {
+TEST(Router, ProviderNotConfiguredIsNoUpstreamNamingWhy) {
   Rig rig({{"a"}});
   auto out = rig.decide(logical({up("ghost")}));
   EXPECT_FALSE(out.decision);
-  EXPECT_EQ(out.status, 503);
+  EXPECT_EQ(out.error_kind, RouteError::NoUpstream);
   EXPECT_CONTAINS(out.error, "ghost: provider not configured");
 
   // Alongside a configured one, it is just not considered (and the reasoning says so).
@@ -289,20 +289,20 @@ TEST(Router, ProviderNotConfiguredIs503NamingWhy) {
   EXPECT_CONTAINS(out.decision->reasoning, "not considered: ghost: provider not configured");
 }
 
-TEST(Router, AllZeroScoresIs503) {
+TEST(Router, AllZeroScoresIsNoUpstream) {
   // fixture_score_garbage writes NaN, -1, +inf, ...: all sanitised to 0.
   Rig rig({{"a"}, {"b"}, {"c"}}, fixtures(), "fixture_score_garbage");
   auto out = rig.decide(logical({up("a"), up("b"), up("c")}));
   EXPECT_FALSE(out.decision);
-  EXPECT_EQ(out.status, 503);
+  EXPECT_EQ(out.error_kind, RouteError::NoUpstream);
   EXPECT_CONTAINS(out.error, "strategy 'fixture_score_garbage' scored every upstream of 'gpt-x' 0");
 }
 
-TEST(Router, AllUpstreamsAtCapacityIs503) {
+TEST(Router, AllUpstreamsAtCapacityIsNoUpstream) {
   Rig rig({{"a"}, {"b"}}, bundled_registry(), "balanced",
           [](const Candidate& c, const RouteRequest&) { return Router::at_qps_limit(c); });
   auto out = rig.decide(logical({up("a", 1, std::nullopt, 5.0), up("b")}));
-  EXPECT_EQ(out.status, 503);
+  EXPECT_EQ(out.error_kind, RouteError::NoUpstream);
   EXPECT_CONTAINS(out.error, "a: at its QPS limit (5/s)");
   EXPECT_CONTAINS(out.error, "b: at its QPS limit");
 }
@@ -368,7 +368,7 @@ TEST(Router, ThrowingStrategyFallsBackToWeights) {
   rig.traffic("gpt-x", "c", 5, 5, 100);
   auto m = logical({up("a", 1.5), up("b"), up("c", 4)});
   auto out = rig.decide(m);
-  ASSERT_TRUE(out.decision) << out.status << " " << out.error;
+  ASSERT_TRUE(out.decision) << route_error_code(out.error_kind) << " " << out.error;
   const auto& d = *out.decision;
   EXPECT_EQ(d.strategy_used, "fixture_score_throws");
   ASSERT_EQ(d.all.size(), 3u);

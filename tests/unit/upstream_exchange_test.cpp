@@ -7,7 +7,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "core/upstream/connection_pool.hpp"
-#include "core/upstream/http_client.hpp"
+#include "core/upstream/tls_context.hpp"
 #include "core/upstream/sse_events.hpp"
 #include "core/upstream/upstream_exchange.hpp"
 #include "support/loopback.hpp"

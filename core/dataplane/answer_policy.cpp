@@ -1,0 +1,48 @@
+#include "core/dataplane/answer_policy.hpp"
+
+#include <boost/beast/core/string.hpp>
+
+namespace apiproxy {
+
+namespace {
+
+// Headers of an upstream answer worth passing to the client: rate-limit hints and the
+// provider's own request metadata.
+bool passes_through(std::string_view name) {
+  auto starts = [&](std::string_view p) {
+    return name.size() >= p.size() && boost::beast::iequals(name.substr(0, p.size()), p);
+  };
+  return starts("openai-") || starts("x-ratelimit-") || boost::beast::iequals(name, "retry-after");
+}
+
+}  // namespace
+
+bool is_event_stream(std::string_view content_type) {
+  return content_type.find("text/event-stream") != std::string_view::npos;
+}
+
+UpstreamAnswer relayable_answer(const UpstreamExchange& up, std::string body) {
+  UpstreamAnswer a;
+  a.status = up.status();
+  std::string type = up.header("content-type");
+  a.content_type = type.empty() ? "application/json" : std::move(type);
+  for (const auto& f : up.head())
+    if (passes_through(f.name_string())) a.headers.emplace_back(f.name_string(), f.value());
+  a.body = std::move(body);
+  return a;
+}
+
+long long usage_field(std::string_view text, std::string_view field) {
+  auto at = text.rfind(field);
+  if (at == std::string_view::npos) return -1;
+  at = text.find(':', at);
+  if (at == std::string_view::npos) return -1;
+  ++at;
+  while (at < text.size() && text[at] == ' ') ++at;
+  long long v = 0;
+  bool any = false;
+  for (; at < text.size() && text[at] >= '0' && text[at] <= '9'; ++at, any = true) v = v * 10 + (text[at] - '0');
+  return any ? v : -1;
+}
+
+}  // namespace apiproxy

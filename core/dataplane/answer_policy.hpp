@@ -1,0 +1,26 @@
+// How the data plane reads an upstream's answer: which failures count against the
+// provider, which headers a client may see, where the token counts are.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/dataplane/results.hpp"
+#include "core/upstream/upstream_exchange.hpp"
+
+namespace apiproxy {
+
+// Problems with the provider count against it; a client's own mistakes (400, 404, 422...)
+// do not.
+inline bool provider_fault(int status) { return status >= 500 || status == 401 || status == 403; }
+
+bool is_event_stream(std::string_view content_type);
+
+// The upstream's answer as the client gets it: status, content type (JSON when the
+// upstream named none), the headers worth passing on, the body.
+UpstreamAnswer relayable_answer(const UpstreamExchange& up, std::string body);
+
+// A token count in a usage object, found without parsing the whole body; -1 if absent.
+long long usage_field(std::string_view text, std::string_view field);
+
+}  // namespace apiproxy

@@ -1,0 +1,329 @@
+#include "core/dataplane/proxied_request.hpp"
+
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+#include "core/catalog/model_resolution.hpp"
+#include "core/dataplane/answer_policy.hpp"
+#include "core/routing/sessions.hpp"
+
+namespace apiproxy {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr size_t kMaxWholeResponse = 64 * 1024 * 1024;
+constexpr size_t kMaxErrorBody = 64 * 1024;
+constexpr size_t kUsageTail = 4096;
+
+std::mt19937_64& thread_rng() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return rng;
+}
+
+std::string label(const Candidate& c) { return c.upstream.provider_id + "/" + c.upstream.model_id; }
+
+// A limit that is not > 0 is no limit (RateLimiter ignores it too).
+bool has_qps_limit(const Candidate& c) {
+  return c.provider->config.max_qps > 0 || (c.upstream.max_qps && *c.upstream.max_qps > 0);
+}
+
+}  // namespace
+
+void DataPlane::serve(ProxyRequest request, std::shared_ptr<ClientChannel> client) {
+  std::make_shared<ProxiedRequest>(*this, std::move(request), std::move(client))->run();
+}
+
+ProxiedRequest::ProxiedRequest(const DataPlane& plane, ProxyRequest request, std::shared_ptr<ClientChannel> client)
+    : plane_(plane), shared_(plane.shared()), request_(std::move(request)), client_(std::move(client)) {}
+
+void ProxiedRequest::count_attempt(std::string_view outcome) {
+  shared_.telemetry.record_attempt(model_->logical_id, current().upstream.provider_id, outcome);
+}
+
+double ProxiedRequest::elapsed_ms() const {
+  return std::chrono::duration<double, std::milli>(Clock::now() - attempt_started_).count();
+}
+
+Attribution ProxiedRequest::attribution() const {
+  return {current().upstream.provider_id, current().upstream.model_id, attempts_.size() + 1};
+}
+
+void ProxiedRequest::run() {
+  client_->on_hangup([weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->on_client_hangup();
+  });
+  plugins_ = shared_.plugins.get();
+  ResolvedModel resolved = resolve_model(request_.model, shared_.catalog, plugins_->providers, shared_.discovered);
+  if (!resolved.model) {
+    return client_->refuse({RefusalKind::ModelNotFound,
+                            "The model '" + request_.model + "' does not exist or you do not have access to it."});
+  }
+  model_ = std::move(resolved.model);
+  client_->note("logical_model", model_->logical_id);
+  if (request_.session_id.empty()) return route(std::nullopt);
+  load_session(plane_.store(), request_.session_id, [self = shared_from_this()](Result<std::optional<Session>> s) {
+    if (!s) {
+      // Stickiness is best effort on the data plane: answer the request anyway.
+      spdlog::warn("session lookup for '{}' failed: {}", self->request_.session_id, s.error());
+      return self->route(std::nullopt);
+    }
+    self->route(std::move(*s));
+  });
+}
+
+void ProxiedRequest::route(std::optional<Session> session) {
+  session_ = std::move(session);
+  RouteRequest req;
+  req.session = session_;
+  req.exact_qps_limits = true;
+  req.explain = false;
+  req.stream = request_.stream;
+  req.estimated_input_tokens = request_.body.size() / 4;
+  if (request_.max_output_tokens) req.estimated_output_tokens = *request_.max_output_tokens;
+  RouteOutcome outcome = shared_.router.decide(*plugins_, *model_, req, thread_rng());
+  if (!outcome.decision) {
+    Refusal r{RefusalKind::Unroutable, std::move(outcome.error)};
+    r.route_error = outcome.error_kind;
+    return client_->refuse(r);
+  }
+  order_ = std::move(outcome.decision->order);
+  try_next();
+}
+
+void ProxiedRequest::on_client_hangup() {
+  client_hung_up_ = true;
+  if (upstream_) upstream_->cancel();  // its callback then finds client_hung_up_ set
+}
+
+bool ProxiedRequest::stop_if_client_gone(bool attempt_in_flight) {
+  if (!client_hung_up_) return false;
+  if (attempt_in_flight) {
+    count_attempt(telemetry::outcome::kClientClosed);
+    shared_.metrics.abandon(model_->logical_id, current().upstream.provider_id);
+  }
+  upstream_.reset();
+  client_->refuse({RefusalKind::ClientGone, "the client closed the connection"});
+  return true;
+}
+
+void ProxiedRequest::try_next() {
+  if (stop_if_client_gone(false)) return;
+  if (next_ >= order_.size() || attempts_.size() >= shared_.limits.max_attempts) return all_failed();
+  if (!has_qps_limit(order_[next_])) {  // the usual case: nothing to ask the limiter
+    current_ = next_++;
+    return attempt();
+  }
+  // Admission: the first remaining candidate under its MAX_QPS limits, in one store trip.
+  std::vector<AdmissionCandidate> remaining;
+  remaining.reserve(order_.size() - next_);
+  for (size_t i = next_; i < order_.size(); ++i) {
+    const Candidate& c = order_[i];
+    AdmissionCandidate a;
+    if (c.provider->config.max_qps > 0)
+      a.limits.push_back({rate_limit_keys::provider(c.upstream.provider_id), c.provider->config.max_qps});
+    if (c.upstream.max_qps && *c.upstream.max_qps > 0)
+      a.limits.push_back({rate_limit_keys::upstream(model_->logical_id, c.upstream.provider_id, c.upstream.model_id),
+                          *c.upstream.max_qps});
+    remaining.push_back(std::move(a));
+  }
+  shared_.limiter.admit(plane_.store(), std::move(remaining), [self = shared_from_this()](Admission admission) {
+    if (self->stop_if_client_gone(false)) return;
+    if (!admission.admitted) {
+      self->rate_limited_for_ = admission.retry_after;
+      self->next_ = self->order_.size();
+      return self->all_failed();
+    }
+    self->next_ += *admission.admitted;
+    self->current_ = self->next_++;
+    self->attempt();
+  });
+}
+
+void ProxiedRequest::attempt() {
+  const Candidate& c = current();
+  if (!attempts_.empty()) shared_.telemetry.record_failover(model_->logical_id);
+  auto request = c.provider->adapter->build_request(
+      UpstreamCall{request_.op, c.upstream.model_id, {}, request_.stream}, request_.body.for_model(c.upstream.model_id));
+  if (!request) {
+    attempts_.push_back({label(c), request.error()});
+    count_attempt(telemetry::outcome::kAdapterError);
+    return try_next();
+  }
+  attempt_started_ = Clock::now();
+  shared_.metrics.begin(model_->logical_id, c.upstream.provider_id);
+  upstream_ = UpstreamExchange::start(plane_.pool(), std::move(request.value()), shared_.limits.timeouts,
+                                      [self = shared_from_this()](Result<std::shared_ptr<UpstreamExchange>> started) {
+                                        self->on_head(std::move(started));
+                                      });
+}
+
+void ProxiedRequest::fail_attempt(const std::string& why, Nudge nudge, double latency_ms, std::string_view outcome) {
+  const Candidate& c = current();
+  attempts_.push_back({label(c), why});
+  count_attempt(outcome);
+  shared_.metrics.end(model_->logical_id, c.upstream.provider_id, Observation{latency_ms, false});
+  shared_.weights.nudge(model_->logical_id, c.upstream.provider_id, nudge);
+  spdlog::debug("request {}: attempt on {} failed: {}", request_.request_id, label(c), why);
+  try_next();
+}
+
+void ProxiedRequest::on_head(Result<std::shared_ptr<UpstreamExchange>> started) {
+  if (stop_if_client_gone(true)) return;
+  if (!started)
+    return fail_attempt(started.error(), Nudge::RetryableFailure, elapsed_ms(), telemetry::outcome::kTransportError);
+  auto up = std::move(started.value());
+  const Candidate& c = current();
+  int status = up->status();
+  Outcome outcome = c.provider->adapter->classify(status, {});
+  if (outcome == Outcome::Retryable) {
+    shared_.cooldowns.cool(c.upstream.provider_id, c.upstream.model_id,
+                           Cooldowns::parse_retry_after(up->header("retry-after")));
+    // Read the error body so the connection can be reused, then move on.
+    up->read_all(kMaxErrorBody, [self = shared_from_this(), status](Result<std::string>) {
+      self->fail_attempt("HTTP " + std::to_string(status), Nudge::RetryableFailure, self->elapsed_ms(),
+                         telemetry::outcome::kRetryableStatus);
+    });
+    return;
+  }
+  if (outcome == Outcome::Success && request_.stream && is_event_stream(up->header("content-type")))
+    return relay_stream(std::move(up));
+  relay_whole(std::move(up), outcome == Outcome::Success);
+}
+
+void ProxiedRequest::relay_whole(std::shared_ptr<UpstreamExchange> up, bool success) {
+  size_t limit = success ? kMaxWholeResponse : kMaxErrorBody * 16;
+  UpstreamExchange& exchange = *up;
+  exchange.read_all(limit, [self = shared_from_this(), up = std::move(up), success](Result<std::string> body) {
+    if (self->stop_if_client_gone(true)) return;
+    if (!body) {
+      // The answer broke off: nothing was sent to the client yet, so another upstream may try.
+      return self->fail_attempt(body.error(), Nudge::RetryableFailure, self->elapsed_ms(),
+                                telemetry::outcome::kTransportError);
+    }
+    UpstreamAnswer answer = relayable_answer(*up, std::move(body.value()));
+    answer.from = self->attribution();
+    if (success) {
+      auto out = std::make_shared<UpstreamAnswer>(std::move(answer));
+      return self->finish_success(out->body, self->elapsed_ms(),
+                                  [self, out] { self->client_->answer(std::move(*out)); });
+    }
+    const Candidate& c = self->current();
+    bool fault = provider_fault(answer.status);
+    self->count_attempt(telemetry::outcome::kErrorStatus);
+    self->shared_.metrics.end(self->model_->logical_id, c.upstream.provider_id, Observation{self->elapsed_ms(), !fault});
+    if (fault) self->shared_.weights.nudge(self->model_->logical_id, c.upstream.provider_id, Nudge::FatalFailure);
+    self->client_->answer(std::move(answer));
+  });
+}
+
+void ProxiedRequest::finish_success(std::string_view tail_for_usage, double latency_ms, std::function<void()> then) {
+  const Candidate& c = current();
+  const std::string& logical = model_->logical_id;
+  count_attempt(telemetry::outcome::kSuccess);
+  shared_.metrics.end(logical, c.upstream.provider_id, Observation{latency_ms, true});
+  shared_.weights.nudge(logical, c.upstream.provider_id, Nudge::Success);
+  if (spdlog::should_log(spdlog::level::debug)) {
+    spdlog::debug("request {}: {} via {} in {:.1f} ms after {} attempt(s); tokens in {} out {}", request_.request_id, request_.model, label(c),
+                  elapsed_ms(), attempts_.size() + 1, usage_field(tail_for_usage, "\"prompt_tokens\""),
+                  usage_field(tail_for_usage, "\"completion_tokens\""));
+  }
+  if (request_.session_id.empty() || bound_) return then();
+  bind_session(std::move(then));
+}
+
+void ProxiedRequest::bind_session(std::function<void()> then) {
+  bound_ = true;
+  const std::string& id = request_.session_id;
+  apiproxy::bind_session(plane_.store(), id, model_->logical_id, session_, current(), shared_.limits.stickiness_ttl,
+                         [self = shared_from_this(), then = std::move(then)](Result<Session> bound) {
+                           if (!bound)
+                             spdlog::warn("could not record session '{}': {}", self->request_.session_id, bound.error());
+                           then();
+                         });
+}
+
+void ProxiedRequest::relay_stream(std::shared_ptr<UpstreamExchange> up) {
+  auto start = [self = shared_from_this(), up = std::move(up)]() mutable {
+    self->streaming_ = telemetry::GaugeGuard(self->shared_.telemetry.in_flight_streams);
+    int status = up->status();
+    self->client_->start_stream(status, self->attribution(), [self, up = std::move(up)](bool ok) {
+      if (!ok) return self->client_gone(*up);
+      self->pump(up);
+    });
+  };
+  // Bound before the first byte: a client may send its next message as soon as it sees [DONE].
+  if (request_.session_id.empty()) return start();
+  bind_session(std::move(start));
+}
+
+void ProxiedRequest::pump(std::shared_ptr<UpstreamExchange> up) {
+  UpstreamExchange& exchange = *up;
+  exchange.read([self = shared_from_this(), up = std::move(up)](Result<std::string_view> piece) mutable {
+    if (!piece) return self->end_stream_with_error(piece.error());  // a partial event is dropped
+    if (piece->empty()) return self->end_stream_at_upstream_end(*up);
+    // Keep the end of the stream: `usage` arrives in its last event.
+    self->usage_tail_.append(*piece);
+    if (self->usage_tail_.size() > kUsageTail) self->usage_tail_.erase(0, self->usage_tail_.size() - kUsageTail);
+    auto events = self->framer_.next(*piece);
+    if (!events)
+      return self->end_stream_with_error("an event exceeds " + std::to_string(kMaxSseEventBytes) + " bytes");
+    if (events->empty()) return self->pump(std::move(up));  // no event has ended yet
+    self->client_->stream_write(*events, [self, up = std::move(up)](bool ok) mutable {
+      if (!ok) return self->client_gone(*up);
+      self->pump(std::move(up));
+    });
+  });
+}
+
+void ProxiedRequest::end_stream_at_upstream_end(UpstreamExchange& up) {
+  auto finish = [self = shared_from_this(), ttfb = static_cast<double>(up.time_to_first_byte().count())] {
+    self->finish_success(self->usage_tail_, ttfb, [self] { self->client_->end_stream(); });
+  };
+  std::string_view last = framer_.finish();
+  if (last.empty()) return finish();
+  // The upstream ended without the blank line that ends its last event; a client's SSE
+  // parser would drop that event, so it gets its end.
+  client_->stream_write(last, [finish](bool ok) {
+    if (ok) finish();
+  });
+}
+
+void ProxiedRequest::client_gone(UpstreamExchange& up) {
+  up.cancel();  // stop reading, free the upstream connection
+  count_attempt(telemetry::outcome::kClientClosed);
+  shared_.metrics.abandon(model_->logical_id, current().upstream.provider_id);
+}
+
+void ProxiedRequest::end_stream_with_error(const std::string& why) {
+  // Bytes already reached the client, so there is no failing over: it is told in-band.
+  const Candidate& c = current();
+  count_attempt(telemetry::outcome::kStreamError);
+  shared_.metrics.end(model_->logical_id, c.upstream.provider_id, Observation{elapsed_ms(), false});
+  shared_.weights.nudge(model_->logical_id, c.upstream.provider_id, Nudge::RetryableFailure);
+  spdlog::warn("request {}: stream from {} broke off: {}", request_.request_id, label(c), why);
+  client_->end_stream_with_error("the upstream stream broke off: " + why);
+}
+
+void ProxiedRequest::all_failed() {
+  client_->note_number("attempts", static_cast<long long>(attempts_.size()));
+  if (attempts_.empty() && rate_limited_for_.count() > 0) {
+    shared_.telemetry.record_rate_limited(model_->logical_id);
+    auto seconds = std::max<long long>(1, (rate_limited_for_.count() + 999) / 1000);
+    Refusal r{RefusalKind::RateLimited, "every upstream of '" + request_.model + "' is at its MAX_QPS limit; retry in " +
+                                            std::to_string(seconds) + " s"};
+    r.retry_after = std::chrono::seconds(seconds);
+    return client_->refuse(r);
+  }
+  if (attempts_.empty())
+    return client_->refuse({RefusalKind::NoUpstream, "no upstream of '" + request_.model + "' is available"});
+  std::string tried;
+  for (const auto& a : attempts_) tried += (tried.empty() ? "" : "; ") + a.label + ": " + a.outcome;
+  if (rate_limited_for_.count() > 0) tried += "; the remaining upstreams are at their MAX_QPS limit";
+  client_->refuse({RefusalKind::AttemptsFailed,
+                   "all " + std::to_string(attempts_.size()) + " attempt(s) failed: " + tried});
+}
+
+}  // namespace apiproxy

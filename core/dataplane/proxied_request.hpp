@@ -1,0 +1,80 @@
+// One request going through the data plane: route, then try upstreams in the router's order
+// until one answers — relaying its answer, streamed or whole — or every attempt failed.
+// Lives as long as its callbacks hold it.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/dataplane/data_plane.hpp"
+#include "core/dataplane/sse_framer.hpp"
+#include "core/telemetry/gauge.hpp"
+
+namespace apiproxy {
+
+class ProxiedRequest : public std::enable_shared_from_this<ProxiedRequest> {
+ public:
+  ProxiedRequest(const DataPlane& plane, ProxyRequest request, std::shared_ptr<ClientChannel> client);
+  void run();
+
+ private:
+  struct Attempt {
+    std::string label;  // provider/model
+    std::string outcome;
+  };
+
+  void route(std::optional<Session> session);
+  void try_next();
+  void attempt();
+  void on_head(Result<std::shared_ptr<UpstreamExchange>> started);
+  void fail_attempt(const std::string& why, Nudge nudge, double latency_ms, std::string_view outcome);
+  void count_attempt(std::string_view outcome);
+  void relay_whole(std::shared_ptr<UpstreamExchange> up, bool success);
+  void relay_stream(std::shared_ptr<UpstreamExchange> up);
+  void pump(std::shared_ptr<UpstreamExchange> up);
+  void end_stream_at_upstream_end(UpstreamExchange& up);
+  // The client went away mid-stream: the upstream is cancelled and the attempt counted.
+  void client_gone(UpstreamExchange& up);
+  void on_client_hangup();
+  // After a hang-up: counts the attempt in flight (if any) as the client's doing, tells the
+  // channel, and returns true; otherwise false.
+  bool stop_if_client_gone(bool attempt_in_flight);
+  void end_stream_with_error(const std::string& why);
+  // latency_ms: what routing learns from — the whole wait for a JSON answer, the time to
+  // the first byte for a stream (a long stream is not a slow upstream). Records the
+  // success, binds the conversation (if any), then runs `then` — so the binding is stored
+  // before the client can send its next message.
+  void finish_success(std::string_view tail_for_usage, double latency_ms, std::function<void()> then);
+  void all_failed();
+  void bind_session(std::function<void()> then);
+  Attribution attribution() const;
+  const Candidate& current() const { return order_[current_]; }
+  double elapsed_ms() const;
+
+  const DataPlane& plane_;
+  const DataPlaneShared& shared_;
+  ProxyRequest request_;
+  std::shared_ptr<ClientChannel> client_;
+  // The plugins this request started on: its candidates and adapters live in it, so a
+  // reload cannot unload them before the request ends.
+  PluginGenerationPtr plugins_;
+  std::shared_ptr<const LogicalModel> model_;
+  std::optional<Session> session_;
+  std::vector<Candidate> order_;
+  size_t next_ = 0;     // the next candidate to consider
+  size_t current_ = 0;  // the candidate of the attempt in flight
+  std::vector<Attempt> attempts_;
+  std::chrono::steady_clock::time_point attempt_started_;
+  bool bound_ = false;  // this request's conversation binding is written
+  std::chrono::milliseconds rate_limited_for_{0};  // every remaining candidate was at MAX_QPS
+  std::string usage_tail_;  // the last bytes of a stream, where `usage` arrives
+  telemetry::GaugeGuard streaming_;  // apiproxy_in_flight_streams once a stream is relayed
+  bool client_hung_up_ = false;
+  std::shared_ptr<UpstreamExchange> upstream_;  // the attempt in flight, to cancel on a hang-up
+  SseFramer framer_;
+};
+
+}  // namespace apiproxy

@@ -1,0 +1,24 @@
+// One client request as the data plane takes it: already read and validated by the API
+// layer that received it (names and ids checked, body well-formed).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "apiproxy/abi.h"
+#include "core/dataplane/request_body.hpp"
+
+namespace apiproxy {
+
+struct ProxyRequest {
+  apx_operation op = APX_OP_CHAT_COMPLETIONS;
+  std::string model;       // the name the client asked for: a logical model or provider/model
+  bool stream = false;
+  std::string session_id;  // the conversation to keep on one upstream; "" when none
+  std::optional<uint64_t> max_output_tokens;
+  RequestBody body;
+  std::string request_id;  // for log lines about this request
+};
+
+}  // namespace apiproxy

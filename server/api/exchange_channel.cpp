@@ -1,0 +1,138 @@
+#include "server/api/exchange_channel.hpp"
+
+#include "server/api/errors.hpp"
+
+namespace apiproxy {
+
+namespace http = boost::beast::http;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr unsigned kClientClosedRequest = 499;  // nginx's status for a client that hung up
+
+// The `route` label: the route pattern, not the raw path, so the label set stays fixed.
+std::string_view route_of(apx_operation op) {
+  switch (op) {
+    case APX_OP_CHAT_COMPLETIONS: return "/v1/chat/completions";
+    case APX_OP_COMPLETIONS: return "/v1/completions";
+    case APX_OP_EMBEDDINGS: return "/v1/embeddings";
+    default: return "other";
+  }
+}
+
+struct ErrorShape {
+  unsigned status;
+  std::string_view type, code, param;
+};
+
+ErrorShape shape_of(const Refusal& r) {
+  switch (r.kind) {
+    case RefusalKind::ModelNotFound: return {404, "invalid_request_error", "model_not_found", "model"};
+    case RefusalKind::Unroutable: {
+      auto status = route_error_status(r.route_error);
+      return {static_cast<unsigned>(status),
+              status == http::status::bad_request ? "invalid_request_error" : "api_error",
+              route_error_code(r.route_error), ""};
+    }
+    case RefusalKind::NoUpstream: return {503, "api_error", "no_upstream_available", ""};
+    case RefusalKind::RateLimited: return {429, "rate_limit_error", "rate_limit_exceeded", ""};
+    case RefusalKind::AttemptsFailed: return {502, "api_error", "upstream_error", ""};
+    case RefusalKind::ClientGone: return {kClientClosedRequest, "api_error", "client_closed_request", ""};
+  }
+  return {500, "api_error", "internal_error", ""};
+}
+
+}  // namespace
+
+ExchangeChannel::ExchangeChannel(std::shared_ptr<Exchange> ex, telemetry::Telemetry& telemetry, apx_operation op)
+    : ex_(std::move(ex)), telemetry_(telemetry), op_(op), in_flight_(telemetry.in_flight_requests) {
+  // Counted when the answer is complete, before its last bytes go out: a client that
+  // scrapes /metrics right after its answer finds its request counted.
+  ex_->on_complete([this] { record_request(); });
+}
+
+ExchangeChannel::~ExchangeChannel() {
+  ex_->on_complete(nullptr);  // the exchange may outlive this object
+  record_request();
+}
+
+void ExchangeChannel::record_request() {
+  if (recorded_) return;
+  recorded_ = true;
+  try {
+    using Seconds = std::chrono::duration<double>;
+    telemetry::RequestRecord r;
+    r.route = route_of(op_);
+    r.logical_model = logical_model_.empty() ? telemetry::kNone : std::string_view(logical_model_);
+    r.provider = provider_.empty() ? telemetry::kNone : std::string_view(provider_);
+    r.status = ex_->status() ? ex_->status() : 500;
+    r.duration_seconds = Seconds(ex_->completed_at().value_or(Clock::now()) - ex_->started()).count();
+    if (auto first = ex_->first_byte_at()) r.first_byte_seconds = Seconds(*first - ex_->started()).count();
+    telemetry_.record_request(r);
+  } catch (...) {
+    // Counting must never fail a request, nor a destructor.
+  }
+  in_flight_.release();
+}
+
+void ExchangeChannel::note(std::string_view key, std::string_view value) {
+  if (key == "logical_model") logical_model_ = value;
+  ex_->note(std::string(key), std::string(value));
+}
+
+void ExchangeChannel::note_number(std::string_view key, long long value) { ex_->note_number(std::string(key), value); }
+
+void ExchangeChannel::on_hangup(std::function<void()> f) { ex_->on_client_gone(std::move(f)); }
+
+void ExchangeChannel::refuse(const Refusal& why) {
+  ErrorShape shape = shape_of(why);
+  Exchange::Response res{static_cast<http::status>(shape.status), ex_->request().version()};
+  res.set(http::field::content_type, "application/json");
+  if (why.kind == RefusalKind::RateLimited) res.set(http::field::retry_after, std::to_string(why.retry_after.count()));
+  res.body() = openai_error_body(why.message, shape.type, shape.code, shape.param);
+  ex_->respond(std::move(res));
+}
+
+void ExchangeChannel::attribute(http::fields& headers, const Attribution& from) {
+  provider_ = from.provider_id;
+  ex_->note("provider", provider_);
+  ex_->note("upstream_model", std::string(from.model_id));
+  ex_->note_number("attempts", static_cast<long long>(from.attempts));
+  headers.set("X-APIProxy-Provider", from.provider_id);
+  headers.set("X-APIProxy-Model", from.model_id);
+  headers.set("X-APIProxy-Attempts", std::to_string(from.attempts));
+}
+
+void ExchangeChannel::answer(UpstreamAnswer answer) {
+  Exchange::Response res{static_cast<http::status>(answer.status), ex_->request().version()};
+  res.set(http::field::content_type, answer.content_type);
+  for (const auto& [name, value] : answer.headers) res.set(name, value);
+  attribute(res, answer.from);
+  res.body() = std::move(answer.body);
+  ex_->respond(std::move(res));
+}
+
+void ExchangeChannel::start_stream(int status, const Attribution& from, Done done) {
+  Exchange::StreamHead head{static_cast<http::status>(status), ex_->request().version()};
+  head.set(http::field::content_type, "text/event-stream");
+  head.set(http::field::cache_control, "no-cache");
+  head.set("X-Accel-Buffering", "no");
+  attribute(head, from);
+  ex_->start_stream(std::move(head), std::move(done));
+}
+
+void ExchangeChannel::stream_write(std::string_view bytes, Done done) { ex_->stream_write(bytes, std::move(done)); }
+
+void ExchangeChannel::end_stream() {
+  ex_->end_stream([](bool) {});
+}
+
+void ExchangeChannel::end_stream_with_error(std::string_view why) {
+  error_tail_ = "data: " + openai_error_body(why, "api_error", "upstream_stream_error") + "\n\ndata: [DONE]\n\n";
+  ex_->stream_write(error_tail_, [self = shared_from_this()](bool ok) {
+    if (ok) self->end_stream();
+  });
+}
+
+}  // namespace apiproxy
