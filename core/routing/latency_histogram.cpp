@@ -8,11 +8,20 @@ namespace apiproxy {
 namespace {
 constexpr double kFirstBound = 0.5;  // ms
 constexpr double kGrowth = 1.2;
+
+// Computed once: a quantile is read on every routing decision.
+const std::array<double, LatencyHistogram::kBuckets>& bounds() {
+  static const auto table = [] {
+    std::array<double, LatencyHistogram::kBuckets> t{};
+    for (int i = 0; i < LatencyHistogram::kBuckets; ++i) t[i] = kFirstBound * std::pow(kGrowth, i);
+    return t;
+  }();
+  return table;
+}
+
 }  // namespace
 
-double LatencyHistogram::upper_bound(int bucket) {
-  return kFirstBound * std::pow(kGrowth, bucket);
-}
+double LatencyHistogram::upper_bound(int bucket) { return bounds()[static_cast<size_t>(bucket)]; }
 
 int LatencyHistogram::bucket_for(double ms) {
   if (!(ms > kFirstBound)) return 0;  // also NaN
@@ -36,15 +45,34 @@ void LatencyHistogram::subtract(const LatencyHistogram& other) {
 }
 
 double LatencyHistogram::quantile(double q) const {
-  if (total_ == 0) return 0;
-  uint64_t rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(total_)));
-  if (rank == 0) rank = 1;
+  double out;
+  quantiles(q, q, out, out);
+  return out;
+}
+
+void LatencyHistogram::quantiles(double q1, double q2, double& v1, double& v2) const {
+  v1 = v2 = 0;
+  if (total_ == 0) return;
+  auto rank_of = [&](double q) {
+    auto r = static_cast<uint64_t>(std::ceil(q * static_cast<double>(total_)));
+    return r == 0 ? uint64_t{1} : r;
+  };
+  uint64_t r1 = rank_of(q1), r2 = rank_of(q2);
+  bool found1 = false;
   uint64_t seen = 0;
   for (int i = 0; i < kBuckets; ++i) {
     seen += counts_[i];
-    if (seen >= rank) return upper_bound(i);
+    if (!found1 && seen >= r1) {
+      v1 = upper_bound(i);
+      found1 = true;
+    }
+    if (seen >= r2) {
+      v2 = upper_bound(i);
+      if (found1) return;
+    }
   }
-  return upper_bound(kBuckets - 1);
+  if (!found1) v1 = upper_bound(kBuckets - 1);
+  v2 = upper_bound(kBuckets - 1);
 }
 
 }  // namespace apiproxy

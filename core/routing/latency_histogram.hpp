@@ -18,6 +18,8 @@ class LatencyHistogram {
   uint64_t total() const { return total_; }
   // The q-quantile (0 < q <= 1) as the upper bound of the bucket it falls in; 0 if empty.
   double quantile(double q) const;
+  // Two quantiles in one pass (q1 <= q2).
+  void quantiles(double q1, double q2, double& v1, double& v2) const;
 
   static double upper_bound(int bucket);
 

@@ -16,7 +16,7 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
-std::string region_of(const Candidate& c) {
+const std::string& region_of(const Candidate& c) {
   return c.upstream.region ? *c.upstream.region : c.provider->config.region;
 }
 
@@ -113,6 +113,8 @@ std::vector<Candidate> Router::candidates(const ProviderRuntimes& providers, con
                                           const RouteRequest& request, std::vector<std::string>& dropped,
                                           std::string& region_note) const {
   std::vector<Candidate> out;
+  out.reserve(model.upstreams.size());
+  auto now = RuntimeMetrics::Clock::now();  // one clock read for every candidate's view
   for (const auto& up : model.upstreams) {
     const ProviderRuntime* p = providers.find(up.provider_id);
     if (!p) {
@@ -127,7 +129,7 @@ std::vector<Candidate> Router::candidates(const ProviderRuntimes& providers, con
     Candidate c;
     c.upstream = up;
     c.provider = p;
-    c.metrics = metrics_.view(model.logical_id, up.provider_id);
+    c.metrics = metrics_.view_at(model.logical_id, up.provider_id, now);
     c.base_weight = up.base_weight * p->config.weight;
     c.dynamic_weight = weights_.multiplier(model.logical_id, up.provider_id);
     double limits[] = {p->config.max_qps, up.max_qps.value_or(0)};
@@ -161,15 +163,11 @@ std::vector<Candidate> Router::candidates(const ProviderRuntimes& providers, con
 // Scores with the strategy plugin; returns a note when it had to fall back.
 std::string Router::score(const StrategyPlugin& strategy, const LogicalModel& model,
                           const RouteRequest& request, std::vector<Candidate>& cands) const {
-  std::vector<std::string> regions;
   std::vector<apx_candidate> abi;
-  regions.reserve(cands.size());
   abi.reserve(cands.size());
-  for (const auto& c : cands) {
-    regions.push_back(region_of(c));
-    abi.push_back(to_abi(c, regions.back()));
-  }
+  for (const auto& c : cands) abi.push_back(to_abi(c, region_of(c)));
   std::vector<const apx_candidate*> ptrs;
+  ptrs.reserve(abi.size());
   for (const auto& a : abi) ptrs.push_back(&a);
   apx_route_ctx ctx{};
   ctx.struct_size = sizeof(ctx);
@@ -246,7 +244,7 @@ RouteOutcome Router::decide(const PluginGeneration& plugins, const LogicalModel&
     return out;
   }
   std::string fallback_note = score(*plugin, model, request, cands);
-  d.all = cands;
+  if (request.explain) d.all = cands;  // only explanations list every candidate
 
   std::vector<std::string> why;
   if (!region_note.empty()) why.push_back(region_note);
@@ -283,13 +281,16 @@ RouteOutcome Router::decide(const PluginGeneration& plugins, const LogicalModel&
                   " candidate(s); drew " + label(cands[chosen]) + " with probability " +
                   fmt(100 * cands[chosen].score / total, "%.0f") + "%");
   }
-  d.order.push_back(cands[chosen]);
-  std::vector<Candidate> rest;
+  // The choice, then the others that scored, best first. The candidates are moved, not
+  // copied: the order is all that is left of them.
+  std::vector<size_t> rest;
+  rest.reserve(cands.size());
   for (size_t i = 0; i < cands.size(); ++i)
-    if (i != chosen && cands[i].score > 0) rest.push_back(cands[i]);
-  std::stable_sort(rest.begin(), rest.end(),
-                   [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
-  for (auto& c : rest) d.order.push_back(std::move(c));
+    if (i != chosen && cands[i].score > 0) rest.push_back(i);
+  std::stable_sort(rest.begin(), rest.end(), [&](size_t a, size_t b) { return cands[a].score > cands[b].score; });
+  d.order.reserve(rest.size() + 1);
+  d.order.push_back(std::move(cands[chosen]));
+  for (size_t i : rest) d.order.push_back(std::move(cands[i]));
 
   if (!request.explain) {
     out.decision = std::move(d);

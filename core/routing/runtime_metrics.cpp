@@ -8,8 +8,13 @@ namespace {
 
 constexpr int kRecentSeconds = 5;  // current_qps looks at this much of the window
 
-std::string key_of(const std::string& logical, const std::string& provider) {
-  return logical + "\n" + provider;
+// The map key of a pair, built in a buffer each thread reuses (a lookup allocates nothing).
+const std::string& key_of(const std::string& logical, const std::string& provider) {
+  thread_local std::string key;
+  key.assign(logical);
+  key += '\n';
+  key += provider;
+  return key;
 }
 
 double weighted(double a, uint64_t wa, double b, uint64_t wb) {
@@ -33,7 +38,7 @@ int64_t RuntimeMetrics::second_of(Clock::time_point t) {
 }
 
 RuntimeMetrics::Entry& RuntimeMetrics::entry(const std::string& logical, const std::string& provider) {
-  std::string key = key_of(logical, provider);
+  const std::string& key = key_of(logical, provider);
   {
     std::shared_lock lock(map_mutex_);
     if (auto it = entries_.find(key); it != entries_.end()) return *it->second;
@@ -83,19 +88,22 @@ void RuntimeMetrics::record_at(const std::string& logical, const std::string& pr
   double ms = std::isfinite(o.latency_ms) && o.latency_ms > 0 ? o.latency_ms : 0;
   std::lock_guard lock(e.mutex);
   expire(e, sec);
-  Second& slot = e.ring[static_cast<size_t>(sec % kWindowSeconds)];
+  auto at = static_cast<size_t>(sec % kWindowSeconds);
+  Second& slot = e.ring[at];
+  LatencyHistogram& slot_latency = e.ring_latency[at];
   if (slot.second != sec) {
     if (slot.second >= 0) {  // an old second still in the sums (e.g. a clock step back)
       e.window_requests -= slot.requests;
       e.window_errors -= slot.errors;
-      e.window_latency.subtract(slot.latency);
+      e.window_latency.subtract(slot_latency);
     }
     slot = Second{};
+    slot_latency.clear();
     slot.second = sec;
   }
   ++slot.requests;
   if (!o.success) ++slot.errors;
-  slot.latency.add(ms);
+  slot_latency.add(ms);
   ++e.window_requests;
   if (!o.success) ++e.window_errors;
   e.window_latency.add(ms);
@@ -105,11 +113,15 @@ void RuntimeMetrics::record_at(const std::string& logical, const std::string& pr
 }
 
 void RuntimeMetrics::expire(const Entry& e, int64_t now_second) {
-  for (Second& s : e.ring) {
+  if (e.expired_at == now_second) return;  // nothing can have expired within this second
+  e.expired_at = now_second;
+  for (size_t i = 0; i < e.ring.size(); ++i) {
+    Second& s = e.ring[i];
     if (s.second < 0 || now_second - s.second < kWindowSeconds) continue;
     e.window_requests -= std::min<uint64_t>(e.window_requests, s.requests);
     e.window_errors -= std::min<uint64_t>(e.window_errors, s.errors);
-    e.window_latency.subtract(s.latency);
+    e.window_latency.subtract(e.ring_latency[i]);
+    e.ring_latency[i].clear();
     s = Second{};
   }
 }
@@ -119,16 +131,20 @@ RuntimeMetrics::Totals RuntimeMetrics::totals(const Entry& e, int64_t now_second
   Totals t;
   t.requests = e.window_requests;
   t.errors = e.window_errors;
-  t.latency = e.window_latency;
-  for (const Second& s : e.ring) {
-    if (s.second > now_second) {  // a view of the past (tests): seconds after `now` do not count
+  const LatencyHistogram* latency = &e.window_latency;
+  LatencyHistogram past;  // only for a view of the past (tests)
+  for (size_t i = 0; i < e.ring.size(); ++i) {
+    const Second& s = e.ring[i];
+    if (s.second > now_second) {  // seconds after `now` do not count
+      if (latency != &past) latency = &(past = e.window_latency);
       t.requests -= std::min(t.requests, static_cast<uint64_t>(s.requests));
       t.errors -= std::min(t.errors, static_cast<uint64_t>(s.errors));
-      t.latency.subtract(s.latency);
+      past.subtract(e.ring_latency[i]);
     } else if (s.second >= 0 && now_second - s.second < kRecentSeconds) {
       t.recent_requests += s.requests;
     }
   }
+  latency->quantiles(0.95, 0.99, t.p95_ms, t.p99_ms);
   return t;
 }
 
@@ -156,8 +172,8 @@ MetricsView RuntimeMetrics::view_at(const std::string& logical, const std::strin
   v.total_requests = t.requests + r.requests;
   uint64_t errors = t.errors + r.errors;
   v.error_rate = v.total_requests ? static_cast<double>(errors) / static_cast<double>(v.total_requests) : 0;
-  v.latency_p95_ms = weighted(t.latency.quantile(0.95), t.requests, r.latency_p95_ms, r.requests);
-  v.latency_p99_ms = weighted(t.latency.quantile(0.99), t.requests, r.latency_p99_ms, r.requests);
+  v.latency_p95_ms = weighted(t.p95_ms, t.requests, r.latency_p95_ms, r.requests);
+  v.latency_p99_ms = weighted(t.p99_ms, t.requests, r.latency_p99_ms, r.requests);
   v.latency_ewma_ms = weighted(e->ewma_ms, e->has_ewma ? std::max<uint64_t>(t.requests, 1) : 0,
                                r.latency_ewma_ms, r.requests);
   v.success_qps = static_cast<double>(v.total_requests - errors) / kWindowSeconds;
@@ -178,8 +194,8 @@ std::vector<RuntimeMetrics::LocalShare> RuntimeMetrics::local_shares() const {
     RemoteShare s;
     s.requests = t.requests;
     s.errors = t.errors;
-    s.latency_p95_ms = t.latency.quantile(0.95);
-    s.latency_p99_ms = t.latency.quantile(0.99);
+    s.latency_p95_ms = t.p95_ms;
+    s.latency_p99_ms = t.p99_ms;
     s.latency_ewma_ms = e->ewma_ms;
     s.recent_qps = static_cast<double>(t.recent_requests) / kRecentSeconds;
     s.in_flight = e->in_flight;

@@ -86,7 +86,8 @@ class RuntimeMetrics {
   Health classify(double error_rate, double p95, uint64_t samples) const;
   const MetricsThresholds& thresholds() const { return thresholds_; }
 
-  // For tests: record as if at `now`.
+  // Recording as if at `now` (for tests); a view at `now` (tests, and the router, which
+  // reads the clock once for all its candidates).
   void record_at(const std::string& logical, const std::string& provider, const Observation& o,
                  Clock::time_point now);
   MetricsView view_at(const std::string& logical, const std::string& provider,
@@ -96,13 +97,16 @@ class RuntimeMetrics {
   struct Second {
     int64_t second = -1;  // which second this slot holds
     uint32_t requests = 0, errors = 0;
-    LatencyHistogram latency;
   };
   // The window is kept as running sums: a second leaves them when its slot expires or is
-  // reused, so a view costs a scan of 64 buckets, not a merge of 60 histograms.
+  // reused, so a view costs a scan of 64 buckets, not a merge of 60 histograms. The
+  // seconds' counts sit apart from their histograms: a view walks the counts (1 KiB), and
+  // only once a second (when a slot may have expired), not the 16 KiB of histograms.
   struct Entry {
     mutable std::mutex mutex;
     mutable std::array<Second, kWindowSeconds> ring;
+    mutable std::array<LatencyHistogram, kWindowSeconds> ring_latency;
+    mutable int64_t expired_at = -1;  // the second of the last expiry scan
     mutable uint64_t window_requests = 0, window_errors = 0;
     mutable LatencyHistogram window_latency;
     double ewma_ms = 0;
@@ -112,7 +116,7 @@ class RuntimeMetrics {
   };
   struct Totals {
     uint64_t requests = 0, errors = 0, recent_requests = 0;
-    LatencyHistogram latency;
+    double p95_ms = 0, p99_ms = 0;
   };
 
   Entry& entry(const std::string& logical, const std::string& provider);
