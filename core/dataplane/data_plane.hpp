@@ -47,20 +47,22 @@ struct DataPlaneShared {
 // One per worker thread, with that thread's store connection and upstream pool.
 class DataPlane {
  public:
-  DataPlane(const DataPlaneShared& shared, Store& store, ConnectionPool& pool)
-      : shared_(shared), store_(store), pool_(pool) {}
+  // Shares the store (it lives as long as this data plane does); the pool belongs to the
+  // worker, which outlives its data plane.
+  DataPlane(const DataPlaneShared& shared, std::shared_ptr<Store> store, ConnectionPool& pool)
+      : shared_(shared), store_(std::move(store)), pool_(pool) {}
 
   // Serves `request`, reporting to `client` until it is answered. Runs on this worker's
   // thread; returns at once.
   void serve(ProxyRequest request, std::shared_ptr<ClientChannel> client);
 
   const DataPlaneShared& shared() const { return shared_; }
-  Store& store() const { return store_; }
+  const std::shared_ptr<Store>& store() const { return store_; }
   ConnectionPool& pool() const { return pool_; }
 
  private:
   const DataPlaneShared& shared_;
-  Store& store_;
+  std::shared_ptr<Store> store_;
   ConnectionPool& pool_;
 };
 

@@ -37,7 +37,11 @@ void DataPlane::serve(ProxyRequest request, std::shared_ptr<ClientChannel> clien
 }
 
 ProxiedRequest::ProxiedRequest(const DataPlane& plane, ProxyRequest request, std::shared_ptr<ClientChannel> client)
-    : plane_(plane), shared_(plane.shared()), request_(std::move(request)), client_(std::move(client)) {}
+    : shared_(plane.shared()),
+      store_(plane.store()),
+      pool_(plane.pool()),
+      request_(std::move(request)),
+      client_(std::move(client)) {}
 
 void ProxiedRequest::count_attempt(std::string_view outcome) {
   shared_.telemetry.record_attempt(model_->logical_id, current().upstream.provider_id, outcome);
@@ -64,7 +68,7 @@ void ProxiedRequest::run() {
   model_ = std::move(resolved.model);
   client_->note("logical_model", model_->logical_id);
   if (request_.session_id.empty()) return route(std::nullopt);
-  load_session(plane_.store(), request_.session_id, [self = shared_from_this()](Result<std::optional<Session>> s) {
+  load_session(*store_, request_.session_id, [self = shared_from_this()](Result<std::optional<Session>> s) {
     if (!s) {
       // Stickiness is best effort on the data plane: answer the request anyway.
       spdlog::warn("session lookup for '{}' failed: {}", self->request_.session_id, s.error());
@@ -129,7 +133,7 @@ void ProxiedRequest::try_next() {
                           *c.upstream.max_qps});
     remaining.push_back(std::move(a));
   }
-  shared_.limiter.admit(plane_.store(), std::move(remaining), [self = shared_from_this()](Admission admission) {
+  shared_.limiter.admit(*store_, std::move(remaining), [self = shared_from_this()](Admission admission) {
     if (self->stop_if_client_gone(false)) return;
     if (!admission.admitted) {
       self->rate_limited_for_ = admission.retry_after;
@@ -154,7 +158,7 @@ void ProxiedRequest::attempt() {
   }
   attempt_started_ = Clock::now();
   shared_.metrics.begin(model_->logical_id, c.upstream.provider_id);
-  upstream_ = UpstreamExchange::start(plane_.pool(), std::move(request.value()), shared_.limits.timeouts,
+  upstream_ = UpstreamExchange::start(pool_, std::move(request.value()), shared_.limits.timeouts,
                                       [self = shared_from_this()](Result<std::shared_ptr<UpstreamExchange>> started) {
                                         self->on_head(std::move(started));
                                       });
@@ -237,7 +241,7 @@ void ProxiedRequest::finish_success(std::string_view tail_for_usage, double late
 void ProxiedRequest::bind_session(std::function<void()> then) {
   bound_ = true;
   const std::string& id = request_.session_id;
-  apiproxy::bind_session(plane_.store(), id, model_->logical_id, session_, current(), shared_.limits.stickiness_ttl,
+  apiproxy::bind_session(*store_, id, model_->logical_id, session_, current(), shared_.limits.stickiness_ttl,
                          [self = shared_from_this(), then = std::move(then)](Result<Session> bound) {
                            if (!bound)
                              spdlog::warn("could not record session '{}': {}", self->request_.session_id, bound.error());

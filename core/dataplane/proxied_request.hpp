@@ -54,8 +54,9 @@ class ProxiedRequest : public std::enable_shared_from_this<ProxiedRequest> {
   const Candidate& current() const { return order_[current_]; }
   double elapsed_ms() const;
 
-  const DataPlane& plane_;
   const DataPlaneShared& shared_;
+  std::shared_ptr<Store> store_;  // the worker's: shared, so the request never outlives it
+  ConnectionPool& pool_;
   ProxyRequest request_;
   std::shared_ptr<ClientChannel> client_;
   // The plugins this request started on: its candidates and adapters live in it, so a

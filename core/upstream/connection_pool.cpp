@@ -28,10 +28,9 @@ void ConnectionPool::acquire(const Url& url, bool fresh, std::function<void(Acqu
     auto idle = now - conn->idle_since;
     if (idle < options_.idle_timeout && conn->is_open() && (idle < kCheckQuietAfter || conn->quiet())) {
       conn->reused = true;
-      boost::asio::post(io_, [done = std::move(done), conn = std::move(conn)]() mutable {
-        done(Acquired(std::move(conn)));
-      });
-      return;
+      // At once, not posted: the caller's next step (writing the request) is asynchronous
+      // anyway, and a posted completion is an event-loop turn that does no I/O.
+      return done(Acquired(std::move(conn)));
     }
     conn->close();
     --o.open;

@@ -25,6 +25,7 @@ class ConnectionPool {
 
   using Acquired = Result<std::unique_ptr<UpstreamConnection>>;
   // An idle connection to url's origin, or a new one (`fresh` forces a new one).
+  // `done` may run before acquire returns (an idle connection reused) or later (a new one).
   void acquire(const Url& url, bool fresh, std::function<void(Acquired)> done);
   // Returns a connection whose last response was read completely; closed ones are dropped.
   void release(std::unique_ptr<UpstreamConnection> conn);

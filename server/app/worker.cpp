@@ -10,7 +10,7 @@ namespace apiproxy {
 Worker::Worker(GatewayState& s) : state(s) {
   store = state.store_factory(io);
   pool = std::make_unique<ConnectionPool>(io, state.tls, state.upstream_pool_options());
-  data_plane = std::make_unique<DataPlane>(state.data_plane(), *store, *pool);
+  data_plane = std::make_unique<DataPlane>(state.data_plane(), store, *pool);
 }
 
 Worker::~Worker() { io.destroy_pending_handlers(); }

@@ -128,6 +128,7 @@ class Gateway {
   void reset_state() {
     auto factory = make_store_factory(state_->settings);
     worker_->store = factory.value()(worker_->io);
+    worker_->data_plane = std::make_unique<DataPlane>(state_->data_plane(), worker_->store, *worker_->pool);
     auto snapshot = state_->catalog.snapshot();
     for (const auto& [id, model] : *snapshot) state_->catalog.erase(id);
     LogicalModel m = fuzz_model();
