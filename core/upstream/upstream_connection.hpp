@@ -41,6 +41,12 @@ class UpstreamConnection {
   virtual bool quiet() = 0;
   // Bytes read past the end of the last response: a connection with any is never reused.
   bool has_unread_bytes() const { return buffer_.size() > 0; }
+  // Hands `parser` what is already buffered, without I/O; false when nothing is.
+  bool parse_buffered(UpstreamParser& parser, boost::system::error_code& ec) {
+    if (buffer_.size() == 0) return false;
+    buffer_.consume(parser.put(buffer_.data(), ec));
+    return true;
+  }
   // Where a response body is read into, piece by piece. It lives with the connection, so a
   // pooled connection reuses it instead of every request allocating its own.
   std::array<char, 16 * 1024>& chunk() { return chunk_; }

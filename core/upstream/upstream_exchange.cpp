@@ -172,10 +172,20 @@ std::string UpstreamExchange::header(std::string_view name) const {
 void UpstreamExchange::read(std::function<void(Result<std::string_view>)> done) {
   if (cancelled_ || !conn_) return done(Error{"cancelled"});
   if (parser_->is_done()) return done(std::string_view());
-  reading_ = true;
   auto& chunk = conn_->chunk();
   parser_->get().body().data = chunk.data();
   parser_->get().body().size = chunk.size();
+  // What arrived with the head (often the whole body) is parsed at once: no read and no
+  // event-loop turn. Whatever is still missing is read below, into the rest of the chunk.
+  boost::system::error_code ec;
+  if (conn_->parse_buffered(*parser_, ec)) {
+    if (ec && ec != http::error::need_buffer && ec != http::error::need_more)
+      return done(Error{"reading from " + url_.origin() + " failed: " + describe(ec)});
+    size_t got = chunk.size() - parser_->get().body().size;
+    if (!ec && (got > 0 || parser_->is_done())) return done(std::string_view(chunk.data(), got));
+    if (ec == http::error::need_buffer) return done(std::string_view(chunk.data(), got));  // the chunk is full
+  }
+  reading_ = true;
   expire_within(timeouts_.idle);
   auto self = shared_from_this();
   conn_->read_some(*parser_, [self, done = std::move(done)](const boost::system::error_code& ec) mutable {

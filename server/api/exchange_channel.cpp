@@ -78,10 +78,10 @@ void ExchangeChannel::record_request() {
 
 void ExchangeChannel::note(std::string_view key, std::string_view value) {
   if (key == "logical_model") logical_model_ = value;
-  ex_->note(std::string(key), std::string(value));
+  ex_->note(key, value);
 }
 
-void ExchangeChannel::note_number(std::string_view key, long long value) { ex_->note_number(std::string(key), value); }
+void ExchangeChannel::note_number(std::string_view key, long long value) { ex_->note_number(key, value); }
 
 void ExchangeChannel::on_hangup(std::function<void()> f) { ex_->on_client_gone(std::move(f)); }
 
@@ -97,7 +97,7 @@ void ExchangeChannel::refuse(const Refusal& why) {
 void ExchangeChannel::attribute(http::fields& headers, const Attribution& from) {
   provider_ = from.provider_id;
   ex_->note("provider", provider_);
-  ex_->note("upstream_model", std::string(from.model_id));
+  ex_->note("upstream_model", from.model_id);
   ex_->note_number("attempts", static_cast<long long>(from.attempts));
   headers.set("X-APIProxy-Provider", from.provider_id);
   headers.set("X-APIProxy-Model", from.model_id);

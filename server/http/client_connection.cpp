@@ -109,6 +109,14 @@ void ClientConnection::on_header(const boost::system::error_code& ec) {
 }
 
 void ClientConnection::read_body() {
+  // A body that arrived with its head (the usual case) is parsed at once: no read and no
+  // event-loop turn. Whatever is still missing is read below.
+  if (buffer_.size() > 0 && !parser_->is_done()) {
+    boost::system::error_code ec;
+    buffer_.consume(parser_->put(buffer_.data(), ec));
+    if (ec && ec != http::error::need_more) return on_request(ec);
+  }
+  if (parser_->is_done()) return on_request({});
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
                      self->on_request(ec);

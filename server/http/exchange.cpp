@@ -77,15 +77,18 @@ void Exchange::respond_error(http::status status, std::string_view message) {
   respond(status, error_body_for(path_, status, message));
 }
 
-void Exchange::set_note(std::string key, std::string value, bool literal) {
+bool Exchange::access_logging() { return telemetry::access_logger().should_log(spdlog::level::info); }
+
+void Exchange::set_note(std::string_view key, std::string_view value, bool literal) {
+  if (!access_logging()) return;
   for (auto& n : notes_) {
     if (n.key == key) {
-      n.value = std::move(value);
+      n.value = value;
       n.literal = literal;
       return;
     }
   }
-  notes_.push_back({std::move(key), std::move(value), literal});
+  notes_.push_back({std::string(key), std::string(value), literal});
 }
 
 void Exchange::complete(int status, size_t body_bytes) {

@@ -46,9 +46,12 @@ class Exchange {
   // Facts for the access log line written when the answer is complete ("model", "provider",
   // "attempts", ...); a key noted again replaces its value. In JSON logs a number is a JSON
   // number. Never put a secret here.
-  void note(std::string key, std::string value) { set_note(std::move(key), std::move(value), false); }
-  void note_number(std::string key, long long value) { set_note(std::move(key), std::to_string(value), true); }
-  void note_flag(std::string key, bool value) { set_note(std::move(key), value ? "true" : "false", true); }
+  // Nothing is kept when the access log is off.
+  void note(std::string_view key, std::string_view value) { set_note(key, value, false); }
+  void note_number(std::string_view key, long long value) {
+    if (access_logging()) set_note(key, std::to_string(value), true);
+  }
+  void note_flag(std::string_view key, bool value) { set_note(key, value ? "true" : "false", true); }
   // The status sent (0 until an answer or a stream head went out).
   int status() const { return status_; }
   // When the first byte of the answer's body went out: the whole answer, or a stream's
@@ -100,7 +103,8 @@ class Exchange {
   };
   std::vector<Note> notes_;
 
-  void set_note(std::string key, std::string value, bool literal);
+  static bool access_logging();
+  void set_note(std::string_view key, std::string_view value, bool literal);
   void complete(int status, size_t body_bytes);  // completed_at_, the access line, on_complete_
   void log_access(int status, size_t body_bytes) const;
 };
