@@ -203,7 +203,7 @@ std::optional<std::string> scan_members(std::string_view text, std::vector<JsonM
   // The reader's string buffer is reused from one request to the next on this thread.
   thread_local rapidjson::Reader reader;
   auto why = guarded_parse(scanner, [&](auto& handler) { return reader.Parse<kFlags>(in, handler); });
-  if (!why && !scanner.is_object()) return "the JSON text is not an object";
+  if (!why && !scanner.is_object()) return std::string(kJsonNotAnObject);
   return why;
 }
 

@@ -43,6 +43,9 @@ struct JsonMember {
   std::string string;             // a String's decoded value
 };
 
+// What scan_members answers for valid JSON that is not an object.
+inline constexpr std::string_view kJsonNotAnObject = "the JSON text is not an object";
+
 // Checks `text` exactly as parse_json does and, when it is an object, lists its top-level
 // members in order, without building a document: for a caller that reads a few fields and
 // passes the text on as it came.

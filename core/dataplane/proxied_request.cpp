@@ -23,12 +23,6 @@ std::mt19937_64& thread_rng() {
   return rng;
 }
 
-std::string label(const Candidate& c) { return c.upstream.provider_id + "/" + c.upstream.model_id; }
-
-// A limit that is not > 0 is no limit (RateLimiter ignores it too).
-bool has_qps_limit(const Candidate& c) {
-  return c.provider->config.max_qps > 0 || (c.upstream.max_qps && *c.upstream.max_qps > 0);
-}
 
 }  // namespace
 
@@ -116,7 +110,7 @@ bool ProxiedRequest::stop_if_client_gone(bool attempt_in_flight) {
 void ProxiedRequest::try_next() {
   if (stop_if_client_gone(false)) return;
   if (next_ >= order_.size() || attempts_.size() >= shared_.limits.max_attempts) return all_failed();
-  if (!has_qps_limit(order_[next_])) {  // the usual case: nothing to ask the limiter
+  if (order_[next_].max_qps <= 0) {  // no MAX_QPS (the usual case): nothing to ask the limiter
     current_ = next_++;
     return attempt();
   }
@@ -152,7 +146,7 @@ void ProxiedRequest::attempt() {
   auto request = c.provider->adapter->build_request(
       UpstreamCall{request_.op, c.upstream.model_id, {}, request_.stream}, request_.body.for_model(c.upstream.model_id));
   if (!request) {
-    attempts_.push_back({label(c), request.error()});
+    attempts_.push_back({candidate_label(c), request.error()});
     count_attempt(telemetry::outcome::kAdapterError);
     return try_next();
   }
@@ -166,11 +160,11 @@ void ProxiedRequest::attempt() {
 
 void ProxiedRequest::fail_attempt(const std::string& why, Nudge nudge, double latency_ms, std::string_view outcome) {
   const Candidate& c = current();
-  attempts_.push_back({label(c), why});
+  attempts_.push_back({candidate_label(c), why});
   count_attempt(outcome);
   shared_.metrics.end(model_->logical_id, c.upstream.provider_id, Observation{latency_ms, false});
   shared_.weights.nudge(model_->logical_id, c.upstream.provider_id, nudge);
-  spdlog::debug("request {}: attempt on {} failed: {}", request_.request_id, label(c), why);
+  spdlog::debug("request {}: attempt on {} failed: {}", request_.request_id, candidate_label(c), why);
   try_next();
 }
 
@@ -230,7 +224,7 @@ void ProxiedRequest::finish_success(std::string_view tail_for_usage, double late
   shared_.metrics.end(logical, c.upstream.provider_id, Observation{latency_ms, true});
   shared_.weights.nudge(logical, c.upstream.provider_id, Nudge::Success);
   if (spdlog::should_log(spdlog::level::debug)) {
-    spdlog::debug("request {}: {} via {} in {:.1f} ms after {} attempt(s); tokens in {} out {}", request_.request_id, request_.model, label(c),
+    spdlog::debug("request {}: {} via {} in {:.1f} ms after {} attempt(s); tokens in {} out {}", request_.request_id, request_.model, candidate_label(c),
                   elapsed_ms(), attempts_.size() + 1, usage_field(tail_for_usage, "\"prompt_tokens\""),
                   usage_field(tail_for_usage, "\"completion_tokens\""));
   }
@@ -307,7 +301,7 @@ void ProxiedRequest::end_stream_with_error(const std::string& why) {
   count_attempt(telemetry::outcome::kStreamError);
   shared_.metrics.end(model_->logical_id, c.upstream.provider_id, Observation{elapsed_ms(), false});
   shared_.weights.nudge(model_->logical_id, c.upstream.provider_id, Nudge::RetryableFailure);
-  spdlog::warn("request {}: stream from {} broke off: {}", request_.request_id, label(c), why);
+  spdlog::warn("request {}: stream from {} broke off: {}", request_.request_id, candidate_label(c), why);
   client_->end_stream_with_error("the upstream stream broke off: " + why);
 }
 

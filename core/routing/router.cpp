@@ -20,8 +20,6 @@ const std::string& region_of(const Candidate& c) {
   return c.upstream.region ? *c.upstream.region : c.provider->config.region;
 }
 
-std::string label(const Candidate& c) { return c.upstream.provider_id + "/" + c.upstream.model_id; }
-
 std::string fmt(double v, const char* spec = "%.3g") {
   char buf[64];
   std::snprintf(buf, sizeof buf, spec, v);
@@ -71,7 +69,7 @@ size_t weighted_pick(const std::vector<Candidate>& cands, double total, std::mt1
 
 std::string describe(const Candidate& c) {
   const auto& m = c.metrics;
-  std::string s = label(c) + " (score " + fmt(c.score) + ", " + health_name(m.status);
+  std::string s = candidate_label(c) + " (score " + fmt(c.score) + ", " + health_name(m.status);
   if (m.total_requests) {
     s += ", ewma " + fmt(m.latency_ewma_ms, "%.0f") + " ms, p95 " + fmt(m.latency_p95_ms, "%.0f") +
          " ms, errors " + fmt(m.error_rate * 100, "%.1f") + "% of " + std::to_string(m.total_requests);
@@ -196,6 +194,8 @@ std::string Router::score(const StrategyPlugin& strategy, const LogicalModel& mo
   return {};
 }
 
+std::string candidate_label(const Candidate& c) { return c.upstream.provider_id + "/" + c.upstream.model_id; }
+
 std::string_view route_error_code(RouteError e) {
   switch (e) {
     case RouteError::None: return "";
@@ -259,7 +259,7 @@ RouteOutcome Router::decide(const PluginGeneration& plugins, const LogicalModel&
           c.metrics.status != Health::Down) {
         chosen = i;
         d.sticky = true;
-        why.push_back("conversation '" + s->conversation_id + "' is bound to " + label(c));
+        why.push_back("conversation '" + s->conversation_id + "' is bound to " + candidate_label(c));
       }
     }
     if (!d.sticky)
@@ -278,7 +278,7 @@ RouteOutcome Router::decide(const PluginGeneration& plugins, const LogicalModel&
     chosen = weighted_pick(cands, total, rng);
     if (request.explain)
       why.push_back("strategy " + strategy + " scored " + std::to_string(cands.size()) +
-                  " candidate(s); drew " + label(cands[chosen]) + " with probability " +
+                  " candidate(s); drew " + candidate_label(cands[chosen]) + " with probability " +
                   fmt(100 * cands[chosen].score / total, "%.0f") + "%");
   }
   // The choice, then the others that scored, best first. The candidates are moved, not

@@ -42,6 +42,9 @@ struct Candidate {
   double score = 0;
 };
 
+// "provider/model", as logs and explanations name a candidate.
+std::string candidate_label(const Candidate& c);
+
 struct RouteDecision {
   std::string strategy_used;
   std::vector<Candidate> order;  // [0] is the choice; then the failover order (score > 0)

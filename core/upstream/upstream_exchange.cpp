@@ -178,12 +178,9 @@ void UpstreamExchange::read(std::function<void(Result<std::string_view>)> done) 
   // What arrived with the head (often the whole body) is parsed at once: no read and no
   // event-loop turn. Whatever is still missing is read below, into the rest of the chunk.
   boost::system::error_code ec;
-  if (conn_->parse_buffered(*parser_, ec)) {
-    if (ec && ec != http::error::need_buffer && ec != http::error::need_more)
-      return done(Error{"reading from " + url_.origin() + " failed: " + describe(ec)});
-    size_t got = chunk.size() - parser_->get().body().size;
-    if (!ec && (got > 0 || parser_->is_done())) return done(std::string_view(chunk.data(), got));
-    if (ec == http::error::need_buffer) return done(std::string_view(chunk.data(), got));  // the chunk is full
+  if (conn_->parse_buffered(*parser_, ec) && ec != http::error::need_more) {
+    if (ec && ec != http::error::need_buffer) return done(Error{read_failure(ec)});
+    if (size_t got = chunk_filled(); got > 0 || parser_->is_done()) return done(std::string_view(chunk.data(), got));
   }
   reading_ = true;
   expire_within(timeouts_.idle);
@@ -194,12 +191,17 @@ void UpstreamExchange::read(std::function<void(Result<std::string_view>)> done) 
     if (ec && ec != http::error::need_buffer)
       return done(Error{ec == beast::error::timeout
                             ? self->timeout_reason("the upstream stream stalled (idle timeout)")
-                            : "reading from " + self->url_.origin() + " failed: " + describe(ec)});
-    auto& chunk = self->conn_->chunk();
-    size_t got = chunk.size() - self->parser_->get().body().size;
+                            : self->read_failure(ec)});
+    size_t got = self->chunk_filled();
     if (got == 0 && !self->parser_->is_done()) return self->read(std::move(done));  // framing only
-    done(std::string_view(chunk.data(), got));
+    done(std::string_view(self->conn_->chunk().data(), got));
   });
+}
+
+size_t UpstreamExchange::chunk_filled() const { return conn_->chunk().size() - parser_->get().body().size; }
+
+std::string UpstreamExchange::read_failure(const boost::system::error_code& ec) const {
+  return "reading from " + url_.origin() + " failed: " + describe(ec);
 }
 
 void UpstreamExchange::read_all(size_t limit, std::function<void(Result<std::string>)> done) {

@@ -60,6 +60,9 @@ class UpstreamExchange : public std::enable_shared_from_this<UpstreamExchange> {
   // Sets the connection's deadline to `step` from now, or to the total deadline if sooner.
   void expire_within(std::chrono::milliseconds step);
   std::string timeout_reason(std::string_view step) const;
+  std::string read_failure(const boost::system::error_code& ec) const;
+  // How much of the connection's chunk the parser has filled with body bytes.
+  size_t chunk_filled() const;
   void reset_parser();
   void read_all_step(size_t limit, std::shared_ptr<std::string> acc,
                      std::function<void(Result<std::string>)> done);

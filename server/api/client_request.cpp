@@ -47,7 +47,7 @@ std::variant<ProxyRequest, RequestProblem> read_client_request(std::string text,
   // Scanned on every request: the member list keeps its capacity on this thread.
   thread_local std::vector<JsonMember> members;
   if (auto why = scan_members(text, members)) {
-    if (why->find("not an object") != std::string::npos)
+    if (*why == kJsonNotAnObject)
       return RequestProblem{"the request body must be a JSON object", "invalid_json", ""};
     return RequestProblem{"the request body is not valid JSON: " + *why, "invalid_json", ""};
   }
