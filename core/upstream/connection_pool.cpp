@@ -53,7 +53,7 @@ void ConnectionPool::release(std::unique_ptr<UpstreamConnection> conn) {
   Origin& o = origins_[conn->origin()];
   if (!conn->is_open() || o.idle.size() >= options_.max_idle_per_origin) return discard(std::move(conn));
   conn->idle_since = std::chrono::steady_clock::now();
-  conn->expires_after(std::chrono::hours(24 * 365));  // idle: no deadline until reused
+  conn->expires_never();  // idle: no deadline until reused
   o.idle.push_back(std::move(conn));
 }
 

@@ -1,5 +1,7 @@
 #include "core/upstream/upstream_connection.hpp"
 
+#include "core/upstream/deadline.hpp"
+
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -7,8 +9,8 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
-#include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
@@ -19,39 +21,42 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using Executor = asio::io_context::executor_type;
-using TcpStream = beast::basic_stream<tcp, Executor>;
+using TcpStream = tcp::socket::rebind_executor<Executor>::other;
 using TlsStream = beast::ssl_stream<TcpStream>;
 
 namespace {
 
 TcpStream& lowest(TcpStream& s) { return s; }
-TcpStream& lowest(TlsStream& s) { return beast::get_lowest_layer(s); }
+TcpStream& lowest(TlsStream& s) { return s.next_layer(); }
 
+// Operations cut short by the deadline complete as beast::error::timeout, so callers tell
+// a timeout from a failure the same way for plain and TLS connections.
 template <class Stream>
 class ConnectionOver final : public UpstreamConnection {
  public:
   template <class... Args>
-  ConnectionOver(std::string origin, Args&&... args)
-      : UpstreamConnection(std::move(origin)), stream_(std::forward<Args>(args)...) {}
+  ConnectionOver(std::string origin, Executor ex, Args&&... args)
+      : UpstreamConnection(std::move(origin)),
+        stream_(ex, std::forward<Args>(args)...),
+        deadline_(ex, [this] { close(); }) {}
 
   Stream& stream() { return stream_; }
 
   void write(std::array<asio::const_buffer, 2> request, Done done) override {
-    asio::async_write(stream_, request, [done = std::move(done)](auto ec, size_t) { done(ec); });
+    asio::async_write(stream_, request, completion(std::move(done)));
   }
   void read_header(UpstreamParser& parser, Done done) override {
-    http::async_read_header(stream_, buffer_, parser,
-                            [done = std::move(done)](auto ec, size_t) { done(ec); });
+    http::async_read_header(stream_, buffer_, parser, completion(std::move(done)));
   }
   void read_some(UpstreamParser& parser, Done done) override {
-    http::async_read_some(stream_, buffer_, parser,
-                          [done = std::move(done)](auto ec, size_t) { done(ec); });
+    http::async_read_some(stream_, buffer_, parser, completion(std::move(done)));
   }
-  void expires_after(std::chrono::steady_clock::duration d) override { lowest(stream_).expires_after(d); }
+  void expires_after(std::chrono::steady_clock::duration d) override { deadline_.expires_after(d); }
+  void expires_never() override { deadline_.expires_never(); }
   void close() override {
     boost::system::error_code ignored;
-    lowest(stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
-    lowest(stream_).close();
+    lowest_socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest_socket().close(ignored);
   }
   bool is_open() const override {
     return const_cast<ConnectionOver*>(this)->lowest_socket().is_open();
@@ -62,10 +67,18 @@ class ConnectionOver final : public UpstreamConnection {
     ssize_t n = ::recv(lowest_socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
+  // Why a connect or handshake failed: the deadline, or what the operation said.
+  boost::system::error_code outcome(const boost::system::error_code& ec) const {
+    return ec && deadline_.expired() ? boost::system::error_code(beast::error::timeout) : ec;
+  }
 
  private:
-  tcp::socket::rebind_executor<Executor>::other& lowest_socket() { return lowest(stream_).socket(); }
+  auto completion(Done done) {
+    return [this, done = std::move(done)](const boost::system::error_code& ec, size_t) { done(outcome(ec)); };
+  }
+  TcpStream& lowest_socket() { return lowest(stream_); }
   Stream stream_;
+  Deadline deadline_;
 };
 
 std::string describe(const boost::system::error_code& ec) {
@@ -98,15 +111,16 @@ void connect_upstream(asio::io_context& io, asio::ssl::context& tls, const Url& 
       auto& done = *shared_done;
       if (ec) return done(Error{"cannot connect to " + url.origin() + ": " + describe(ec)});
       boost::system::error_code ignored;
-      lowest(conn->stream()).socket().set_option(tcp::no_delay(true), ignored);
+      lowest(conn->stream()).set_option(tcp::no_delay(true), ignored);
       done(Conn(std::move(conn)));
     };
     if (!url.tls()) {
       auto conn = std::make_unique<ConnectionOver<TcpStream>>(url.origin(), io.get_executor());
       auto* raw = conn.get();
       raw->expires_after(timeout);
-      lowest(raw->stream()).async_connect(results, [conn = std::move(conn), connected](auto ec, auto) mutable {
-        connected(std::move(conn), ec);
+      asio::async_connect(lowest(raw->stream()), results, [conn = std::move(conn), connected](auto ec, auto) mutable {
+        auto outcome = conn->outcome(ec);
+        connected(std::move(conn), outcome);
       });
       return;
     }
@@ -125,15 +139,18 @@ void connect_upstream(asio::io_context& io, asio::ssl::context& tls, const Url& 
       if (preverified && !ok) X509_STORE_CTX_set_error(ctx.native_handle(), X509_V_ERR_HOSTNAME_MISMATCH);
       return ok;
     });
-    lowest(raw->stream()).async_connect(results, [conn = std::move(conn), connected, url, shared_done](
-                                                     auto ec, auto) mutable {
-      if (ec) return connected(std::move(conn), ec);
+    asio::async_connect(lowest(raw->stream()), results, [conn = std::move(conn), connected, url, shared_done](
+                                                            auto ec, auto) mutable {
+      if (ec) {
+        auto outcome = conn->outcome(ec);
+        return connected(std::move(conn), outcome);
+      }
       auto* raw = conn.get();
       raw->stream().async_handshake(asio::ssl::stream_base::client,
                                     [conn = std::move(conn), connected, url, shared_done](auto ec) mutable {
                                       if (ec)
                                         return (*shared_done)(Error{"TLS handshake with " + url.origin() +
-                                                                    " failed: " + describe(ec) +
+                                                                    " failed: " + describe(conn->outcome(ec)) +
                                                                     verify_failure(conn->stream())});
                                       connected(std::move(conn), ec);
                                     });

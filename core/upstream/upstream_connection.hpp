@@ -34,6 +34,7 @@ class UpstreamConnection {
   virtual void read_header(UpstreamParser& parser, Done done) = 0;
   virtual void read_some(UpstreamParser& parser, Done done) = 0;
   virtual void expires_after(std::chrono::steady_clock::duration d) = 0;
+  virtual void expires_never() = 0;
   virtual void close() = 0;
   virtual bool is_open() const = 0;
   // Idle in the pool, the connection must have nothing to read: bytes the server sent

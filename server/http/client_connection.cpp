@@ -51,10 +51,10 @@ bool valid_params(const PathParams& params) {
 
 }  // namespace
 
-ClientConnection::ClientConnection(asio::ip::tcp::socket::rebind_executor<Executor>::other socket,
+ClientConnection::ClientConnection(Socket socket,
                                    const HttpRouter& router, const ServerLimits& limits,
                                    ConnectionSet& set, ConnectionLimit::Slot slot)
-    : stream_(std::move(socket)),
+    : socket_(std::move(socket)),
       router_(router),
       limits_(limits),
       set_(set),
@@ -70,7 +70,7 @@ void ClientConnection::close_if_idle() {
 void ClientConnection::start() {
   set_.add(this);
   boost::system::error_code ignored;
-  stream_.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
   read_header();
 }
 
@@ -78,9 +78,9 @@ void ClientConnection::read_header() {
   parser_.emplace();
   parser_->body_limit(limits_.max_body_bytes);
   parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
-  stream_.expires_after(first_request_ ? limits_.header_timeout : limits_.idle_timeout);
+  expires_after(first_request_ ? limits_.header_timeout : limits_.idle_timeout);
   waiting_for_request_ = true;
-  http::async_read_header(stream_, buffer_, *parser_,
+  http::async_read_header(socket_, buffer_, *parser_,
                           [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
                             self->on_header(ec);
                           });
@@ -94,11 +94,11 @@ void ClientConnection::on_header(const boost::system::error_code& ec) {
   // RFC 9112 6.3: a request whose last transfer coding is not chunked has no reliable end.
   if (req.find(http::field::transfer_encoding) != req.end() && !parser_->chunked())
     return reject(http::status::bad_request, "Transfer-Encoding must end with 'chunked'");
-  stream_.expires_after(limits_.header_timeout);
+  expires_after(limits_.header_timeout);
   // curl and others wait for this before sending a large body.
   if (beast::iequals(req[http::field::expect], "100-continue")) {
     auto cont = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
-    asio::async_write(stream_, asio::buffer(*cont),
+    asio::async_write(socket_, asio::buffer(*cont),
                       [self = shared_from_this(), cont](const boost::system::error_code& ec, size_t) {
                         if (ec) return self->close();
                         self->read_body();
@@ -117,7 +117,7 @@ void ClientConnection::read_body() {
     if (ec && ec != http::error::need_more) return on_request(ec);
   }
   if (parser_->is_done()) return on_request({});
-  http::async_read(stream_, buffer_, *parser_,
+  http::async_read(socket_, buffer_, *parser_,
                    [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
                      self->on_request(ec);
                    });
@@ -126,8 +126,7 @@ void ClientConnection::read_body() {
 void ClientConnection::on_request(const boost::system::error_code& ec) {
   if (ec == http::error::end_of_stream || ec == asio::error::eof ||
       ec == asio::error::connection_reset || ec == asio::error::operation_aborted)
-    return close();
-  if (ec == beast::error::timeout) return close();  // idle or too slow: just hang up
+    return close();  // gone, or idle or too slow (the deadline closed the socket): just hang up
   if (ec == http::error::body_limit)
     return reject(http::status::payload_too_large,
                   "request body exceeds the limit of " + std::to_string(limits_.max_body_bytes) +
@@ -141,7 +140,7 @@ void ClientConnection::on_request(const boost::system::error_code& ec) {
                                                  std::to_string(limits_.max_header_bytes) +
                                                  " bytes (APIPROXY_MAX_HEADER_BYTES)");
   if (ec) return reject(http::status::bad_request, "malformed HTTP request: " + ec.message());
-  stream_.expires_never();  // the handler may wait on upstreams for a long time
+  deadline_ = Clock::time_point::max();  // the handler may wait on upstreams for a long time
   dispatch(parser_->release());
 }
 
@@ -174,17 +173,22 @@ void ClientConnection::dispatch(Exchange::Request request) {
   }
   if (!exchange->responded()) {
     waiting_for_answer_ = true;
-    dispatched_at_ = std::chrono::steady_clock::now();
+    dispatched_at_ = Clock::now();
   }
 }
 
-void ClientConnection::watch_if_waiting_since(std::chrono::steady_clock::time_point cutoff) {
+void ClientConnection::watch_if_waiting_since(Clock::time_point cutoff) {
   if (waiting_for_answer_ && !watching_ && on_hangup_ && dispatched_at_ <= cutoff) watch_for_hangup();
+}
+
+void ClientConnection::close_if_past_deadline(Clock::time_point now) {
+  // Pending reads and writes complete as aborted, and each of those paths closes.
+  if (deadline_ <= now) close();
 }
 
 void ClientConnection::watch_for_hangup() {
   watching_ = true;
-  stream_.socket().async_wait(asio::socket_base::wait_read,
+  socket_.async_wait(asio::socket_base::wait_read,
                               [self = shared_from_this()](const boost::system::error_code& ec) {
                                 self->on_readable(ec);
                               });
@@ -193,7 +197,7 @@ void ClientConnection::watch_for_hangup() {
 void ClientConnection::on_readable(const boost::system::error_code& ec) {
   if (!watching_ || ec == asio::error::operation_aborted) return;
   char byte;
-  ssize_t n = ::recv(stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  ssize_t n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !ec) return watch_for_hangup();  // spurious
   watching_ = false;
   if (n > 0) {  // a pipelined request: it waits in the socket for its turn
@@ -210,7 +214,7 @@ void ClientConnection::stop_watching() {
   if (!watching_) return;
   watching_ = false;
   boost::system::error_code ignored;
-  stream_.socket().cancel(ignored);  // nothing else is pending while a handler works
+  socket_.cancel(ignored);  // nothing else is pending while a handler works
 }
 
 void ClientConnection::reject(http::status status, std::string_view message) {
@@ -241,8 +245,8 @@ void ClientConnection::send_response(bool close_after, std::chrono::steady_clock
   out_.clear();
   append_response_head(out_, response_);
   std::array<asio::const_buffer, 2> message{asio::buffer(out_), asio::buffer(response_.body())};
-  stream_.expires_after(timeout);
-  asio::async_write(stream_, message,
+  expires_after(timeout);
+  asio::async_write(socket_, message,
                     [self = shared_from_this(), close_after](const boost::system::error_code& ec, size_t) {
                       self->on_written(ec, close_after);
                     });
@@ -258,8 +262,8 @@ void ClientConnection::write_stream_head(Exchange::StreamHead head, std::functio
   if (set_.draining()) head.keep_alive(false);
   out_.clear();
   append_response_head(out_, head);
-  stream_.expires_after(limits_.idle_timeout);
-  asio::async_write(stream_, asio::buffer(out_),
+  expires_after(limits_.idle_timeout);
+  asio::async_write(socket_, asio::buffer(out_),
                     [self = shared_from_this(), done = std::move(done)](const boost::system::error_code& ec, size_t) {
                       if (ec) self->close();
                       done(!ec);
@@ -272,8 +276,8 @@ void ClientConnection::write_chunk(std::string_view data, std::function<void(boo
   append_number(out_, data.size(), 16);
   out_.append("\r\n", 2);
   std::array<asio::const_buffer, 3> chunk{asio::buffer(out_), asio::buffer(data), asio::buffer("\r\n", 2)};
-  stream_.expires_after(limits_.idle_timeout);
-  asio::async_write(stream_, chunk,
+  expires_after(limits_.idle_timeout);
+  asio::async_write(socket_, chunk,
                     [self = shared_from_this(), done = std::move(done)](
                         const boost::system::error_code& ec, size_t) {
                       if (ec) self->close();
@@ -282,8 +286,8 @@ void ClientConnection::write_chunk(std::string_view data, std::function<void(boo
 }
 
 void ClientConnection::write_last_chunk(bool keep_alive, std::function<void(bool)> done) {
-  stream_.expires_after(limits_.idle_timeout);
-  asio::async_write(stream_, asio::buffer("0\r\n\r\n", 5),
+  expires_after(limits_.idle_timeout);
+  asio::async_write(socket_, asio::buffer("0\r\n\r\n", 5),
                     [self = shared_from_this(), keep_alive, done = std::move(done)](
                         const boost::system::error_code& ec, size_t) {
                       done(!ec);
@@ -295,8 +299,9 @@ void ClientConnection::abort() { close(); }
 
 void ClientConnection::close() {
   boost::system::error_code ignored;
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-  stream_.close();
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  deadline_ = Clock::time_point::max();
+  socket_.close(ignored);
 }
 
 }  // namespace apiproxy

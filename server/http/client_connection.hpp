@@ -8,7 +8,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -33,9 +32,10 @@ struct ServerLimits {
 class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
  public:
   using Executor = boost::asio::io_context::executor_type;
-  using Stream = boost::beast::basic_stream<boost::asio::ip::tcp, Executor>;
+  using Socket = boost::asio::ip::tcp::socket::rebind_executor<Executor>::other;
+  using Clock = std::chrono::steady_clock;
 
-  ClientConnection(boost::asio::ip::tcp::socket::rebind_executor<Executor>::other socket,
+  ClientConnection(Socket socket,
                    const HttpRouter& router, const ServerLimits& limits, ConnectionSet& set,
                    ConnectionLimit::Slot slot);
   ~ClientConnection();
@@ -60,7 +60,12 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   // Called every so often by the worker: a request that has waited for its answer since
   // `cutoff` or longer starts watching its socket for a hang-up. Quick answers never pay
   // for the watch (it costs a system call).
-  void watch_if_waiting_since(std::chrono::steady_clock::time_point cutoff);
+  void watch_if_waiting_since(Clock::time_point cutoff);
+  // Called every so often by the worker: a connection past its deadline (reading a request,
+  // writing an answer, idle between requests) is closed. Client timeouts are seconds long,
+  // so checking them on the worker's tick costs nothing per request, where a timer armed
+  // at every read and write would cost a timer update, and often a system call.
+  void close_if_past_deadline(Clock::time_point now);
 
  private:
   void read_header();
@@ -79,7 +84,10 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void on_readable(const boost::system::error_code& ec);
   void stop_watching();
 
-  Stream stream_;
+  void expires_after(Clock::duration d) { deadline_ = Clock::now() + d; }
+
+  Socket socket_;
+  Clock::time_point deadline_ = Clock::time_point::max();
   const HttpRouter& router_;
   const ServerLimits& limits_;
   ConnectionSet& set_;
@@ -91,7 +99,7 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   bool first_request_ = true;
   bool watching_ = false;
   bool waiting_for_answer_ = false;  // a handler has the request and has not answered yet
-  std::chrono::steady_clock::time_point dispatched_at_;
+  Clock::time_point dispatched_at_;
   std::function<void()> on_hangup_;
   ConnectionLimit::Slot slot_;
 };

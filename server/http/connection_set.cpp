@@ -16,8 +16,14 @@ void ConnectionSet::remove(ClientConnection* c) {
   open_.store(members_.size(), std::memory_order_relaxed);
 }
 
-void ConnectionSet::watch_waiting_since(std::chrono::steady_clock::time_point cutoff) {
-  for (auto* c : members_) c->watch_if_waiting_since(cutoff);
+void ConnectionSet::tick(std::chrono::steady_clock::time_point now,
+                         std::chrono::steady_clock::time_point watch_cutoff) {
+  // Closing a connection does not end it here (its pending operations hold it until they
+  // complete), so members_ does not change during the walk.
+  for (auto* c : members_) {
+    c->close_if_past_deadline(now);
+    c->watch_if_waiting_since(watch_cutoff);
+  }
 }
 
 void ConnectionSet::drain() {

@@ -55,8 +55,9 @@ class ConnectionSet {
 
   // From now on every connection closes after its current answer; idle ones close now.
   void drain();
-  // Requests that have waited for their answer since `cutoff` start noticing hang-ups.
-  void watch_waiting_since(std::chrono::steady_clock::time_point cutoff);
+  // The worker's periodic tick: connections past their deadline close, and requests that
+  // have waited for their answer since `watch_cutoff` start noticing hang-ups.
+  void tick(std::chrono::steady_clock::time_point now, std::chrono::steady_clock::time_point watch_cutoff);
   bool draining() const { return draining_; }
 
  private:

@@ -42,13 +42,15 @@ class HttpServer::Acceptor : public std::enable_shared_from_this<Acceptor> {
   }
   uint16_t port() const { return acceptor_.local_endpoint().port(); }
 
-  // Every tick, requests that have waited a tick for their answer start watching for their
-  // client hanging up: a request answered within a tick never pays for that watch.
+  // Every tick, connections past their deadline close, and requests that have waited a
+  // tick for their answer start watching for their client hanging up: a request answered
+  // within a tick never pays for that watch.
   void tick() {
     tick_.expires_after(kHangupWatchDelay);
     tick_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
       if (ec || !self->acceptor_.is_open()) return;
-      self->connections_.watch_waiting_since(std::chrono::steady_clock::now() - kHangupWatchDelay);
+      auto now = std::chrono::steady_clock::now();
+      self->connections_.tick(now, now - kHangupWatchDelay);
       self->tick();
     });
   }

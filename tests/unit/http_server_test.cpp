@@ -37,6 +37,11 @@ class HttpServerTest : public ::testing::Test {
     router_.add(http::verb::get, "/throw-later", [this](const std::shared_ptr<Exchange>& ex) {
       asio::post(io_, [ex] { throw std::runtime_error("a bug in a continuation"); });
     });
+    // Answers after 2.5 s.
+    router_.add(http::verb::get, "/slow", [this](const std::shared_ptr<Exchange>& ex) {
+      auto timer = std::make_shared<asio::steady_timer>(io_, 2500ms);
+      timer->async_wait([ex, timer](const boost::system::error_code&) { ex->respond(http::status::ok, "{}"); });
+    });
     // Holds the request until the client hangs up.
     router_.add(http::verb::get, "/wait", [this](const std::shared_ptr<Exchange>& ex) {
       ex->on_client_gone([this, ex] {
@@ -138,6 +143,49 @@ TEST_F(HttpServerTest, ConnectionsOverTheLimitAreClosedAtOnceAndSlotsComeBack) {
   std::this_thread::sleep_for(200ms);  // their slots are given back
   std::string ok = loopback::round_trip(port_, "GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(ok.rfind("HTTP/1.1 200", 0), 0u) << ok;
+}
+
+// Client deadlines are checked on the worker's tick, not by a timer per read: each kind
+// still closes the connection, and none cuts a request while its handler works.
+TEST_F(HttpServerTest, AHeaderOrBodyThatStopsArrivingIsCutAtTheHeaderTimeout) {
+  ServerLimits limits;
+  limits.header_timeout = 1s;
+  start(limits);
+  for (std::string_view partial : {"GET /ok HTTP/1.1\r\nHost: x\r\n",  // no blank line
+                                   "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc"}) {
+    int fd = loopback::connect_to(port_);
+    ASSERT_TRUE(loopback::send_all(fd, partial));
+    EXPECT_FALSE(loopback::closed_by_peer(fd, 600ms)) << partial;
+    EXPECT_TRUE(loopback::closed_by_peer(fd, 3s)) << partial;
+    ::close(fd);
+  }
+}
+
+TEST_F(HttpServerTest, AnIdleKeptAliveConnectionIsClosedAtTheIdleTimeout) {
+  ServerLimits limits;
+  limits.idle_timeout = 1s;
+  start(limits);
+  int fd = loopback::connect_to(port_);
+  ASSERT_TRUE(loopback::send_all(fd, "GET /ok HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(loopback::read_until(fd, 2s, "}").rfind("HTTP/1.1 200", 0), 0u);
+  // Used again before the timeout: served, and the timeout starts over.
+  std::this_thread::sleep_for(500ms);
+  ASSERT_TRUE(loopback::send_all(fd, "GET /ok HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(loopback::read_until(fd, 2s, "}").rfind("HTTP/1.1 200", 0), 0u);
+  EXPECT_FALSE(loopback::closed_by_peer(fd, 600ms));
+  EXPECT_TRUE(loopback::closed_by_peer(fd, 3s));
+  ::close(fd);
+}
+
+TEST_F(HttpServerTest, AHandlerThatTakesLongerThanTheTimeoutsIsNotCut) {
+  ServerLimits limits;
+  limits.header_timeout = 1s;
+  limits.idle_timeout = 1s;
+  start(limits);
+  int fd = loopback::connect_to(port_);
+  ASSERT_TRUE(loopback::send_all(fd, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(loopback::read_until(fd, 5s, "}").rfind("HTTP/1.1 200", 0), 0u);
+  ::close(fd);
 }
 
 TEST_F(HttpServerTest, AHandlerLearnsThatItsClientHungUp) {
