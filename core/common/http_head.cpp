@@ -10,13 +10,11 @@ void append_number(std::string& out, size_t n, int base) {
   out.append(digits, static_cast<size_t>(end - digits));
 }
 
-void append_response_head(std::string& out, const boost::beast::http::response_header<>& head) {
-  out.append(head.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
-  append_number(out, head.result_int());
+void append_status_line(std::string& out, int version, unsigned status, std::string_view reason) {
+  out.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  append_number(out, status);
   out += ' ';
-  out.append(head.reason());
-  out.append("\r\n", 2);
-  for (const auto& f : head) append_field(out, f.name_string(), f.value());
+  out.append(reason);
   out.append("\r\n", 2);
 }
 

@@ -10,14 +10,22 @@
 
 namespace apiproxy {
 
-// "HTTP/1.1 200 OK\r\n", every field, then the blank line.
-void append_response_head(std::string& out, const boost::beast::http::response_header<>& head);
-
 // One "Name: value\r\n" line.
 inline void append_field(std::string& out, std::string_view name, std::string_view value) {
   out.append(name);
   out.append(": ", 2);
   out.append(value);
+  out.append("\r\n", 2);
+}
+
+// "HTTP/1.1 200 OK\r\n": the status line.
+void append_status_line(std::string& out, int version, unsigned status, std::string_view reason);
+
+// The status line, every field, then the blank line.
+template <class Fields>
+void append_response_head(std::string& out, const boost::beast::http::response_header<Fields>& head) {
+  append_status_line(out, head.version(), head.result_int(), head.reason());
+  for (const auto& f : head) append_field(out, f.name_string(), f.value());
   out.append("\r\n", 2);
 }
 

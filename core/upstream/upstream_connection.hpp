@@ -17,12 +17,14 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include "core/common/recycling_allocator.hpp"
 #include "core/common/result.hpp"
 #include "core/common/url.hpp"
 
 namespace apiproxy {
 
-using UpstreamParser = boost::beast::http::response_parser<boost::beast::http::buffer_body>;
+// Header fields come from recycled blocks: Beast allocates each one on its own.
+using UpstreamParser = boost::beast::http::response_parser<boost::beast::http::buffer_body, RecyclingAllocator<char>>;
 
 class UpstreamConnection {
  public:

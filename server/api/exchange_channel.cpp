@@ -94,7 +94,7 @@ void ExchangeChannel::refuse(const Refusal& why) {
   ex_->respond(std::move(res));
 }
 
-void ExchangeChannel::attribute(http::fields& headers, const Attribution& from) {
+void ExchangeChannel::attribute(Exchange::Fields& headers, const Attribution& from) {
   provider_ = from.provider_id;
   ex_->note("provider", provider_);
   ex_->note("upstream_model", from.model_id);

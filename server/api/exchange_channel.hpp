@@ -34,7 +34,7 @@ class ExchangeChannel : public ClientChannel, public std::enable_shared_from_thi
   Exchange& exchange() { return *ex_; }
 
  private:
-  void attribute(boost::beast::http::fields& headers, const Attribution& from);
+  void attribute(Exchange::Fields& headers, const Attribution& from);
   // The request's apiproxy_requests_total and latency records, once.
   void record_request();
 

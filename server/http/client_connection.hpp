@@ -93,7 +93,7 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   ConnectionSet& set_;
   bool waiting_for_request_ = false;
   boost::beast::flat_buffer buffer_;
-  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body, RecyclingAllocator<char>>> parser_;
   Exchange::Response response_;  // the answer being written: its body is sent from here
   std::string out_;  // the head (or a chunk's size line) being written; reused, so it keeps its capacity
   bool first_request_ = true;
