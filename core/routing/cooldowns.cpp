@@ -27,7 +27,7 @@ void Cooldowns::sweep(Clock::time_point now) {
 bool Cooldowns::cooling(const std::string& provider, const std::string& model) const {
   std::lock_guard lock(mutex_);
   if (until_.empty()) return false;
-  auto it = until_.find({provider, model});
+  auto it = until_.find(NamesView(provider, model));
   return it != until_.end() && it->second > Clock::now();
 }
 

@@ -3,9 +3,12 @@
 #pragma once
 
 #include <chrono>
+#include <compare>
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <utility>
 
 namespace apiproxy {
 
@@ -25,7 +28,17 @@ class Cooldowns {
 
  private:
   mutable std::mutex mutex_;
-  std::map<std::pair<std::string, std::string>, Clock::time_point> until_;
+  using NamesView = std::pair<std::string_view, std::string_view>;
+  // Orders the (provider, model) keys and finds them by views of the names, so that a
+  // lookup (one per routing candidate) copies no string into a temporary key.
+  struct NamesLess {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return (NamesView(a.first, a.second) <=> NamesView(b.first, b.second)) < 0;
+    }
+  };
+  std::map<std::pair<std::string, std::string>, Clock::time_point, NamesLess> until_;
   void sweep(Clock::time_point now);  // with mutex_ held
 };
 

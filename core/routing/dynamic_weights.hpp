@@ -7,8 +7,12 @@
 
 #include <map>
 #include <mutex>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "core/model/types.hpp"
 
 namespace apiproxy {
 
@@ -21,6 +25,9 @@ class DynamicWeights {
 
   // The multiplier for base weights, 1.0 when nothing is known.
   double multiplier(const std::string& logical, const std::string& provider) const;
+  // The multiplier of each upstream's provider, in order (out[i] for upstreams[i]), with
+  // one lock for all of them: a routing decision's candidates.
+  void multipliers(const std::string& logical, std::span<const PhysicalModel> upstreams, double* out) const;
   void nudge(const std::string& logical, const std::string& provider, Nudge n);
 
   struct Pending {
@@ -37,8 +44,14 @@ class DynamicWeights {
     double multiplier = 1.0;
     double pending = 1.0;  // product of factors not yet published
   };
+  // logical → provider → entry: a decision finds its model once, then compares only
+  // provider names.
+  using ProviderEntries = std::map<std::string, Entry, std::less<>>;
+  const ProviderEntries* model_entries(std::string_view logical) const;  // mutex_ held; null if none
+  static double multiplier_in(const ProviderEntries* model, std::string_view provider);
+
   mutable std::mutex mutex_;
-  std::map<std::pair<std::string, std::string>, Entry> entries_;
+  std::map<std::string, ProviderEntries, std::less<>> entries_;
 };
 
 }  // namespace apiproxy

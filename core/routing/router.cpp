@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <initializer_list>
 
 namespace apiproxy {
 
@@ -32,8 +33,8 @@ std::string join(const std::vector<std::string>& items, const char* sep = "; ") 
   return out;
 }
 
-apx_candidate to_abi(const Candidate& c, const std::string& region) {
-  apx_candidate a{};
+// Sets every field of `a` (its padding is left as it was: zero in a value-initialised one).
+void to_abi(const Candidate& c, const std::string& region, apx_candidate& a) {
   a.struct_size = sizeof(a);
   a.provider_id = {c.upstream.provider_id.data(), c.upstream.provider_id.size()};
   a.model_id = {c.upstream.model_id.data(), c.upstream.model_id.size()};
@@ -51,7 +52,14 @@ apx_candidate to_abi(const Candidate& c, const std::string& region) {
   a.status = static_cast<uint32_t>(c.metrics.status);
   a.max_qps = c.max_qps;
   a.current_qps = c.metrics.current_qps;
-  return a;
+}
+
+// The tighter of the provider's and the upstream's MAX_QPS; 0 when neither sets one.
+double max_qps_of(const ProviderRuntime& p, const PhysicalModel& up) {
+  double tightest = 0;
+  for (double limit : {p.config.max_qps, up.max_qps.value_or(0)})
+    if (limit > 0 && (tightest == 0 || limit < tightest)) tightest = limit;
+  return tightest;
 }
 
 // Index drawn with probability score / sum(scores).
@@ -65,6 +73,24 @@ size_t weighted_pick(const std::vector<Candidate>& cands, double total, std::mt1
   for (size_t i = cands.size(); i-- > 0;)  // rounding left x at the very top
     if (cands[i].score > 0) return i;
   return 0;
+}
+
+// The choice, then the others that scored, best first. The candidates are moved, not
+// copied: the order is all that is left of them.
+std::vector<Candidate> failover_order(std::vector<Candidate>& cands, size_t chosen) {
+  thread_local std::vector<size_t> rest;  // reused: no allocation per decision
+  rest.clear();
+  for (size_t i = 0; i < cands.size(); ++i)
+    if (i != chosen && cands[i].score > 0) rest.push_back(i);
+  // Equal scores keep upstream order: a stable sort, without the buffer std::stable_sort takes.
+  std::sort(rest.begin(), rest.end(), [&](size_t a, size_t b) {
+    return cands[a].score != cands[b].score ? cands[a].score > cands[b].score : a < b;
+  });
+  std::vector<Candidate> order;
+  order.reserve(rest.size() + 1);
+  order.push_back(std::move(cands[chosen]));
+  for (size_t i : rest) order.push_back(std::move(cands[i]));
+  return order;
 }
 
 std::string describe(const Candidate& c) {
@@ -107,13 +133,24 @@ double Router::sanitise(double score) {
   return std::isfinite(score) && score > 0 ? std::min(score, kMaxScore) : 0.0;
 }
 
-std::vector<Candidate> Router::candidates(const ProviderRuntimes& providers, const LogicalModel& model,
-                                          const RouteRequest& request, std::vector<std::string>& dropped,
-                                          std::string& region_note) const {
-  std::vector<Candidate> out;
-  out.reserve(model.upstreams.size());
-  auto now = RuntimeMetrics::Clock::now();  // one clock read for every candidate's view
-  for (const auto& up : model.upstreams) {
+void Router::candidates(const ProviderRuntimes& providers, const LogicalModel& model, const RouteRequest& request,
+                        std::vector<Candidate>& out, std::vector<std::string>& dropped,
+                        std::string& region_note) const {
+  const size_t n = model.upstreams.size();
+  // Every upstream's metrics and weight, each read under one lock for the whole model and
+  // at one clock reading, into buffers each thread reuses.
+  thread_local std::vector<MetricsView> views;
+  thread_local std::vector<double> multipliers;
+  views.resize(n);
+  multipliers.resize(n);
+  metrics_.views_at(model.logical_id, model.upstreams, RuntimeMetrics::Clock::now(), views.data());
+  weights_.multipliers(model.logical_id, model.upstreams, multipliers.data());
+
+  // The elements `out` still holds are overwritten rather than rebuilt: assigning reuses
+  // their strings' buffers and skips the zero-fill of a new Candidate. Every field is set.
+  size_t kept = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const PhysicalModel& up = model.upstreams[i];
     const ProviderRuntime* p = providers.find(up.provider_id);
     if (!p) {
       dropped.push_back(up.provider_id + ": provider not configured");
@@ -124,21 +161,22 @@ std::vector<Candidate> Router::candidates(const ProviderRuntimes& providers, con
       dropped.push_back(up.provider_id + ": excluded by the request");
       continue;
     }
-    Candidate c;
+    if (kept == out.size()) out.emplace_back();
+    Candidate& c = out[kept];
     c.upstream = up;
     c.provider = p;
-    c.metrics = metrics_.view_at(model.logical_id, up.provider_id, now);
+    c.metrics = views[i];
     c.base_weight = up.base_weight * p->config.weight;
-    c.dynamic_weight = weights_.multiplier(model.logical_id, up.provider_id);
-    double limits[] = {p->config.max_qps, up.max_qps.value_or(0)};
-    for (double l : limits)
-      if (l > 0 && (c.max_qps == 0 || l < c.max_qps)) c.max_qps = l;
+    c.dynamic_weight = multipliers[i];
+    c.max_qps = max_qps_of(*p, up);
+    c.score = 0;
     if (std::string why = at_capacity_(c, request); !why.empty()) {
       dropped.push_back(up.provider_id + ": " + why);
-      continue;
+      continue;  // its slot takes the next candidate
     }
-    out.push_back(std::move(c));
+    ++kept;
   }
+  out.resize(kept);
   if (!request.preferred_region.empty() && !out.empty()) {
     std::vector<Candidate> in_region;
     for (const auto& c : out)
@@ -155,18 +193,22 @@ std::vector<Candidate> Router::candidates(const ProviderRuntimes& providers, con
       out = std::move(in_region);
     }
   }
-  return out;
 }
 
 // Scores with the strategy plugin; returns a note when it had to fall back.
 std::string Router::score(const StrategyPlugin& strategy, const LogicalModel& model,
                           const RouteRequest& request, std::vector<Candidate>& cands) const {
-  std::vector<apx_candidate> abi;
-  abi.reserve(cands.size());
-  for (const auto& c : cands) abi.push_back(to_abi(c, region_of(c)));
-  std::vector<const apx_candidate*> ptrs;
-  ptrs.reserve(abi.size());
-  for (const auto& a : abi) ptrs.push_back(&a);
+  // The plugin's arguments, in buffers each thread reuses: scoring allocates nothing.
+  thread_local std::vector<apx_candidate> abi;
+  thread_local std::vector<const apx_candidate*> ptrs;
+  thread_local std::vector<double> scores;
+  // Filled in place; elements kept from an earlier decision are overwritten field by field.
+  abi.resize(cands.size());
+  ptrs.clear();
+  for (size_t i = 0; i < cands.size(); ++i) {
+    to_abi(cands[i], region_of(cands[i]), abi[i]);
+    ptrs.push_back(&abi[i]);
+  }
   apx_route_ctx ctx{};
   ctx.struct_size = sizeof(ctx);
   ctx.logical_model = {model.logical_id.data(), model.logical_id.size()};
@@ -175,7 +217,7 @@ std::string Router::score(const StrategyPlugin& strategy, const LogicalModel& mo
   ctx.estimated_input_tokens = request.estimated_input_tokens;
   ctx.estimated_output_tokens = request.estimated_output_tokens;
   ctx.stream = request.stream ? 1 : 0;
-  std::vector<double> scores(cands.size(), 0.0);
+  scores.assign(cands.size(), 0.0);
   Status st = strategy.score(ctx, ptrs.data(), ptrs.size(), scores.data());
   if (!st) {
     // A failing strategy must not fail the request: fall back to the weights.
@@ -215,9 +257,9 @@ RouteOutcome Router::decide(const PluginGeneration& plugins, const LogicalModel&
     out.error = "logical model '" + model.logical_id + "' is disabled";
     return out;
   }
-  std::string strategy = !request.strategy.empty() ? request.strategy
-                         : model.strategy && !model.strategy->empty() ? *model.strategy
-                                                                      : default_strategy_;
+  const std::string& strategy = !request.strategy.empty()                       ? request.strategy
+                                : model.strategy && !model.strategy->empty() ? *model.strategy
+                                                                             : default_strategy_;
   auto plugin = plugins.plugins->strategy(strategy);
   if (!plugin) {
     // A strategy the client named is its mistake; the model's own (or the default) missing
@@ -236,7 +278,11 @@ RouteOutcome Router::decide(const PluginGeneration& plugins, const LogicalModel&
   RouteDecision d;
   d.strategy_used = strategy;
   std::string region_note;
-  std::vector<Candidate> cands = candidates(plugins.providers, model, request, d.dropped, region_note);
+  // Reused by each thread (its elements are moved out into the order below, and
+  // overwritten by the next decision): the only allocation of a data-plane decision is
+  // then the order it returns.
+  thread_local std::vector<Candidate> cands;
+  candidates(plugins.providers, model, request, cands, d.dropped, region_note);
   if (cands.empty()) {
     out.error_kind = RouteError::NoUpstream;
     out.error = "no upstream of '" + model.logical_id + "' is available" +
@@ -259,10 +305,11 @@ RouteOutcome Router::decide(const PluginGeneration& plugins, const LogicalModel&
           c.metrics.status != Health::Down) {
         chosen = i;
         d.sticky = true;
-        why.push_back("conversation '" + s->conversation_id + "' is bound to " + candidate_label(c));
+        if (request.explain)
+          why.push_back("conversation '" + s->conversation_id + "' is bound to " + candidate_label(c));
       }
     }
-    if (!d.sticky)
+    if (!d.sticky && request.explain)
       why.push_back("conversation '" + s->conversation_id + "' was bound to " + s->provider_id + "/" +
                     s->model_id + ", which is no longer available: re-chosen");
   }
@@ -281,16 +328,7 @@ RouteOutcome Router::decide(const PluginGeneration& plugins, const LogicalModel&
                   " candidate(s); drew " + candidate_label(cands[chosen]) + " with probability " +
                   fmt(100 * cands[chosen].score / total, "%.0f") + "%");
   }
-  // The choice, then the others that scored, best first. The candidates are moved, not
-  // copied: the order is all that is left of them.
-  std::vector<size_t> rest;
-  rest.reserve(cands.size());
-  for (size_t i = 0; i < cands.size(); ++i)
-    if (i != chosen && cands[i].score > 0) rest.push_back(i);
-  std::stable_sort(rest.begin(), rest.end(), [&](size_t a, size_t b) { return cands[a].score > cands[b].score; });
-  d.order.reserve(rest.size() + 1);
-  d.order.push_back(std::move(cands[chosen]));
-  for (size_t i : rest) d.order.push_back(std::move(cands[i]));
+  d.order = failover_order(cands, chosen);
 
   if (!request.explain) {
     out.decision = std::move(d);

@@ -93,9 +93,9 @@ class Router {
   static std::string at_qps_limit(const Candidate& c);
 
  private:
-  std::vector<Candidate> candidates(const ProviderRuntimes& providers, const LogicalModel& model,
-                                    const RouteRequest& request, std::vector<std::string>& dropped,
-                                    std::string& region_note) const;
+  // Fills `out` with the candidates, overwriting what it held.
+  void candidates(const ProviderRuntimes& providers, const LogicalModel& model, const RouteRequest& request,
+                  std::vector<Candidate>& out, std::vector<std::string>& dropped, std::string& region_note) const;
   std::string score(const StrategyPlugin& strategy, const LogicalModel& model,
                     const RouteRequest& request, std::vector<Candidate>& cands) const;
 

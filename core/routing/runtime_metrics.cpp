@@ -1,5 +1,6 @@
 #include "core/routing/runtime_metrics.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace apiproxy {
@@ -7,15 +8,6 @@ namespace apiproxy {
 namespace {
 
 constexpr int kRecentSeconds = 5;  // current_qps looks at this much of the window
-
-// The map key of a pair, built in a buffer each thread reuses (a lookup allocates nothing).
-const std::string& key_of(const std::string& logical, const std::string& provider) {
-  thread_local std::string key;
-  key.assign(logical);
-  key += '\n';
-  key += provider;
-  return key;
-}
 
 double weighted(double a, uint64_t wa, double b, uint64_t wb) {
   if (wa + wb == 0) return 0;
@@ -38,22 +30,28 @@ int64_t RuntimeMetrics::second_of(Clock::time_point t) {
 }
 
 RuntimeMetrics::Entry& RuntimeMetrics::entry(const std::string& logical, const std::string& provider) {
-  const std::string& key = key_of(logical, provider);
-  {
-    std::shared_lock lock(map_mutex_);
-    if (auto it = entries_.find(key); it != entries_.end()) return *it->second;
-  }
+  if (Entry* e = find(logical, provider)) return *e;
   std::unique_lock lock(map_mutex_);
-  auto& slot = entries_[key];
-  if (!slot) slot = std::make_unique<Entry>();
+  Model& model = entries_[logical];
+  auto& slot = model.providers[provider];
+  if (!slot) slot = std::make_unique<Entry>(model.mutex);
   return *slot;
 }
 
-const RuntimeMetrics::Entry* RuntimeMetrics::find(const std::string& logical,
-                                                  const std::string& provider) const {
+RuntimeMetrics::Entry* RuntimeMetrics::find(const std::string& logical, const std::string& provider) const {
   std::shared_lock lock(map_mutex_);
-  auto it = entries_.find(key_of(logical, provider));
-  return it == entries_.end() ? nullptr : it->second.get();
+  return entry_in(model_of(logical), provider);
+}
+
+const RuntimeMetrics::Model* RuntimeMetrics::model_of(std::string_view logical) const {
+  auto it = entries_.find(logical);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+RuntimeMetrics::Entry* RuntimeMetrics::entry_in(const Model* model, std::string_view provider) {
+  if (!model) return nullptr;
+  auto it = model->providers.find(provider);
+  return it == model->providers.end() ? nullptr : it->second.get();
 }
 
 void RuntimeMetrics::begin(const std::string& logical, const std::string& provider) {
@@ -88,6 +86,7 @@ void RuntimeMetrics::record_at(const std::string& logical, const std::string& pr
   double ms = std::isfinite(o.latency_ms) && o.latency_ms > 0 ? o.latency_ms : 0;
   std::lock_guard lock(e.mutex);
   expire(e, sec);
+  e.derived_second = kNoSecond;  // the window changes
   auto at = static_cast<size_t>(sec % kWindowSeconds);
   Second& slot = e.ring[at];
   LatencyHistogram& slot_latency = e.ring_latency[at];
@@ -115,6 +114,7 @@ void RuntimeMetrics::record_at(const std::string& logical, const std::string& pr
 void RuntimeMetrics::expire(const Entry& e, int64_t now_second) {
   if (e.expired_at == now_second) return;  // nothing can have expired within this second
   e.expired_at = now_second;
+  e.derived_second = kNoSecond;  // seconds may leave the window
   for (size_t i = 0; i < e.ring.size(); ++i) {
     Second& s = e.ring[i];
     if (s.second < 0 || now_second - s.second < kWindowSeconds) continue;
@@ -128,6 +128,14 @@ void RuntimeMetrics::expire(const Entry& e, int64_t now_second) {
 
 RuntimeMetrics::Totals RuntimeMetrics::totals(const Entry& e, int64_t now_second) {
   expire(e, now_second);
+  if (e.derived_second != now_second) {
+    e.derived = compute_totals(e, now_second);
+    e.derived_second = now_second;
+  }
+  return e.derived;
+}
+
+RuntimeMetrics::Totals RuntimeMetrics::compute_totals(const Entry& e, int64_t now_second) {
   Totals t;
   t.requests = e.window_requests;
   t.errors = e.window_errors;
@@ -163,11 +171,29 @@ MetricsView RuntimeMetrics::view(const std::string& logical, const std::string& 
 
 MetricsView RuntimeMetrics::view_at(const std::string& logical, const std::string& provider,
                                     Clock::time_point now) const {
-  MetricsView v;
   const Entry* e = find(logical, provider);
-  if (!e) return v;
+  if (!e) return {};
   std::lock_guard lock(e->mutex);
-  Totals t = totals(*e, second_of(now));
+  return view_of(e, second_of(now));
+}
+
+void RuntimeMetrics::views_at(const std::string& logical, std::span<const PhysicalModel> upstreams,
+                              Clock::time_point now, MetricsView* out) const {
+  const int64_t second = second_of(now);
+  std::shared_lock lock(map_mutex_);
+  const Model* model = model_of(logical);
+  if (!model) {
+    std::fill_n(out, upstreams.size(), MetricsView{});
+    return;
+  }
+  std::lock_guard model_lock(model->mutex);
+  for (size_t i = 0; i < upstreams.size(); ++i) out[i] = view_of(entry_in(model, upstreams[i].provider_id), second);
+}
+
+MetricsView RuntimeMetrics::view_of(const Entry* e, int64_t now_second) const {
+  MetricsView v;
+  if (!e) return v;
+  Totals t = totals(*e, now_second);
   const RemoteShare& r = e->remote;
   v.total_requests = t.requests + r.requests;
   uint64_t errors = t.errors + r.errors;
@@ -187,21 +213,24 @@ std::vector<RuntimeMetrics::LocalShare> RuntimeMetrics::local_shares() const {
   std::vector<LocalShare> out;
   int64_t now = second_of(Clock::now());
   std::shared_lock map_lock(map_mutex_);
-  for (const auto& [key, e] : entries_) {
-    std::lock_guard lock(e->mutex);
-    Totals t = totals(*e, now);
-    auto nl = key.find('\n');
-    RemoteShare s;
-    s.requests = t.requests;
-    s.errors = t.errors;
-    s.latency_p95_ms = t.p95_ms;
-    s.latency_p99_ms = t.p99_ms;
-    s.latency_ewma_ms = e->ewma_ms;
-    s.recent_qps = static_cast<double>(t.recent_requests) / kRecentSeconds;
-    s.in_flight = e->in_flight;
-    out.push_back({key.substr(0, nl), key.substr(nl + 1), s});
+  for (const auto& [logical, model] : entries_) {
+    std::lock_guard lock(model.mutex);
+    for (const auto& [provider, e] : model.providers) out.push_back({logical, provider, local_share(*e, now)});
   }
   return out;
+}
+
+RemoteShare RuntimeMetrics::local_share(const Entry& e, int64_t now_second) {
+  Totals t = totals(e, now_second);
+  RemoteShare s;
+  s.requests = t.requests;
+  s.errors = t.errors;
+  s.latency_p95_ms = t.p95_ms;
+  s.latency_p99_ms = t.p99_ms;
+  s.latency_ewma_ms = e.ewma_ms;
+  s.recent_qps = static_cast<double>(t.recent_requests) / kRecentSeconds;
+  s.in_flight = e.in_flight;
+  return s;
 }
 
 void RuntimeMetrics::set_remote(const std::string& logical, const std::string& provider,

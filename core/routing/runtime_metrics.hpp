@@ -5,15 +5,19 @@
 // that routing on every instance sees the traffic of all of them.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "core/model/types.hpp"
 #include "core/routing/latency_histogram.hpp"
 
 namespace apiproxy {
@@ -92,42 +96,71 @@ class RuntimeMetrics {
                  Clock::time_point now);
   MetricsView view_at(const std::string& logical, const std::string& provider,
                       Clock::time_point now) const;
+  // The view of each upstream's provider, in order (out[i] for upstreams[i]): the model is
+  // looked up and locked once for all of them, as a routing decision needs.
+  void views_at(const std::string& logical, std::span<const PhysicalModel> upstreams,
+                Clock::time_point now, MetricsView* out) const;
 
  private:
   struct Second {
     int64_t second = -1;  // which second this slot holds
     uint32_t requests = 0, errors = 0;
   };
+  struct Totals {
+    uint64_t requests = 0, errors = 0, recent_requests = 0;
+    double p95_ms = 0, p99_ms = 0;
+  };
+  static constexpr int64_t kNoSecond = INT64_MIN;
   // The window is kept as running sums: a second leaves them when its slot expires or is
   // reused, so a view costs a scan of 64 buckets, not a merge of 60 histograms. The
   // seconds' counts sit apart from their histograms: a view walks the counts (1 KiB), and
   // only once a second (when a slot may have expired), not the 16 KiB of histograms.
   struct Entry {
-    mutable std::mutex mutex;
+    explicit Entry(std::mutex& model_mutex) : mutex(model_mutex) {}
+    std::mutex& mutex;  // its Model's: guards everything below
     mutable std::array<Second, kWindowSeconds> ring;
     mutable std::array<LatencyHistogram, kWindowSeconds> ring_latency;
     mutable int64_t expired_at = -1;  // the second of the last expiry scan
     mutable uint64_t window_requests = 0, window_errors = 0;
     mutable LatencyHistogram window_latency;
+    // The window's totals (quantiles included) as last computed, for `derived_second`
+    // (kNoSecond: none). They depend only on the window and the second, so they are reused
+    // until a sample lands or a new second's expiry scan runs: a view never sees an older
+    // state than without the cache, so it needs no time limit. Routing reads a view per
+    // candidate for every decision, far more often than samples land.
+    mutable Totals derived;
+    mutable int64_t derived_second = kNoSecond;
     double ewma_ms = 0;
     bool has_ewma = false;
     uint32_t in_flight = 0;
     RemoteShare remote;
   };
-  struct Totals {
-    uint64_t requests = 0, errors = 0, recent_requests = 0;
-    double p95_ms = 0, p99_ms = 0;
+
+  // One logical model's entries. They share one mutex: a routing decision reads every
+  // provider of its model, and so locks once rather than once per candidate.
+  struct Model {
+    mutable std::mutex mutex;
+    std::map<std::string, std::unique_ptr<Entry>, std::less<>> providers;
   };
 
   Entry& entry(const std::string& logical, const std::string& provider);
-  const Entry* find(const std::string& logical, const std::string& provider) const;
+  Entry* find(const std::string& logical, const std::string& provider) const;
+  const Model* model_of(std::string_view logical) const;  // map_mutex_ held; null if none
+  static Entry* entry_in(const Model* model, std::string_view provider);  // null if none
+  // The caller holds e.mutex for these.
+  MetricsView view_of(const Entry* e, int64_t now_second) const;  // empty view for nullptr
   static Totals totals(const Entry& e, int64_t now_second);
-  static void expire(const Entry& e, int64_t now_second);  // caller holds e.mutex
+  static Totals compute_totals(const Entry& e, int64_t now_second);
+  static void expire(const Entry& e, int64_t now_second);
+  static RemoteShare local_share(const Entry& e, int64_t now_second);
+
   static int64_t second_of(Clock::time_point t);
 
   MetricsThresholds thresholds_;
   mutable std::shared_mutex map_mutex_;
-  std::map<std::string, std::unique_ptr<Entry>, std::less<>> entries_;  // "logical\nprovider"
+  // logical → provider → entry. Two levels, so that a lookup compares the names as given
+  // instead of building a joined key. Models and entries are never removed.
+  std::map<std::string, Model, std::less<>> entries_;
 };
 
 }  // namespace apiproxy

@@ -1039,6 +1039,68 @@ TEST(RuntimeMetrics, LocalSharesAreOwnTrafficOnly) {
   EXPECT_LE(shares[0].share.latency_p95_ms, 120.0);
 }
 
+bool same_view(const MetricsView& a, const MetricsView& b) {
+  return a.latency_ewma_ms == b.latency_ewma_ms && a.latency_p95_ms == b.latency_p95_ms &&
+         a.latency_p99_ms == b.latency_p99_ms && a.error_rate == b.error_rate &&
+         a.success_qps == b.success_qps && a.current_qps == b.current_qps &&
+         a.total_requests == b.total_requests && a.in_flight == b.in_flight && a.status == b.status;
+}
+
+TEST(RuntimeMetrics, ACachedViewShowsEveryNewSampleAndSecondAtOnce) {
+  // Views reuse the window's totals while nothing changed; a sample landing, or the clock
+  // reaching another second, must show in the very next view.
+  RuntimeMetrics rm;
+  for (int i = 0; i < 20; ++i) rm.record_at("m", "p", {100, true}, T0);
+  auto before = rm.view_at("m", "p", T0);
+  EXPECT_TRUE(same_view(rm.view_at("m", "p", T0 + 500ms), before));  // cached, same second
+
+  rm.record_at("m", "p", {5000, false}, T0 + 500ms);  // within the same second
+  auto after = rm.view_at("m", "p", T0 + 500ms);
+  EXPECT_EQ(after.total_requests, 21u);
+  EXPECT_DOUBLE_EQ(after.error_rate, 1.0 / 21);
+  EXPECT_GT(after.latency_p99_ms, before.latency_p99_ms);
+
+  EXPECT_DOUBLE_EQ(rm.view_at("m", "p", T0 + 4s).current_qps, 21.0 / 5);
+  EXPECT_EQ(rm.view_at("m", "p", T0 + 5s).current_qps, 0.0);     // the next second
+  EXPECT_EQ(rm.view_at("m", "p", T0 + 60s).total_requests, 0u);  // expired
+  EXPECT_EQ(rm.view_at("m", "p", T0 - 1s).total_requests, 0u);   // the past is not cached
+}
+
+TEST(RuntimeMetrics, CachedViewsEqualFreshOnes) {
+  // The same history, viewed after many cached views and in a new instance, reads the same.
+  auto fill = [](RuntimeMetrics& rm) {
+    for (int i = 0; i < 300; ++i)
+      rm.record_at("m", "p", {static_cast<double>(10 + i % 97), i % 13 != 0}, T0 + std::chrono::seconds(i % 50));
+    rm.begin("m", "p");
+  };
+  RuntimeMetrics cached, fresh;
+  fill(cached);
+  for (int i = 0; i < 10; ++i) (void)cached.view_at("m", "p", T0 + 50s);
+  fill(fresh);
+  EXPECT_TRUE(same_view(cached.view_at("m", "p", T0 + 50s), fresh.view_at("m", "p", T0 + 50s)));
+  cached.set_remote("m", "p", {.requests = 10, .errors = 5, .latency_p95_ms = 900, .in_flight = 2});
+  auto v = cached.view_at("m", "p", T0 + 50s);  // another instance's share is never cached
+  EXPECT_EQ(v.total_requests, 310u);
+  EXPECT_EQ(v.in_flight, 3u);
+}
+
+TEST(RuntimeMetrics, ViewsOfAModelsUpstreamsAreTheirViews) {
+  RuntimeMetrics rm;
+  for (int i = 0; i < 5; ++i) rm.record_at("m", "a", {100, true}, T0);
+  for (int i = 0; i < 7; ++i) rm.record_at("m", "c", {300, i > 2}, T0);
+  rm.record_at("other", "b", {50, true}, T0);
+  std::vector<PhysicalModel> ups(3);
+  ups[0].provider_id = "a";
+  ups[1].provider_id = "b";  // no traffic for this model
+  ups[2].provider_id = "c";
+  MetricsView views[3];
+  rm.views_at("m", ups, T0, views);
+  for (size_t i = 0; i < ups.size(); ++i) EXPECT_TRUE(same_view(views[i], rm.view_at("m", ups[i].provider_id, T0))) << i;
+  EXPECT_EQ(views[1].total_requests, 0u);
+  rm.views_at("unknown", ups, T0, views);
+  for (const auto& v : views) EXPECT_EQ(v.status, Health::Unknown);
+}
+
 TEST(RuntimeMetrics, ConcurrentRecordAndView) {
   RuntimeMetrics rm;
   std::vector<std::thread> threads;
@@ -1092,6 +1154,24 @@ TEST(DynamicWeights, ClampedToPoint2And3) {
   w.set("m", "s", kNaN);  // ignored
   w.set("m", "s", kInf);
   EXPECT_DOUBLE_EQ(w.multiplier("m", "s"), 1.7);
+}
+
+TEST(DynamicWeights, MultipliersOfAModelsUpstreamsAreTheirMultipliers) {
+  DynamicWeights w;
+  w.set("m", "a", 2.5);
+  w.nudge("m", "c", Nudge::FatalFailure);
+  w.set("other", "b", 0.5);
+  std::vector<PhysicalModel> ups(3);
+  ups[0].provider_id = "a";
+  ups[1].provider_id = "b";
+  ups[2].provider_id = "c";
+  double out[3];
+  w.multipliers("m", ups, out);
+  EXPECT_EQ(out[0], 2.5);
+  EXPECT_EQ(out[1], 1.0);
+  EXPECT_EQ(out[2], 0.7);
+  w.multipliers("unknown", ups, out);
+  for (double m : out) EXPECT_EQ(m, 1.0);
 }
 
 TEST(DynamicWeights, TakePendingResets) {

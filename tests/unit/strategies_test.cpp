@@ -459,6 +459,22 @@ TEST(Strategies, EveryStrategyRanksAPlainSetSensibly) {
   }
 }
 
+TEST(Strategies, ManyCandidatesScoreAsTheirDistinctSetDoes) {
+  // The strategies keep per-candidate numbers inline up to 16 candidates and on the heap
+  // beyond: 40 candidates, the dilemma set repeated, score exactly as the set itself
+  // (repeating a set changes no maximum, median, best or tie group).
+  std::vector<Up> few = dilemma();
+  few.push_back({.id = "down", .status = APX_HEALTH_DOWN});
+  std::vector<Up> many;
+  for (int copy = 0; copy < 8; ++copy) many.insert(many.end(), few.begin(), few.end());
+  ASSERT_EQ(many.size(), 40u);
+  for (const char* name : kStrategies) {
+    auto expected = score(strategy(name), few, {.in = 800, .out = 300});
+    auto got = score(strategy(name), many, {.in = 800, .out = 300});
+    for (size_t i = 0; i < many.size(); ++i) EXPECT_EQ(got[i], expected[i % few.size()]) << name << " " << i;
+  }
+}
+
 TEST(Strategies, GarbageInputsGiveFiniteNonNegativeScores) {
   std::vector<std::vector<Up>> sets = {
       {{.id = "nan", .weight = kNaN, .dyn = kNaN, .cost_in = kNaN, .cost_out = kNaN, .ewma = kNaN,

@@ -47,7 +47,7 @@ class Balanced final : public apx::Strategy {
     auto ok = eligible(m);
     const Tokens t = tokens(ctx, default_in_, default_out_);
 
-    std::vector<double> latency(n, 0), price(n, 0);
+    SmallVector<double> latency(n, 0), price(n, 0);
     double max_latency = 0, max_price = 0;
     for (size_t i = 0; i < n; ++i) {
       if (!ok[i]) continue;
@@ -75,9 +75,9 @@ class Balanced final : public apx::Strategy {
  private:
   // values[i] / max in 0..1 for the eligible candidates with a known (> 0) value; the
   // others get the mean of those (0 when there are none).
-  static std::vector<double> normalised(const std::vector<double>& values,
-                                        const std::vector<char>& ok, double max) {
-    std::vector<double> out(values.size(), 0);
+  static SmallVector<double> normalised(const SmallVector<double>& values,
+                                        const SmallVector<char>& ok, double max) {
+    SmallVector<double> out(values.size(), 0);
     double sum = 0;
     size_t known = 0;
     for (size_t i = 0; i < values.size(); ++i)

@@ -23,12 +23,73 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <memory>
+#include <new>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace apx::strategies {
+
+// A vector of per-candidate numbers for one score() call. Up to kInline elements live
+// inside the object (a decision has a handful of candidates), more on the heap: score()
+// runs on every proxied request, and heap vectors were a large share of its cost. Only
+// for plain values (numbers, Metrics), and only what the strategies use.
+template <class T, size_t kInline = 16>
+class SmallVector {
+  static_assert(std::is_trivially_copyable_v<T>, "SmallVector holds plain values only");
+
+ public:
+  SmallVector() = default;
+  explicit SmallVector(size_t n, const T& value = T()) {
+    reserve(n);
+    std::uninitialized_fill_n(data(), n, value);
+    size_ = n;
+  }
+  SmallVector(const SmallVector& other) { *this = other; }
+  SmallVector& operator=(const SmallVector& other) {
+    if (this == &other) return *this;
+    reserve(other.size_);
+    std::uninitialized_copy(other.begin(), other.end(), data());
+    size_ = other.size_;
+    return *this;
+  }
+
+  void reserve(size_t n) {
+    if (n <= capacity()) return;
+    std::vector<T> bigger(std::max(n, 2 * capacity()));
+    std::copy(begin(), end(), bigger.begin());
+    heap_ = std::move(bigger);
+  }
+  void push_back(const T& v) {
+    reserve(size_ + 1);
+    new (data() + size_) T(v);
+    ++size_;
+  }
+
+  T* data() noexcept { return heap_.empty() ? reinterpret_cast<T*>(inline_) : heap_.data(); }
+  const T* data() const noexcept {
+    return heap_.empty() ? reinterpret_cast<const T*>(inline_) : heap_.data();
+  }
+  size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  T& operator[](size_t i) noexcept { return data()[i]; }
+  const T& operator[](size_t i) const noexcept { return data()[i]; }
+  T* begin() noexcept { return data(); }
+  T* end() noexcept { return data() + size_; }
+  const T* begin() const noexcept { return data(); }
+  const T* end() const noexcept { return data() + size_; }
+
+ private:
+  size_t capacity() const noexcept { return heap_.empty() ? kInline : heap_.size(); }
+
+  // Raw storage: elements are created as they are added (no kInline default constructions).
+  alignas(T) unsigned char inline_[kInline * sizeof(T)];
+  std::vector<T> heap_;  // empty while the elements fit inline_
+  size_t size_ = 0;
+};
 
 // Bounds that keep every intermediate finite.
 inline constexpr double kMaxLatencyMs = 1e7;  // ~2.8 h
@@ -91,17 +152,17 @@ inline Metrics sanitize(const apx_candidate& c) noexcept {
   return m;
 }
 
-inline std::vector<Metrics> sanitize_all(Candidates c) {
-  std::vector<Metrics> out;
+inline SmallVector<Metrics> sanitize_all(Candidates c) {
+  SmallVector<Metrics> out;
   out.reserve(c.size());
   for (size_t i = 0; i < c.size(); ++i) out.push_back(sanitize(c[i]));
   return out;
 }
 
 // Which candidates may be used: all but DOWN ones, or every one when all are DOWN.
-inline std::vector<char> eligible(const std::vector<Metrics>& m) {
+inline SmallVector<char> eligible(const SmallVector<Metrics>& m) {
   bool any_up = std::any_of(m.begin(), m.end(), [](const Metrics& x) { return !x.down(); });
-  std::vector<char> e(m.size());
+  SmallVector<char> e(m.size());
   for (size_t i = 0; i < m.size(); ++i) e[i] = any_up ? !m[i].down() : 1;
   return e;
 }
@@ -124,7 +185,7 @@ inline double request_cost(const Metrics& m, Tokens t) noexcept {
   return t.input / 1000.0 * m.cost_input + t.output / 1000.0 * m.cost_output;
 }
 
-inline double median(std::vector<double> v) {
+inline double median(SmallVector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   size_t k = v.size() / 2;
@@ -153,11 +214,11 @@ inline Posterior error_posterior(const Metrics& m, double prior_error, double pr
 // the smallest value of the current group joins it. Returns, for each value, the smallest
 // value of its group. Group starts are more than (1 + tolerance) apart, so any tie-break
 // factor below (1 + tolerance) applied to the group value never reorders groups.
-inline std::vector<double> tie_groups(const std::vector<double>& values, double tolerance) {
-  std::vector<size_t> order(values.size());
+inline SmallVector<double> tie_groups(const SmallVector<double>& values, double tolerance) {
+  SmallVector<size_t> order(values.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return values[a] < values[b]; });
-  std::vector<double> out(values.size());
+  SmallVector<double> out(values.size());
   double start = 0;
   bool open = false;
   for (size_t i : order) {
@@ -173,7 +234,7 @@ inline std::vector<double> tie_groups(const std::vector<double>& values, double 
 // Writes the final scores: `raw` (>= 0, higher is better, only eligible entries
 // matter) is normalised so the best eligible candidate gets 1, then lifted by the
 // exploration floor `explore` (order-preserving); ineligible candidates get 0.
-inline void finish(const std::vector<double>& raw, const std::vector<char>& ok, double explore,
+inline void finish(const SmallVector<double>& raw, const SmallVector<char>& ok, double explore,
                    double* out) noexcept {
   double best = 0;
   for (size_t i = 0; i < raw.size(); ++i)
@@ -190,12 +251,24 @@ inline void finish(const std::vector<double>& raw, const std::vector<char>& ok, 
   }
 }
 
-// (best / cost)^sharpness for a positive cost, computed in log space (no overflow).
-inline double sharpened_inverse(double best_cost, double cost, double sharpness) noexcept {
-  if (!(cost > 0) || !(best_cost > 0)) return 0;
-  double r = std::exp(sharpness * (std::log(best_cost) - std::log(cost)));
-  return std::isfinite(r) ? r : 0;
-}
+// (best / cost)^sharpness for a positive cost, computed in log space (no overflow). The
+// best cost's log is taken once for all the candidates.
+class SharpenedInverse {
+ public:
+  SharpenedInverse(double best_cost, double sharpness) noexcept
+      : usable_(best_cost > 0), log_best_(usable_ ? std::log(best_cost) : 0), sharpness_(sharpness) {}
+
+  double operator()(double cost) const noexcept {
+    if (!(cost > 0) || !usable_) return 0;
+    double r = std::exp(sharpness_ * (log_best_ - std::log(cost)));
+    return std::isfinite(r) ? r : 0;
+  }
+
+ private:
+  bool usable_;
+  double log_best_;
+  double sharpness_;
+};
 
 // ------------------------------------------------------------ configuration ----
 

@@ -64,8 +64,8 @@ class CostFirst final : public apx::Strategy {
     const double unknown_cost = any_known ? max_known * unknown_factor_ : 1.0;
 
     // Effective costs of the eligible candidates (index map `idx`).
-    std::vector<size_t> idx;
-    std::vector<double> cost;
+    SmallVector<size_t> idx;
+    SmallVector<double> cost;
     for (size_t i = 0; i < n; ++i) {
       if (!ok[i]) continue;
       double c = m[i].price_known() && any_known ? request_cost(m[i], t) : unknown_cost;
@@ -75,16 +75,16 @@ class CostFirst final : public apx::Strategy {
     }
     auto group = tie_groups(cost, tie_);
 
-    std::vector<double> eff(cost.size());
+    SmallVector<double> eff(cost.size());
     double best = std::numeric_limits<double>::infinity();
     for (size_t k = 0; k < cost.size(); ++k) {
       double err = error_posterior(m[idx[k]], 0.05, 4).mean_error;
       eff[k] = group[k] * (1 + 0.9 * tie_ * err);
       best = std::min(best, eff[k]);
     }
-    std::vector<double> raw(n, 0);
-    for (size_t k = 0; k < eff.size(); ++k)
-      raw[idx[k]] = sharpened_inverse(best, eff[k], sharpness_);
+    SmallVector<double> raw(n, 0);
+    const SharpenedInverse sharpened(best, sharpness_);
+    for (size_t k = 0; k < eff.size(); ++k) raw[idx[k]] = sharpened(eff[k]);
     finish(raw, ok, explore_, out);
   }
 

@@ -51,12 +51,12 @@ class LatencyFirst final : public apx::Strategy {
     auto m = sanitize_all(candidates);
     auto ok = eligible(m);
 
-    std::vector<double> warm_latencies;
+    SmallVector<double> warm_latencies;
     for (size_t i = 0; i < n; ++i)
       if (ok[i] && warm(m[i])) warm_latencies.push_back(m[i].ewma_ms);
     const double typical = warm_latencies.empty() ? 1.0 : median(warm_latencies);
 
-    std::vector<double> cost(n, 0);
+    SmallVector<double> cost(n, 0);
     double best = std::numeric_limits<double>::infinity();
     for (size_t i = 0; i < n; ++i) {
       if (!ok[i]) continue;
@@ -66,9 +66,10 @@ class LatencyFirst final : public apx::Strategy {
       cost[i] = latency * (m[i].in_flight + 1) / success;  // <= ~4e17: finite
       best = std::min(best, cost[i]);
     }
-    std::vector<double> raw(n, 0);
+    SmallVector<double> raw(n, 0);
+    const SharpenedInverse sharpened(best, sharpness_);
     for (size_t i = 0; i < n; ++i)
-      if (ok[i]) raw[i] = sharpened_inverse(best, cost[i], sharpness_);
+      if (ok[i]) raw[i] = sharpened(cost[i]);
     finish(raw, ok, explore_, out);
   }
 

@@ -52,9 +52,9 @@ class ReliabilityFirst final : public apx::Strategy {
     auto m = sanitize_all(candidates);
     auto ok = eligible(m);
 
-    std::vector<size_t> idx;
-    std::vector<double> failure, latency;
-    std::vector<double> known_latency;
+    SmallVector<size_t> idx;
+    SmallVector<double> failure, latency;
+    SmallVector<double> known_latency;
     for (size_t i = 0; i < n; ++i) {
       if (!ok[i]) continue;
       Posterior post = error_posterior(m[i], prior_error_, prior_weight_);
@@ -74,15 +74,15 @@ class ReliabilityFirst final : public apx::Strategy {
     }
 
     auto group = tie_groups(failure, tie_);
-    std::vector<double> eff(failure.size());
+    SmallVector<double> eff(failure.size());
     double best = std::numeric_limits<double>::infinity();
     for (size_t k = 0; k < eff.size(); ++k) {
       eff[k] = group[k] * (1 + 0.9 * tie_ * (1 - fastest / latency[k]));
       best = std::min(best, eff[k]);
     }
-    std::vector<double> raw(n, 0);
-    for (size_t k = 0; k < eff.size(); ++k)
-      raw[idx[k]] = sharpened_inverse(best, eff[k], sharpness_);
+    SmallVector<double> raw(n, 0);
+    const SharpenedInverse sharpened(best, sharpness_);
+    for (size_t k = 0; k < eff.size(); ++k) raw[idx[k]] = sharpened(eff[k]);
     finish(raw, ok, explore_, out);
   }
 
