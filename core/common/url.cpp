@@ -24,15 +24,13 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-}  // namespace
-
-std::string Url::host_header() const {
-  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  bool default_port = (tls() && port == "443") || (!tls() && port == "80");
-  return default_port ? h : h + ":" + port;
+std::string host_header_of(const Url& url) {
+  std::string h = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
+  bool default_port = (url.tls() && url.port == "443") || (!url.tls() && url.port == "80");
+  return default_port ? h : h + ":" + url.port;
 }
 
-std::string Url::origin() const { return scheme + "://" + host_header(); }
+}  // namespace
 
 std::optional<Url> parse_url(std::string_view text) {
   Url url;
@@ -73,6 +71,8 @@ std::optional<Url> parse_url(std::string_view text) {
   if (hash != std::string_view::npos) target = target.substr(0, hash);
   url.target = target.empty() ? "/" : std::string(target);
   if (url.target.front() == '?') url.target = "/" + url.target;
+  url.host_header_ = host_header_of(url);
+  url.origin_ = url.scheme + "://" + url.host_header_;
   return url;
 }
 

@@ -15,9 +15,13 @@ struct Url {
 
   bool tls() const { return scheme == "https"; }
   // "host:port" as the Host header wants it (port omitted when default).
-  std::string host_header() const;
+  const std::string& host_header() const { return host_header_; }
   // scheme://host:port — the key of a connection pool.
-  std::string origin() const;
+  const std::string& origin() const { return origin_; }
+
+  // Both made once by parse_url: every upstream request needs them.
+  std::string host_header_;
+  std::string origin_;
 };
 
 // nullopt unless `text` is http:// or https:// with a host and a valid port.

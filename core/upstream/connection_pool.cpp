@@ -19,7 +19,7 @@ ConnectionPool::ConnectionPool(boost::asio::io_context& io,
     : io_(io), tls_(std::move(tls)), options_(options) {}
 
 void ConnectionPool::acquire(const Url& url, bool fresh, std::function<void(Acquired)> done) {
-  std::string origin = url.origin();
+  const std::string& origin = url.origin();
   Origin& o = origins_[origin];
   auto now = std::chrono::steady_clock::now();
   while (!fresh && !o.idle.empty()) {

@@ -1,6 +1,7 @@
 #include "core/upstream/upstream_exchange.hpp"
 
 #include <limits>
+#include <utility>
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
@@ -87,7 +88,7 @@ std::shared_ptr<UpstreamExchange> UpstreamExchange::start(ConnectionPool& pool, 
     done(Error{"not an http(s) URL: " + request.url});
     return nullptr;
   }
-  std::shared_ptr<UpstreamExchange> ex(new UpstreamExchange(pool, *url, std::move(request), timeouts));
+  std::shared_ptr<UpstreamExchange> ex(new UpstreamExchange(pool, std::move(*url), std::move(request), timeouts));
   ex->deadline_ = Clock::now() + timeouts.total;
   ex->send(/*fresh=*/false, std::move(done));
   return ex;
@@ -205,21 +206,24 @@ std::string UpstreamExchange::read_failure(const boost::system::error_code& ec) 
 }
 
 void UpstreamExchange::read_all(size_t limit, std::function<void(Result<std::string>)> done) {
-  read_all_step(limit, std::make_shared<std::string>(), std::move(done));
+  read_all_limit_ = limit;
+  read_all_done_ = std::move(done);
+  read_all_step();
 }
 
-void UpstreamExchange::read_all_step(size_t limit, std::shared_ptr<std::string> acc,
-                                     std::function<void(Result<std::string>)> done) {
-  auto self = shared_from_this();
-  read([self, limit, acc, done = std::move(done)](Result<std::string_view> piece) mutable {
-    if (!piece) return done(Error{piece.error()});
-    if (piece->empty()) return done(std::move(*acc));
-    if (acc->size() + piece->size() > limit) {
-      self->cancel();
-      return done(Error{"the upstream response exceeds " + std::to_string(limit) + " bytes"});
+void UpstreamExchange::read_all_step() {
+  // `this` alone: read() keeps the exchange alive while it waits, and a callback that holds
+  // only a pointer fits in std::function without an allocation per piece.
+  read([this](Result<std::string_view> piece) {
+    if (!piece) return std::exchange(read_all_done_, nullptr)(Error{piece.error()});
+    if (piece->empty()) return std::exchange(read_all_done_, nullptr)(std::move(read_all_body_));
+    if (read_all_body_.size() + piece->size() > read_all_limit_) {
+      cancel();
+      return std::exchange(read_all_done_, nullptr)(
+          Error{"the upstream response exceeds " + std::to_string(read_all_limit_) + " bytes"});
     }
-    acc->append(*piece);
-    self->read_all_step(limit, acc, std::move(done));
+    read_all_body_.append(*piece);
+    read_all_step();
   });
 }
 

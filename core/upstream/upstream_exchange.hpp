@@ -64,8 +64,7 @@ class UpstreamExchange : public std::enable_shared_from_this<UpstreamExchange> {
   // How much of the connection's chunk the parser has filled with body bytes.
   size_t chunk_filled() const;
   void reset_parser();
-  void read_all_step(size_t limit, std::shared_ptr<std::string> acc,
-                     std::function<void(Result<std::string>)> done);
+  void read_all_step();
 
   ConnectionPool& pool_;
   Url url_;
@@ -81,6 +80,10 @@ class UpstreamExchange : public std::enable_shared_from_this<UpstreamExchange> {
   bool reading_ = false;
   std::chrono::steady_clock::time_point sent_at_;
   std::chrono::milliseconds ttfb_{0};
+  // read_all's progress.
+  size_t read_all_limit_ = 0;
+  std::string read_all_body_;
+  std::function<void(Result<std::string>)> read_all_done_;
 };
 
 }  // namespace apiproxy

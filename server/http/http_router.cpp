@@ -1,11 +1,13 @@
 #include "server/http/http_router.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 namespace apiproxy {
 
 std::vector<std::string_view> split_path(std::string_view path) {
   std::vector<std::string_view> out;
+  out.reserve(std::count(path.begin(), path.end(), '/') + 1);  // one allocation, not one per doubling
   while (!path.empty()) {
     auto slash = path.find('/');
     std::string_view seg = path.substr(0, slash);
