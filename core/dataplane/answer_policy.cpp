@@ -24,8 +24,8 @@ bool is_event_stream(std::string_view content_type) {
 UpstreamAnswer relayable_answer(const UpstreamExchange& up, std::string body) {
   UpstreamAnswer a;
   a.status = up.status();
-  std::string type = up.header("content-type");
-  a.content_type = type.empty() ? "application/json" : std::move(type);
+  std::string_view type = up.header("content-type");
+  a.content_type = type.empty() ? "application/json" : type;
   for (const auto& f : up.head())
     if (passes_through(f.name_string())) a.headers.emplace_back(f.name_string(), f.value());
   a.body = std::move(body);

@@ -51,7 +51,7 @@ class ConnectionOver final : public UpstreamConnection {
   void read_some(UpstreamParser& parser, Done done) override {
     http::async_read_some(stream_, buffer_, parser, completion(std::move(done)));
   }
-  void expires_after(std::chrono::steady_clock::duration d) override { deadline_.expires_after(d); }
+  void expires_at(std::chrono::steady_clock::time_point t) override { deadline_.expires_at(t); }
   void expires_never() override { deadline_.expires_never(); }
   void close() override {
     boost::system::error_code ignored;

@@ -35,7 +35,8 @@ class UpstreamConnection {
   virtual void write(std::array<boost::asio::const_buffer, 2> request, Done done) = 0;
   virtual void read_header(UpstreamParser& parser, Done done) = 0;
   virtual void read_some(UpstreamParser& parser, Done done) = 0;
-  virtual void expires_after(std::chrono::steady_clock::duration d) = 0;
+  virtual void expires_at(std::chrono::steady_clock::time_point t) = 0;
+  void expires_after(std::chrono::steady_clock::duration d) { expires_at(std::chrono::steady_clock::now() + d); }
   virtual void expires_never() = 0;
   virtual void close() = 0;
   virtual bool is_open() const = 0;

@@ -95,7 +95,7 @@ std::shared_ptr<UpstreamExchange> UpstreamExchange::start(ConnectionPool& pool, 
 }
 
 void UpstreamExchange::expire_within(std::chrono::milliseconds step) {
-  conn_->expires_after(std::min<Clock::duration>(step, deadline_ - Clock::now()));
+  conn_->expires_at(std::min(Clock::now() + step, deadline_));
 }
 
 std::string UpstreamExchange::timeout_reason(std::string_view step) const {
@@ -165,9 +165,9 @@ void UpstreamExchange::on_head(const boost::system::error_code& ec, Started done
   done(shared_from_this());
 }
 
-std::string UpstreamExchange::header(std::string_view name) const {
+std::string_view UpstreamExchange::header(std::string_view name) const {
   auto it = parser_->get().find(name);
-  return it == parser_->get().end() ? std::string() : std::string(it->value());
+  return it == parser_->get().end() ? std::string_view() : std::string_view(it->value());
 }
 
 void UpstreamExchange::read(std::function<void(Result<std::string_view>)> done) {

@@ -40,7 +40,8 @@ class UpstreamExchange : public std::enable_shared_from_this<UpstreamExchange> {
 
   int status() const { return static_cast<int>(parser_->get().result_int()); }
   const UpstreamParser::value_type& head() const { return parser_->get(); }
-  std::string header(std::string_view name) const;
+  // The first field named `name` ("" when absent); valid while the exchange lives.
+  std::string_view header(std::string_view name) const;
   std::chrono::milliseconds time_to_first_byte() const { return ttfb_; }
 
   // The next piece of the body; an empty piece means the body is complete. One read at a

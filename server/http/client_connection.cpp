@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cerrno>
+#include <ctime>
 #include <random>
 
 #include <boost/asio/write.hpp>
@@ -173,12 +174,19 @@ void ClientConnection::dispatch(Exchange::Request request) {
   }
   if (!exchange->responded()) {
     waiting_for_answer_ = true;
-    dispatched_at_ = Clock::now();
+    dispatched_at_ = coarse_now();
   }
 }
 
 void ClientConnection::watch_if_waiting_since(Clock::time_point cutoff) {
   if (waiting_for_answer_ && !watching_ && on_hangup_ && dispatched_at_ <= cutoff) watch_for_hangup();
+}
+
+ClientConnection::Clock::time_point ClientConnection::coarse_now() {
+  // CLOCK_MONOTONIC_COARSE runs on steady_clock's timeline (CLOCK_MONOTONIC), at tick resolution.
+  timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return Clock::time_point(std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec));
 }
 
 void ClientConnection::close_if_past_deadline(Clock::time_point now) {
@@ -234,11 +242,14 @@ void ClientConnection::reject(http::status status, std::string_view message) {
   send_response(/*close_after=*/true, std::chrono::seconds(5));
 }
 
-void ClientConnection::write(Exchange::Response response) {
+void ClientConnection::write(Exchange::Response response, bool keep_alive) {
   stop_watching();
   response_ = std::move(response);
-  if (set_.draining()) response_.keep_alive(false);  // tells the client to reconnect elsewhere
-  send_response(!response_.keep_alive(), limits_.idle_timeout);
+  if (set_.draining() && keep_alive) {
+    response_.keep_alive(false);  // tells the client to reconnect elsewhere
+    keep_alive = false;
+  }
+  send_response(!keep_alive, limits_.idle_timeout);
 }
 
 void ClientConnection::send_response(bool close_after, std::chrono::steady_clock::duration timeout) {

@@ -45,7 +45,9 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void close_if_idle();
 
   // Called by Exchange: writes the answer to the current request.
-  void write(Exchange::Response response);
+  // `keep_alive`: what the response's Connection field says (known to the caller, which
+  // set it; reading it back parses the field again).
+  void write(Exchange::Response response, bool keep_alive);
   // Called by Exchange for a streamed answer: the head (chunked), then chunks, then the
   // end. `done(false)` means the client is gone. One write at a time.
   void write_stream_head(Exchange::StreamHead head, std::function<void(bool)> done);
@@ -84,7 +86,10 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void on_readable(const boost::system::error_code& ec);
   void stop_watching();
 
-  void expires_after(Clock::duration d) { deadline_ = Clock::now() + d; }
+  // The coarse clock (a few ms of resolution, far cheaper to read): deadlines are seconds
+  // long and checked on a 200 ms tick.
+  static Clock::time_point coarse_now();
+  void expires_after(Clock::duration d) { deadline_ = coarse_now() + d; }
 
   Socket socket_;
   Clock::time_point deadline_ = Clock::time_point::max();

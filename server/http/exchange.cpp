@@ -91,8 +91,8 @@ void Exchange::set_note(std::string_view key, std::string_view value, bool liter
   notes_.push_back({std::string(key), std::string(value), literal});
 }
 
-void Exchange::complete(int status, size_t body_bytes) {
-  completed_at_ = std::chrono::steady_clock::now();
+void Exchange::complete(int status, size_t body_bytes, std::chrono::steady_clock::time_point at) {
+  completed_at_ = at;
   log_access(status, body_bytes);
   if (on_complete_) std::exchange(on_complete_, nullptr)();
 }
@@ -153,16 +153,17 @@ void Exchange::respond(Response response) {
   responded_ = true;
   status_ = response.result_int();
   first_byte_at_ = std::chrono::steady_clock::now();
-  complete(response.result_int(), response.body().size());
+  complete(response.result_int(), response.body().size(), *first_byte_at_);
   response.set("X-Request-Id", request_id_);
-  response.keep_alive(request_.keep_alive());
+  bool keep_alive = request_.keep_alive();
+  response.keep_alive(keep_alive);
   response.prepare_payload();
   if (request_.method() == http::verb::head) {  // the head of the answer a GET would get
     auto length = response.body().size();
     response.body().clear();
     response.content_length(length);
   }
-  session_->write(std::move(response));
+  session_->write(std::move(response), keep_alive);
 }
 
 }  // namespace apiproxy

@@ -108,7 +108,9 @@ class Exchange {
 
   static bool access_logging();
   void set_note(std::string_view key, std::string_view value, bool literal);
-  void complete(int status, size_t body_bytes);  // completed_at_, the access line, on_complete_
+  // completed_at_ (`at`, or now), the access line, on_complete_.
+  void complete(int status, size_t body_bytes,
+                std::chrono::steady_clock::time_point at = std::chrono::steady_clock::now());
   void log_access(int status, size_t body_bytes) const;
 };
 
