@@ -251,23 +251,38 @@ inline void finish(const SmallVector<double>& raw, const SmallVector<char>& ok, 
   }
 }
 
-// (best / cost)^sharpness for a positive cost, computed in log space (no overflow). The
-// best cost's log is taken once for all the candidates.
+// (best / cost)^sharpness for a positive cost. A cost at least the best gives a ratio in
+// (0, 1], which no power overflows; a whole-number sharpness (the defaults) is then a few
+// multiplications instead of a log and an exp per candidate. Anything else is computed in
+// log space (no overflow), with the best cost's log taken once for all the candidates.
 class SharpenedInverse {
  public:
   SharpenedInverse(double best_cost, double sharpness) noexcept
-      : usable_(best_cost > 0), log_best_(usable_ ? std::log(best_cost) : 0), sharpness_(sharpness) {}
+      : usable_(best_cost > 0),
+        best_(best_cost),
+        log_best_(usable_ ? std::log(best_cost) : 0),
+        sharpness_(sharpness),
+        whole_(sharpness == std::floor(sharpness) && sharpness <= 64 ? static_cast<int>(sharpness) : -1) {}
 
   double operator()(double cost) const noexcept {
     if (!(cost > 0) || !usable_) return 0;
-    double r = std::exp(sharpness_ * (log_best_ - std::log(cost)));
+    double r;
+    if (whole_ >= 0 && cost >= best_) {
+      double ratio = best_ / cost;
+      r = 1;
+      for (int i = 0; i < whole_; ++i) r *= ratio;
+    } else {
+      r = std::exp(sharpness_ * (log_best_ - std::log(cost)));
+    }
     return std::isfinite(r) ? r : 0;
   }
 
  private:
   bool usable_;
+  double best_;
   double log_best_;
   double sharpness_;
+  int whole_;  // the sharpness when it is a whole number, else -1
 };
 
 // ------------------------------------------------------------ configuration ----
