@@ -55,10 +55,6 @@ void deallocate(void* p, std::size_t bytes) noexcept {
   ++lists.kept[c];
 }
 
-}  // namespace apiproxy::recycling
-
-namespace apiproxy::recycling {
-
 std::size_t kept_by_this_thread() {
   std::size_t n = 0;
   for (std::size_t k : lists.kept) n += k;

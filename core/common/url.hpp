@@ -19,7 +19,9 @@ struct Url {
   // scheme://host:port — the key of a connection pool.
   const std::string& origin() const { return origin_; }
 
+ private:
   // Both made once by parse_url: every upstream request needs them.
+  friend std::optional<Url> parse_url(std::string_view text);
   std::string host_header_;
   std::string origin_;
 };

@@ -109,7 +109,7 @@ void connect_upstream(asio::io_context& io, asio::ssl::context& tls, const Url& 
     if (ec) return done(Error{"cannot resolve " + url.host + ": " + ec.message()});
     auto connected = [url, shared_done](auto conn, const boost::system::error_code& ec) {
       auto& done = *shared_done;
-      if (ec) return done(Error{"cannot connect to " + url.origin() + ": " + describe(ec)});
+      if (ec) return done(Error{"cannot connect to " + url.origin() + ": " + describe(conn->outcome(ec))});
       boost::system::error_code ignored;
       lowest(conn->stream()).set_option(tcp::no_delay(true), ignored);
       done(Conn(std::move(conn)));
@@ -119,8 +119,7 @@ void connect_upstream(asio::io_context& io, asio::ssl::context& tls, const Url& 
       auto* raw = conn.get();
       raw->expires_after(timeout);
       asio::async_connect(lowest(raw->stream()), results, [conn = std::move(conn), connected](auto ec, auto) mutable {
-        auto outcome = conn->outcome(ec);
-        connected(std::move(conn), outcome);
+        connected(std::move(conn), ec);
       });
       return;
     }
@@ -141,10 +140,7 @@ void connect_upstream(asio::io_context& io, asio::ssl::context& tls, const Url& 
     });
     asio::async_connect(lowest(raw->stream()), results, [conn = std::move(conn), connected, url, shared_done](
                                                             auto ec, auto) mutable {
-      if (ec) {
-        auto outcome = conn->outcome(ec);
-        return connected(std::move(conn), outcome);
-      }
+      if (ec) return connected(std::move(conn), ec);
       auto* raw = conn.get();
       raw->stream().async_handshake(asio::ssl::stream_base::client,
                                     [conn = std::move(conn), connected, url, shared_done](auto ec) mutable {

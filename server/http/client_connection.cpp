@@ -141,7 +141,7 @@ void ClientConnection::on_request(const boost::system::error_code& ec) {
                                                  std::to_string(limits_.max_header_bytes) +
                                                  " bytes (APIPROXY_MAX_HEADER_BYTES)");
   if (ec) return reject(http::status::bad_request, "malformed HTTP request: " + ec.message());
-  deadline_ = Clock::time_point::max();  // the handler may wait on upstreams for a long time
+  expires_never();  // the handler may wait on upstreams for a long time
   dispatch(parser_->release());
 }
 
@@ -311,7 +311,7 @@ void ClientConnection::abort() { close(); }
 void ClientConnection::close() {
   boost::system::error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-  deadline_ = Clock::time_point::max();
+  expires_never();
   socket_.close(ignored);
 }
 

@@ -90,6 +90,7 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   // long and checked on a 200 ms tick.
   static Clock::time_point coarse_now();
   void expires_after(Clock::duration d) { deadline_ = coarse_now() + d; }
+  void expires_never() { deadline_ = Clock::time_point::max(); }
 
   Socket socket_;
   Clock::time_point deadline_ = Clock::time_point::max();
