@@ -32,6 +32,9 @@ class ConnectionPool {
   // A connection that will not come back (closed, or its response abandoned).
   void discard(std::unique_ptr<UpstreamConnection> conn);
 
+  // The event loop the pool's connections run on.
+  boost::asio::io_context& io() { return io_; }
+
   size_t open_connections(const std::string& origin) const;
   size_t idle_connections(const std::string& origin) const;
 

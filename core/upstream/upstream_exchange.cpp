@@ -114,13 +114,25 @@ void UpstreamExchange::send(bool fresh, Started done) {
       return done(Error{"cancelled"});
     }
     self->conn_ = std::move(conn.value());
-    self->sent_at_ = Clock::now();
-    self->expire_within(self->timeouts_.first_byte);
-    self->conn_->write({boost::asio::buffer(self->head_), boost::asio::buffer(self->body_)},
-                       [self, done = std::move(done)](const auto& ec) mutable {
-      if (ec) return self->on_head(ec, std::move(done));
-      self->read_head(std::move(done));
+    // Written at the end of this turn of the event loop, not at once: the requests of
+    // clients that became readable together are all parsed and routed first, then sent back
+    // to back. Each write wakes the upstream; one that shares a core with the gateway (a
+    // local model server, a sidecar, the benchmark's mock) would otherwise be switched to
+    // after every request, and the gateway's work would never be batched (docs/benchmarks.md).
+    boost::asio::post(self->pool_.io(), [self, done = std::move(done)]() mutable {
+      self->write_request(std::move(done));
     });
+  });
+}
+
+void UpstreamExchange::write_request(Started done) {
+  if (cancelled_) return done(Error{"cancelled"});  // the destructor discards the connection
+  sent_at_ = Clock::now();
+  expire_within(timeouts_.first_byte);
+  auto self = shared_from_this();
+  conn_->write({boost::asio::buffer(head_), boost::asio::buffer(body_)}, [self, done = std::move(done)](const auto& ec) mutable {
+    if (ec) return self->on_head(ec, std::move(done));
+    self->read_head(std::move(done));
   });
 }
 

@@ -56,6 +56,7 @@ class UpstreamExchange : public std::enable_shared_from_this<UpstreamExchange> {
   UpstreamExchange(ConnectionPool& pool, Url url, UpstreamRequest request, ExchangeTimeouts t);
   void write_head(const UpstreamRequest& request);
   void send(bool fresh, Started done);
+  void write_request(Started done);
   void read_head(Started done);
   void on_head(const boost::system::error_code& ec, Started done);
   // Sets the connection's deadline to `step` from now, or to the total deadline if sooner.

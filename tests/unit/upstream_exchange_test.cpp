@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 #include "core/upstream/connection_pool.hpp"
 #include "core/upstream/tls_context.hpp"
@@ -183,6 +184,68 @@ TEST_F(UpstreamExchangeTest, CancelBeforeTheHeadClosesTheConnection) {
   EXPECT_EQ(error, "cancelled");
   for (int i = 0; i < 50 && !peer_closed; ++i) std::this_thread::sleep_for(20ms);
   EXPECT_TRUE(peer_closed);
+}
+
+// Requests started while handling one event are written when that handler has returned
+// (all of a burst parsed and routed first, then sent back to back), not during it.
+TEST_F(UpstreamExchangeTest, ARequestIsWrittenAfterTheHandlerThatStartedItReturns) {
+  std::atomic<int> requests{0};
+  loopback::ScriptedServer up([&](int fd) {
+    for (;;) {
+      if (loopback::read_head(fd).empty()) return;
+      char body[2];
+      ::recv(fd, body, 2, MSG_WAITALL);
+      ++requests;
+      loopback::send_all(fd, ok("done"));
+    }
+  });
+  ASSERT_EQ(call(up.port()).body, "done");  // leaves an idle pooled connection
+  ASSERT_EQ(requests.load(), 1);
+  int seen_during_handler = -1;
+  std::string status;
+  boost::asio::post(io_, [&] {
+    UpstreamRequest req;
+    req.method = "POST";
+    req.url = "http://127.0.0.1:" + std::to_string(up.port()) + "/v1/chat/completions";
+    req.body = "{}";
+    UpstreamExchange::start(pool_, std::move(req), {}, [&](Result<std::shared_ptr<UpstreamExchange>> r) {
+      status = r ? std::to_string((*r)->status()) : r.error();
+    });
+    std::this_thread::sleep_for(100ms);  // time enough for the server to read a written request
+    seen_during_handler = requests.load();
+  });
+  io_.restart();
+  for (int i = 0; i < 50 && status.empty(); ++i) io_.run_one_for(100ms);
+  EXPECT_EQ(seen_during_handler, 1);
+  EXPECT_EQ(status, "200");
+  EXPECT_EQ(requests.load(), 2);
+  EXPECT_EQ(up.connections(), 1);  // the pooled connection was reused, not a new one made
+}
+
+// Cancelled between taking a pooled connection and writing on it (the write waits for the
+// end of the handler): the call ends "cancelled" and the connection, in an unknown state,
+// is closed rather than pooled.
+TEST_F(UpstreamExchangeTest, CancelBeforeTheWriteClosesTheConnection) {
+  loopback::ScriptedServer up(answer_in_turn({ok("done")}));
+  ASSERT_EQ(call(up.port()).body, "done");
+  const std::string origin = "http://127.0.0.1:" + std::to_string(up.port());
+  ASSERT_EQ(pool_.idle_connections(origin), 1u);
+  std::string error;
+  boost::asio::post(io_, [&] {
+    UpstreamRequest req;
+    req.method = "POST";
+    req.url = origin + "/v1/chat/completions";
+    req.body = "{}";
+    auto ex = UpstreamExchange::start(pool_, std::move(req), {}, [&](Result<std::shared_ptr<UpstreamExchange>> r) {
+      if (!r) error = r.error();
+    });
+    ex->cancel();
+  });
+  io_.restart();
+  io_.run_for(300ms);
+  EXPECT_EQ(error, "cancelled");
+  EXPECT_EQ(pool_.idle_connections(origin), 0u);
+  EXPECT_EQ(pool_.open_connections(origin), 0u);
 }
 
 TEST(SseEvents, OnlyWholeEventsCount) {
