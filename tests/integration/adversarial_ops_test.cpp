@@ -77,6 +77,16 @@ TEST(AdversarialOps, OverTheConnectionLimitNewConnectionsAreClosedAtOnce) {
 
 TEST(AdversarialOps, OutOfDescriptorsTheGatewayDoesNotSpinAndRecovers) {
   if (which("prlimit").empty()) GTEST_SKIP() << "prlimit (util-linux) is not installed";
+#ifdef APIPROXY_IT_SANITIZED
+  // UBSan's vptr check cannot run in a process that is out of descriptors. When an object's
+  // type misses its small cache, the check (GCC 12's libsanitizer) tests that the vtable is
+  // readable by write()-ing it into a pipe(); with no descriptor free, pipe() fails with
+  // EMFILE and a live object is reported as "does not point to an object of type
+  // '_Sp_counted_base'", "invalid vptr", "<memory cannot be printed>" (the same probe), and
+  // the process aborts. That is the sanitizer's limit, not the gateway's: with the vptr check
+  // off, ASan and the rest of UBSan pass this test; the normal build runs it.
+  GTEST_SKIP() << "UBSan's vptr check needs free descriptors (it probes memory with pipe())";
+#endif
   MockUpstream mock;
   Gateway gw(one_provider_env(mock));
   const pid_t pid = gw.process().pid();
