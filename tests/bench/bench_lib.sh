@@ -69,6 +69,10 @@ wait_http() {  # url [log]
 # utime + stime in clock ticks (fields 14 and 15; cut after the ")" that ends comm).
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+# Times the process's threads were preempted (switched out while still runnable). A proxy
+# that shares a core with the upstream is preempted by it; many per request means its work
+# is not batched (docs/benchmarks.md).
+preemptions() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^nonvoluntary_ctxt_switches/ {n += $2} END {print n + 0}'; }
 
 # --- the upstream: the bundled mock, over HTTP or (UPSTREAM_TLS=1) HTTPS -----------------
 # Sets mock_url (scheme://host:port, what clients use) and, with TLS, bench_ca (the test
@@ -176,15 +180,17 @@ to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
   printf "%.3f", (u == "us") ? n / 1000 : (u == "s") ? n * 1000 : (u == "m") ? n * 60000 : n }'; }
 
 # One wrk run (wrk -t1 on the load core). Prints
-#   target conns req/s cpu_us/req p50_ms p99_ms rss_mb errors
-# where CPU and RSS are those of the given process(es) (summed), CPU from utime+stime over
-# the run, RSS after it; errors = socket errors + non-2xx answers.
+#   target conns req/s cpu_us/req p50_ms p99_ms rss_mb errors preempt/req
+# where CPU, RSS and preemptions are those of the given process(es) (summed), CPU from
+# utime+stime over the run, RSS after it; errors = socket errors + non-2xx answers.
 measure() {  # target url connections duration script pids...
   local target=$1 url=$2 conns=$3 duration=$4 script=$5; shift 5
-  local before=0 after=0 rss=0 p out
-  for p in "$@"; do before=$((before + $(cpu_ticks "$p"))); done
+  local before=0 after=0 rss=0 pre0=0 pre1=0 p out
+  for p in "$@"; do before=$((before + $(cpu_ticks "$p"))); pre0=$((pre0 + $(preemptions "$p"))); done
   out=$("${load_pin[@]}" wrk -t1 -c"$conns" -d"$duration" --timeout 5s --latency -s "$script" "$url" 2>&1)
-  for p in "$@"; do after=$((after + $(cpu_ticks "$p"))); rss=$((rss + $(rss_kb "$p"))); done
+  for p in "$@"; do
+    after=$((after + $(cpu_ticks "$p"))); rss=$((rss + $(rss_kb "$p"))); pre1=$((pre1 + $(preemptions "$p")))
+  done
   local rps p50 p99 reqs errors
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(to_ms "$(awk '$1=="50%" {print $2}' <<<"$out")")
@@ -193,8 +199,9 @@ measure() {  # target url connections duration script pids...
   errors=$(awk '/Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} /Non-2xx/ {n += $NF} END {print n + 0}' <<<"$out")
   [ -n "$rps" ] || { echo "wrk failed against $url:" >&2; echo "$out" >&2; exit 1; }
   awk -v t="$target" -v c="$conns" -v rps="$rps" -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" \
-      -v reqs="${reqs:-0}" -v p50="$p50" -v p99="$p99" -v rss="$rss" -v err="$errors" 'BEGIN {
-    printf "%s %s %.0f %.1f %s %s %.1f %d\n", t, c, rps, ticks * 1e6 / hz / (reqs > 0 ? reqs : 1), p50, p99, rss / 1024, err }'
+      -v reqs="${reqs:-0}" -v p50="$p50" -v p99="$p99" -v rss="$rss" -v err="$errors" -v pre=$((pre1 - pre0)) 'BEGIN {
+    n = (reqs > 0 ? reqs : 1)
+    printf "%s %s %.0f %.1f %s %s %.1f %d %.2f\n", t, c, rps, ticks * 1e6 / hz / n, p50, p99, rss / 1024, err, pre / n }'
 }
 
 # Targets: a name, a URL and a command that prints the pids whose CPU and RSS count.
@@ -208,8 +215,8 @@ measure_target() {  # target conns duration script
   measure "$1" "${target_url[$1]}" "$2" "$3" "$4" $(${target_pids[$1]})
 }
 
-bench_header="target      conns       req/s  cpu_us/req    p50_ms    p99_ms   rss_MB  errors"
-bench_row() { awk '{ printf "%-10s %6s %11.0f %11.1f %9.3f %9.3f %8.1f %7d\n", $1, $2, $3, $4, $5, $6, $7, $8 }'; }
+bench_header="target      conns       req/s  cpu_us/req    p50_ms    p99_ms   rss_MB  errors  preempt/req"
+bench_row() { awk '{ printf "%-10s %6s %11.0f %11.1f %9.3f %9.3f %8.1f %7d %12.2f\n", $1, $2, $3, $4, $5, $6, $7, $8, $9 }'; }
 
 # Alternating rounds: in each round every concurrency, and for each every target in turn
 # (the order rotated by one each round), so that a noisy machine hits all targets alike.
@@ -242,16 +249,16 @@ percentile() { sort -g | awk -v p="$1" '{v[NR] = $1} END { i = int(NR * p / 100 
 bench_conns() { awk '{print $3}' "$bench_results" | sort -nu; }
 
 # Medians over the rounds, per target and concurrency, into med[target,conns,field] with
-# fields rps cpu p50 p99 rss, plus err[target,conns] = errors summed over the rounds.
+# fields rps cpu p50 p99 rss pre, plus err[target,conns] = errors summed over the rounds.
 declare -A med err
 summarize_rounds() {
-  local t c i f
-  local fields=(rps cpu p50 p99 rss)
+  local t c f
+  # Columns of $bench_results: round target conns rps cpu p50 p99 rss errors pre.
+  local -A column=([rps]=4 [cpu]=5 [p50]=6 [p99]=7 [rss]=8 [pre]=10)
   for t in "${target_names[@]}"; do
     for c in $(bench_conns); do
-      for i in "${!fields[@]}"; do
-        f=${fields[$i]}
-        med[$t,$c,$f]=$(awk -v t="$t" -v c="$c" -v k=$((i + 4)) '$2 == t && $3 == c {print $k}' "$bench_results" | median)
+      for f in "${!column[@]}"; do
+        med[$t,$c,$f]=$(awk -v t="$t" -v c="$c" -v k="${column[$f]}" '$2 == t && $3 == c {print $k}' "$bench_results" | median)
       done
       err[$t,$c]=$(awk -v t="$t" -v c="$c" '$2 == t && $3 == c {n += $9} END {print n + 0}' "$bench_results")
     done
@@ -264,7 +271,7 @@ print_medians() {
   echo "$bench_header"
   for c in $(bench_conns); do
     for t in "${target_names[@]}"; do
-      echo "$t $c ${med[$t,$c,rps]} ${med[$t,$c,cpu]} ${med[$t,$c,p50]} ${med[$t,$c,p99]} ${med[$t,$c,rss]} ${err[$t,$c]}" | bench_row
+      echo "$t $c ${med[$t,$c,rps]} ${med[$t,$c,cpu]} ${med[$t,$c,p50]} ${med[$t,$c,p99]} ${med[$t,$c,rss]} ${err[$t,$c]} ${med[$t,$c,pre]}" | bench_row
     done
   done
   for c in $(bench_conns); do
@@ -289,7 +296,7 @@ result_lines() {  # base targets...
   local base=$1 t c; shift
   for c in $(bench_conns); do
     for t in "${target_names[@]}"; do
-      echo "RESULT kind=throughput target=$t conns=$c rps=${med[$t,$c,rps]} cpu_us_per_req=${med[$t,$c,cpu]} p50_ms=${med[$t,$c,p50]} p99_ms=${med[$t,$c,p99]} rss_mb=${med[$t,$c,rss]} errors=${err[$t,$c]}"
+      echo "RESULT kind=throughput target=$t conns=$c rps=${med[$t,$c,rps]} cpu_us_per_req=${med[$t,$c,cpu]} p50_ms=${med[$t,$c,p50]} p99_ms=${med[$t,$c,p99]} rss_mb=${med[$t,$c,rss]} errors=${err[$t,$c]} preempt_per_req=${med[$t,$c,pre]}"
     done
     for t in "$@"; do
       echo "RESULT kind=ratio target=$t base=$base conns=$c rps_ratio=$(ratio "${med[$t,$c,rps]}" "${med[$base,$c,rps]}") cpu_ratio=$(ratio "${med[$t,$c,cpu]}" "${med[$base,$c,cpu]}")"

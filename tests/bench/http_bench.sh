@@ -7,7 +7,8 @@
 #   1. Throughput: wrk -t1 against direct-to-mock, nginx and the gateway, non-streaming, at
 #      16 and 64 connections, in alternating rounds; the median of the rounds per target:
 #      req/s, CPU µs per request of the target (nginx: its workers; the mock excluded
-#      except for "direct"), p50/p99 latency, RSS after the run; then gateway / nginx.
+#      except for "direct"), p50/p99 latency, RSS after the run, preemptions per request;
+#      then gateway / nginx.
 #   2. Streaming time to first byte, direct vs gateway (sequential, interleaved streams).
 #   3. 2,000 concurrent streams through the gateway while watching its resident memory.
 # Ends with "RESULT key=value ..." lines for docs/benchmarks.md. Loopback only; every run
