@@ -94,8 +94,8 @@ std::shared_ptr<UpstreamExchange> UpstreamExchange::start(ConnectionPool& pool, 
   return ex;
 }
 
-void UpstreamExchange::expire_within(std::chrono::milliseconds step) {
-  conn_->expires_at(std::min(Clock::now() + step, deadline_));
+void UpstreamExchange::expire_within(std::chrono::milliseconds step, Clock::time_point now) {
+  conn_->expires_at(std::min(now + step, deadline_));
 }
 
 std::string UpstreamExchange::timeout_reason(std::string_view step) const {
@@ -128,7 +128,7 @@ void UpstreamExchange::send(bool fresh, Started done) {
 void UpstreamExchange::write_request(Started done) {
   if (cancelled_) return done(Error{"cancelled"});  // the destructor discards the connection
   sent_at_ = Clock::now();
-  expire_within(timeouts_.first_byte);
+  expire_within(timeouts_.first_byte, sent_at_);
   auto self = shared_from_this();
   conn_->write({boost::asio::buffer(head_), boost::asio::buffer(body_)}, [self, done = std::move(done)](const auto& ec) mutable {
     if (ec) return self->on_head(ec, std::move(done));

@@ -60,7 +60,8 @@ class UpstreamExchange : public std::enable_shared_from_this<UpstreamExchange> {
   void read_head(Started done);
   void on_head(const boost::system::error_code& ec, Started done);
   // Sets the connection's deadline to `step` from now, or to the total deadline if sooner.
-  void expire_within(std::chrono::milliseconds step);
+  void expire_within(std::chrono::milliseconds step,
+                     std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
   std::string timeout_reason(std::string_view step) const;
   std::string read_failure(const boost::system::error_code& ec) const;
   // How much of the connection's chunk the parser has filled with body bytes.
