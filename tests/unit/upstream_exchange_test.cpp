@@ -25,16 +25,23 @@ struct Outcome {
   std::string error;
 };
 
+std::string origin_of(uint16_t port) { return "http://127.0.0.1:" + std::to_string(port); }
+
+// A chat completion with the two-byte body "{}" that the scripted servers below expect.
+UpstreamRequest chat_request(uint16_t port) {
+  UpstreamRequest req;
+  req.method = "POST";
+  req.url = origin_of(port) + "/v1/chat/completions";
+  req.body = "{}";
+  return req;
+}
+
 class UpstreamExchangeTest : public ::testing::Test {
  protected:
   Outcome call(uint16_t port, ExchangeTimeouts timeouts = {}) {
     Outcome out;
     bool finished = false;
-    UpstreamRequest req;
-    req.method = "POST";
-    req.url = "http://127.0.0.1:" + std::to_string(port) + "/v1/chat/completions";
-    req.body = "{}";
-    UpstreamExchange::start(pool_, std::move(req), timeouts, [&](Result<std::shared_ptr<UpstreamExchange>> up) {
+    UpstreamExchange::start(pool_, chat_request(port), timeouts, [&](Result<std::shared_ptr<UpstreamExchange>> up) {
       if (!up) {
         out.error = up.error();
         finished = true;
@@ -58,15 +65,17 @@ class UpstreamExchangeTest : public ::testing::Test {
   ConnectionPool pool_{io_, make_tls_context(false), PoolOptions{}};
 };
 
-// Answers each request on a connection with `answers[i]`, in order, keeping the connection.
-std::function<void(int)> answer_in_turn(std::vector<std::string> answers) {
+// Answers each request on a connection with `answers[i]`, in order, keeping the connection;
+// counts the requests it has read whole in `*received` when given.
+std::function<void(int)> answer_in_turn(std::vector<std::string> answers, std::atomic<int>* received = nullptr) {
   auto next = std::make_shared<size_t>(0);
-  return [answers, next](int fd) {
+  return [answers, next, received](int fd) {
     for (;;) {
       std::string head = loopback::read_head(fd);
       if (head.empty()) return;
       char body[2];
       ::recv(fd, body, 2, MSG_WAITALL);  // "{}"
+      if (received) ++*received;
       loopback::send_all(fd, answers[(*next)++ % answers.size()]);
     }
   };
@@ -172,7 +181,7 @@ TEST_F(UpstreamExchangeTest, CancelBeforeTheHeadClosesTheConnection) {
     peer_closed = loopback::closed_by_peer(fd, 3s);
   });
   UpstreamRequest req;
-  req.url = "http://127.0.0.1:" + std::to_string(up.port()) + "/slow";
+  req.url = origin_of(up.port()) + "/slow";
   std::string error;
   auto ex = UpstreamExchange::start(pool_, std::move(req), {}, [&](Result<std::shared_ptr<UpstreamExchange>> r) {
     if (!r) error = r.error();
@@ -190,25 +199,13 @@ TEST_F(UpstreamExchangeTest, CancelBeforeTheHeadClosesTheConnection) {
 // (all of a burst parsed and routed first, then sent back to back), not during it.
 TEST_F(UpstreamExchangeTest, ARequestIsWrittenAfterTheHandlerThatStartedItReturns) {
   std::atomic<int> requests{0};
-  loopback::ScriptedServer up([&](int fd) {
-    for (;;) {
-      if (loopback::read_head(fd).empty()) return;
-      char body[2];
-      ::recv(fd, body, 2, MSG_WAITALL);
-      ++requests;
-      loopback::send_all(fd, ok("done"));
-    }
-  });
+  loopback::ScriptedServer up(answer_in_turn({ok("done")}, &requests));
   ASSERT_EQ(call(up.port()).body, "done");  // leaves an idle pooled connection
   ASSERT_EQ(requests.load(), 1);
   int seen_during_handler = -1;
   std::string status;
   boost::asio::post(io_, [&] {
-    UpstreamRequest req;
-    req.method = "POST";
-    req.url = "http://127.0.0.1:" + std::to_string(up.port()) + "/v1/chat/completions";
-    req.body = "{}";
-    UpstreamExchange::start(pool_, std::move(req), {}, [&](Result<std::shared_ptr<UpstreamExchange>> r) {
+    UpstreamExchange::start(pool_, chat_request(up.port()), {}, [&](Result<std::shared_ptr<UpstreamExchange>> r) {
       status = r ? std::to_string((*r)->status()) : r.error();
     });
     std::this_thread::sleep_for(100ms);  // time enough for the server to read a written request
@@ -228,15 +225,11 @@ TEST_F(UpstreamExchangeTest, ARequestIsWrittenAfterTheHandlerThatStartedItReturn
 TEST_F(UpstreamExchangeTest, CancelBeforeTheWriteClosesTheConnection) {
   loopback::ScriptedServer up(answer_in_turn({ok("done")}));
   ASSERT_EQ(call(up.port()).body, "done");
-  const std::string origin = "http://127.0.0.1:" + std::to_string(up.port());
+  const std::string origin = origin_of(up.port());
   ASSERT_EQ(pool_.idle_connections(origin), 1u);
   std::string error;
   boost::asio::post(io_, [&] {
-    UpstreamRequest req;
-    req.method = "POST";
-    req.url = origin + "/v1/chat/completions";
-    req.body = "{}";
-    auto ex = UpstreamExchange::start(pool_, std::move(req), {}, [&](Result<std::shared_ptr<UpstreamExchange>> r) {
+    auto ex = UpstreamExchange::start(pool_, chat_request(up.port()), {}, [&](Result<std::shared_ptr<UpstreamExchange>> r) {
       if (!r) error = r.error();
     });
     ex->cancel();
