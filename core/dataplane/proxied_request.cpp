@@ -155,7 +155,8 @@ void ProxiedRequest::attempt() {
   upstream_ = UpstreamExchange::start(pool_, std::move(request.value()), shared_.limits.timeouts,
                                       [self = shared_from_this()](Result<std::shared_ptr<UpstreamExchange>> started) {
                                         self->on_head(std::move(started));
-                                      });
+                                      },
+                                      attempt_started_);
 }
 
 void ProxiedRequest::fail_attempt(const std::string& why, Nudge nudge, double latency_ms, std::string_view outcome) {

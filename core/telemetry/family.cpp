@@ -1,5 +1,7 @@
 #include "core/telemetry/family.hpp"
 
+#include <array>
+#include <atomic>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -20,6 +22,16 @@ FamilyInfo::FamilyInfo(std::string name, std::string help, std::vector<std::stri
 void warn_family_full(const FamilyInfo& info, size_t max_series) {
   spdlog::warn("metric {} has {} label sets, its limit: further ones are counted under label values \"{}\"",
                info.name(), max_series, kOverflowValue);
+}
+
+uint64_t next_family_id() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+LastLookup& last_lookup(uint64_t family) {
+  thread_local std::array<LastLookup, 16> last;
+  return last[family % last.size()];
 }
 
 }  // namespace apiproxy::telemetry

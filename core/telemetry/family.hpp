@@ -3,7 +3,9 @@
 // of the process.
 //
 // Hot-path cost: with(values) builds a key in a thread-local buffer (no allocation once it
-// has grown), takes a shared lock and does one hash lookup; the cell itself is atomics, so
+// has grown) and compares it with the label set this thread used last on this family: a
+// request records the same model and provider several times, so that is usually all.
+// Otherwise it takes a shared lock and does one hash lookup. The cell itself is atomics, so
 // recording never takes a lock of its own. Only the first use of a label set takes the
 // exclusive lock and allocates. A scrape takes the shared lock just long enough to list
 // the cells.
@@ -56,6 +58,18 @@ class FamilyInfo {
 // Warns once per family that it is full (family.cpp; spdlog stays out of this header).
 void warn_family_full(const FamilyInfo& info, size_t max_series);
 
+// The cell a thread found last for one family, and the key it found it under. Families are
+// told apart by a number never reused in the process (an address may be, once a family is
+// destroyed), and cells live as long as their family, so a match is always a live cell.
+struct LastLookup {
+  uint64_t family = 0;
+  std::string key;
+  void* cell = nullptr;
+};
+uint64_t next_family_id();
+// This thread's entry for `family` (a few per thread, shared by families that collide).
+LastLookup& last_lookup(uint64_t family);
+
 template <class Cell>
 class Family {
  public:
@@ -65,7 +79,8 @@ class Family {
          MakeCell make = [] { return std::make_unique<Cell>(); }, size_t max_series = kDefaultMaxSeries)
       : info_(std::move(name), std::move(help), std::move(label_names)),
         make_(std::move(make)),
-        max_series_(max_series) {}
+        max_series_(max_series),
+        id_(next_family_id()) {}
   Family(const Family&) = delete;
   Family& operator=(const Family&) = delete;
 
@@ -83,23 +98,13 @@ class Family {
       key.append(reinterpret_cast<const char*>(&n), sizeof n);
       key.append(v);
     }
-    {
-      std::shared_lock lock(mu_);
-      auto it = cells_.find(std::string_view(key));
-      if (it != cells_.end()) return *it->second.cell;
-    }
-    std::unique_lock lock(mu_);
-    auto it = cells_.find(std::string_view(key));
-    if (it != cells_.end()) return *it->second.cell;
-    if (cells_.size() >= max_series_) {
-      if (!overflow_) {
-        overflow_ = make_();
-        warn_family_full(info_, max_series_);
-      }
-      return *overflow_;
-    }
-    Series s{std::vector<std::string>(values.begin(), values.end()), make_()};
-    return *cells_.emplace(key, std::move(s)).first->second.cell;
+    LastLookup& last = last_lookup(id_);
+    if (last.family == id_ && last.key == key) return *static_cast<Cell*>(last.cell);
+    Cell& cell = find_or_make(values, key);
+    last.family = id_;
+    last.key = key;
+    last.cell = &cell;
+    return cell;
   }
 
   // Calls f(values, cell) for every series, ordered by label values (a stable scrape).
@@ -128,6 +133,26 @@ class Family {
   }
 
  private:
+  Cell& find_or_make(std::initializer_list<std::string_view> values, const std::string& key) {
+    {
+      std::shared_lock lock(mu_);
+      auto it = cells_.find(std::string_view(key));
+      if (it != cells_.end()) return *it->second.cell;
+    }
+    std::unique_lock lock(mu_);
+    auto it = cells_.find(std::string_view(key));
+    if (it != cells_.end()) return *it->second.cell;
+    if (cells_.size() >= max_series_) {
+      if (!overflow_) {
+        overflow_ = make_();
+        warn_family_full(info_, max_series_);
+      }
+      return *overflow_;
+    }
+    Series s{std::vector<std::string>(values.begin(), values.end()), make_()};
+    return *cells_.emplace(key, std::move(s)).first->second.cell;
+  }
+
   struct Series {
     std::vector<std::string> values;
     std::unique_ptr<Cell> cell;
@@ -143,6 +168,7 @@ class Family {
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, Series, Hash, std::equal_to<>> cells_;
   std::unique_ptr<Cell> overflow_;
+  uint64_t id_;
 };
 
 }  // namespace apiproxy::telemetry

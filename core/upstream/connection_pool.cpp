@@ -18,10 +18,10 @@ ConnectionPool::ConnectionPool(boost::asio::io_context& io,
                                std::shared_ptr<boost::asio::ssl::context> tls, PoolOptions options)
     : io_(io), tls_(std::move(tls)), options_(options) {}
 
-void ConnectionPool::acquire(const Url& url, bool fresh, std::function<void(Acquired)> done) {
+void ConnectionPool::acquire(const Url& url, bool fresh, std::function<void(Acquired)> done,
+                             std::chrono::steady_clock::time_point now) {
   const std::string& origin = url.origin();
   Origin& o = origins_[origin];
-  auto now = std::chrono::steady_clock::now();
   while (!fresh && !o.idle.empty()) {
     auto conn = std::move(o.idle.back());
     o.idle.pop_back();

@@ -26,7 +26,9 @@ class ConnectionPool {
   using Acquired = Result<std::unique_ptr<UpstreamConnection>>;
   // An idle connection to url's origin, or a new one (`fresh` forces a new one).
   // `done` may run before acquire returns (an idle connection reused) or later (a new one).
-  void acquire(const Url& url, bool fresh, std::function<void(Acquired)> done);
+  // `now`: the caller's reading of the clock, if it has one (idle times are measured from it).
+  void acquire(const Url& url, bool fresh, std::function<void(Acquired)> done,
+               std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
   // Returns a connection whose last response was read completely; closed ones are dropped.
   void release(std::unique_ptr<UpstreamConnection> conn);
   // A connection that will not come back (closed, or its response abandoned).

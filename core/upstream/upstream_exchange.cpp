@@ -1,6 +1,7 @@
 #include "core/upstream/upstream_exchange.hpp"
 
 #include <limits>
+#include <unordered_map>
 #include <utility>
 
 #include <boost/asio/error.hpp>
@@ -32,9 +33,23 @@ bool stale_connection(const boost::system::error_code& ec) {
          ec == e::broken_pipe || ec == http::error::partial_message;
 }
 
+// Upstream URLs repeat (an adapter joins a configured base URL and an endpoint path), and
+// parsing one costs more than finding it again, so each thread keeps those it has parsed.
+// Bounded: past kMaxParsedUrls it starts over; exchanges in flight keep their own.
+constexpr size_t kMaxParsedUrls = 256;
+
+std::shared_ptr<const Url> parsed_url(const std::string& text) {
+  thread_local std::unordered_map<std::string, std::shared_ptr<const Url>> parsed;
+  if (auto it = parsed.find(text); it != parsed.end()) return it->second;
+  auto url = parse_url(text);
+  if (!url) return nullptr;
+  if (parsed.size() >= kMaxParsedUrls) parsed.clear();
+  return parsed.emplace(text, std::make_shared<const Url>(std::move(*url))).first->second;
+}
+
 }  // namespace
 
-UpstreamExchange::UpstreamExchange(ConnectionPool& pool, Url url, UpstreamRequest request,
+UpstreamExchange::UpstreamExchange(ConnectionPool& pool, std::shared_ptr<const Url> url, UpstreamRequest request,
                                    ExchangeTimeouts t)
     : pool_(pool), url_(std::move(url)), timeouts_(t), body_(std::move(request.body)) {
   write_head(request);
@@ -43,7 +58,7 @@ UpstreamExchange::UpstreamExchange(ConnectionPool& pool, Url url, UpstreamReques
 
 void UpstreamExchange::write_head(const UpstreamRequest& request) {
   head_.reserve(256);
-  head_.append(request.method).append(" ", 1).append(url_.target).append(" HTTP/1.1\r\n", 11);
+  head_.append(request.method).append(" ", 1).append(url_->target).append(" HTTP/1.1\r\n", 11);
   bool host = false, agent = false;
   for (const auto& [name, value] : request.headers) {
     // The body's framing is the gateway's own; a line break would inject a header.
@@ -54,7 +69,7 @@ void UpstreamExchange::write_head(const UpstreamRequest& request) {
     agent = agent || beast::iequals(name, "user-agent");
     append_field(head_, name, value);
   }
-  if (!host) append_field(head_, "Host", url_.host_header());
+  if (!host) append_field(head_, "Host", url_->host_header());
   if (!agent) append_field(head_, "User-Agent", "apiproxy/" APIPROXY_VERSION);
   if (!body_.empty() || request.method == "POST" || request.method == "PUT") {
     head_.append("Content-Length: ", 16);
@@ -82,15 +97,16 @@ UpstreamExchange::~UpstreamExchange() {
 }
 
 std::shared_ptr<UpstreamExchange> UpstreamExchange::start(ConnectionPool& pool, UpstreamRequest request,
-                                                          ExchangeTimeouts timeouts, Started done) {
-  auto url = parse_url(request.url);
+                                                          ExchangeTimeouts timeouts, Started done,
+                                                          Clock::time_point now) {
+  auto url = parsed_url(request.url);
   if (!url) {
     done(Error{"not an http(s) URL: " + request.url});
     return nullptr;
   }
-  std::shared_ptr<UpstreamExchange> ex(new UpstreamExchange(pool, std::move(*url), std::move(request), timeouts));
-  ex->deadline_ = Clock::now() + timeouts.total;
-  ex->send(/*fresh=*/false, std::move(done));
+  std::shared_ptr<UpstreamExchange> ex(new UpstreamExchange(pool, std::move(url), std::move(request), timeouts));
+  ex->deadline_ = now + timeouts.total;
+  ex->send(/*fresh=*/false, std::move(done), now);
   return ex;
 }
 
@@ -100,20 +116,23 @@ void UpstreamExchange::expire_within(std::chrono::milliseconds step, Clock::time
 
 std::string UpstreamExchange::timeout_reason(std::string_view step) const {
   if (Clock::now() >= deadline_)
-    return "the call to " + url_.origin() + " exceeded its total deadline of " +
+    return "the call to " + url_->origin() + " exceeded its total deadline of " +
            std::to_string(timeouts_.total.count()) + " ms";
   return std::string(step);
 }
 
-void UpstreamExchange::send(bool fresh, Started done) {
+void UpstreamExchange::send(bool fresh, Started done, Clock::time_point now) {
   auto self = shared_from_this();
-  pool_.acquire(url_, fresh, [self, done = std::move(done)](ConnectionPool::Acquired conn) mutable {
+  sent_at_ = now;
+  pool_.acquire(*url_, fresh, [self, done = std::move(done)](ConnectionPool::Acquired conn) mutable {
     if (!conn) return done(Error{conn.error()});
     if (self->cancelled_) {
       self->pool_.release(std::move(conn.value()));
       return done(Error{"cancelled"});
     }
     self->conn_ = std::move(conn.value());
+    // A new connection took a while to open: the wait for the first byte starts after it.
+    if (!self->conn_->reused) self->sent_at_ = Clock::now();
     // Written at the end of this turn of the event loop, not at once: the requests of
     // clients that became readable together are all parsed and routed first, then sent back
     // to back. Each write wakes the upstream; one that shares a core with the gateway (a
@@ -122,12 +141,11 @@ void UpstreamExchange::send(bool fresh, Started done) {
     boost::asio::post(self->pool_.io(), [self, done = std::move(done)]() mutable {
       self->write_request(std::move(done));
     });
-  });
+  }, now);
 }
 
 void UpstreamExchange::write_request(Started done) {
   if (cancelled_) return done(Error{"cancelled"});  // the destructor discards the connection
-  sent_at_ = Clock::now();
   expire_within(timeouts_.first_byte, sent_at_);
   auto self = shared_from_this();
   conn_->write({boost::asio::buffer(head_), boost::asio::buffer(body_)}, [self, done = std::move(done)](const auto& ec) mutable {
@@ -150,24 +168,24 @@ void UpstreamExchange::on_head(const boost::system::error_code& ec, Started done
     if (reused && !retried_ && !cancelled_ && stale_connection(ec)) {
       retried_ = true;
       reset_parser();
-      return send(/*fresh=*/true, std::move(done));
+      return send(/*fresh=*/true, std::move(done), Clock::now());
     }
     if (cancelled_) return done(Error{"cancelled"});
     if (ec == beast::error::timeout)
-      return done(Error{timeout_reason("no response from " + url_.origin() + " before the first-byte timeout")});
-    return done(Error{"request to " + url_.origin() + " failed: " + describe(ec)});
+      return done(Error{timeout_reason("no response from " + url_->origin() + " before the first-byte timeout")});
+    return done(Error{"request to " + url_->origin() + " failed: " + describe(ec)});
   }
   int status = this->status();
   if (status < 100 || status > 599) {
     pool_.discard(std::move(conn_));
-    return done(Error{"the upstream " + url_.origin() + " answered with the invalid status " + std::to_string(status)});
+    return done(Error{"the upstream " + url_->origin() + " answered with the invalid status " + std::to_string(status)});
   }
   if (status >= 100 && status < 200) {
     // 100 Continue, 103 Early Hints...: not the answer. 101 would switch protocols, which
     // was never asked for; endless interim answers are a broken upstream.
     if (status == 101 || ++interim_responses_ > kMaxInterimResponses) {
       pool_.discard(std::move(conn_));
-      return done(Error{"the upstream " + url_.origin() + " answered " + std::to_string(status) +
+      return done(Error{"the upstream " + url_->origin() + " answered " + std::to_string(status) +
                         (status == 101 ? " (protocol switch)" : " too many times") + " instead of a response"});
     }
     reset_parser();
@@ -214,7 +232,7 @@ void UpstreamExchange::read(std::function<void(Result<std::string_view>)> done) 
 size_t UpstreamExchange::chunk_filled() const { return conn_->chunk().size() - parser_->get().body().size; }
 
 std::string UpstreamExchange::read_failure(const boost::system::error_code& ec) const {
-  return "reading from " + url_.origin() + " failed: " + describe(ec);
+  return "reading from " + url_->origin() + " failed: " + describe(ec);
 }
 
 void UpstreamExchange::read_all(size_t limit, std::function<void(Result<std::string>)> done) {

@@ -34,8 +34,10 @@ class UpstreamExchange : public std::enable_shared_from_this<UpstreamExchange> {
 
   // Sends `request` and completes once the final response head has arrived (or failed
   // before it). The exchange is returned at once, so the caller can cancel() it meanwhile.
+  // `now`: the caller's reading of the clock, if it has one; the total deadline runs from it.
   static std::shared_ptr<UpstreamExchange> start(ConnectionPool& pool, UpstreamRequest request,
-                                                 ExchangeTimeouts timeouts, Started done);
+                                                 ExchangeTimeouts timeouts, Started done,
+                                                 std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
   ~UpstreamExchange();
 
   int status() const { return static_cast<int>(parser_->get().result_int()); }
@@ -53,9 +55,9 @@ class UpstreamExchange : public std::enable_shared_from_this<UpstreamExchange> {
   void cancel();
 
  private:
-  UpstreamExchange(ConnectionPool& pool, Url url, UpstreamRequest request, ExchangeTimeouts t);
+  UpstreamExchange(ConnectionPool& pool, std::shared_ptr<const Url> url, UpstreamRequest request, ExchangeTimeouts t);
   void write_head(const UpstreamRequest& request);
-  void send(bool fresh, Started done);
+  void send(bool fresh, Started done, std::chrono::steady_clock::time_point now);
   void write_request(Started done);
   void read_head(Started done);
   void on_head(const boost::system::error_code& ec, Started done);
@@ -70,7 +72,7 @@ class UpstreamExchange : public std::enable_shared_from_this<UpstreamExchange> {
   void read_all_step();
 
   ConnectionPool& pool_;
-  Url url_;
+  std::shared_ptr<const Url> url_;  // shared with the thread's parsed URLs
   ExchangeTimeouts timeouts_;
   std::string head_;  // the request line and headers, written once, sent again on a retry
   std::string body_;

@@ -25,7 +25,10 @@ struct GatewayState;
 // after the loop, not after them as member order would have it.
 class EventLoop : public boost::asio::io_context {
  public:
-  EventLoop() : io_context(1) {}  // concurrency hint 1: this loop runs on one thread only
+  // One thread runs this loop, and every socket and timer of the worker is used on it alone
+  // (other threads only post work to it, or stop it): Asio's per-socket locks are skipped,
+  // its scheduler's lock is kept for those posts.
+  EventLoop() : io_context(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO) {}
   // Destroys every pending handler; the loop's services stay until its destructor, so
   // sockets and timers may still be destroyed afterwards (this is what ~io_context does
   // first; doing it again there is a no-op).

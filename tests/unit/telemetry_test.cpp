@@ -10,6 +10,7 @@
 #include <fstream>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -128,6 +129,23 @@ TEST(Family, SameLabelSetIsTheSameCellAndValuesCannotCollide) {
   EXPECT_NE(&f.with({"a", "b"}), &f.with({"ab", ""}));
   EXPECT_NE(&f.with({"", "ab"}), &f.with({"ab", ""}));
   EXPECT_EQ(f.series(), 4u);
+}
+
+// with() remembers the cell this thread found last; a family made where another was
+// destroyed (often the same address) must not be handed the dead family's cell.
+TEST(Family, ALaterFamilyAtTheSameAddressGetsItsOwnCells) {
+  std::optional<CounterFamily> f;
+  f.emplace("first_total", "x", std::vector<std::string>{"a"});
+  f->with({"same"}).inc(5);
+  const void* first_address = &*f;
+  f.reset();
+  f.emplace("second_total", "x", std::vector<std::string>{"a"});
+  ASSERT_EQ(&*f, first_address);  // optional storage: the address is reused
+  EXPECT_EQ(f->with({"same"}).value(), 0u);
+  f->with({"same"}).inc();
+  f->with({"other"}).inc();
+  EXPECT_EQ(f->with({"same"}).value(), 1u);
+  EXPECT_EQ(f->series(), 2u);
 }
 
 TEST(Family, BadNamesAndWrongLabelCountsThrow) {
