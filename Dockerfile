@@ -14,7 +14,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config \
       libboost-dev libboost-filesystem-dev libboost-system-dev \
-      libhiredis-dev rapidjson-dev libspdlog-dev libfmt-dev libssl-dev \
+      libhiredis-dev rapidjson-dev libspdlog-dev libfmt-dev libssl-dev libjemalloc-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -34,7 +34,7 @@ FROM debian:12-slim AS runtime-base
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libc6 libgcc-s1 libstdc++6 libssl3 libhiredis0.14 \
-      libboost-filesystem1.74.0 libspdlog1.10-fmt9 libfmt9 \
+      libboost-filesystem1.74.0 libspdlog1.10-fmt9 libfmt9 libjemalloc2 \
       passwd ca-certificates curl \
  && rm -rf /var/lib/apt/lists/*
 # A fixed, unprivileged uid, so that mounted files can be granted to it.

@@ -101,7 +101,7 @@ for f in Maintainer Homepage Description; do
 done
 depends=$(field "$deb" Depends)
 # From dpkg-shlibdeps: the libraries the binary links.
-for lib in libc6 libstdc++6 libssl3 libhiredis; do
+for lib in libc6 libstdc++6 libssl3 libhiredis libjemalloc2; do
   grep -q "\b$lib" <<<"$depends" || fail "apiproxy Depends lacks $lib (shlibdeps?): $depends"
 done
 for p in passwd ca-certificates; do

@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl
   libboost-dev libboost-filesystem-dev libboost-system-dev
   libhiredis-dev rapidjson-dev libspdlog-dev libfmt-dev libssl-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libjemalloc-dev
   redis-server redis-tools
   # clang: the SDK headers are compiled with both compilers; dpkg-dev: CPack's .deb and
   # its shared-library dependencies; prometheus: promtool checks our /metrics output.

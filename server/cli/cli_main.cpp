@@ -1,5 +1,8 @@
+#include <dlfcn.h>
+
 #include <cstdio>
 #include <iostream>
+#include <string>
 
 #include "core/telemetry/logging.hpp"
 #include "server/cli/commands.hpp"
@@ -25,6 +28,18 @@ Configuration comes from the environment and the .env file named by APIPROXY_ENV
 (default ./.env); see .env.example for every variable.
 )";
 
+// The allocator this process really runs on: the build links jemalloc unless told not to
+// (server/CMakeLists.txt), and benchmarks should say which one they measured.
+std::string allocator_in_use() {
+  using Mallctl = int (*)(const char*, void*, size_t*, void*, size_t);
+  if (auto mallctl = reinterpret_cast<Mallctl>(::dlsym(RTLD_DEFAULT, "mallctl"))) {
+    const char* version = nullptr;
+    size_t size = sizeof version;
+    if (mallctl("version", &version, &size, nullptr, 0) == 0 && version) return std::string("jemalloc ") + version;
+  }
+  return "system";
+}
+
 }  // namespace
 
 void setup_logging(const std::string& level, const std::string& format) {
@@ -37,7 +52,7 @@ int cli_main(const std::vector<std::string>& args) {
     return 0;
   }
   if (!args.empty() && (args[0] == "--version" || args[0] == "version")) {
-    std::cout << "apiproxy " << APIPROXY_VERSION << "\n";
+    std::cout << "apiproxy " << APIPROXY_VERSION << "\n" << "allocator: " << allocator_in_use() << "\n";
     return 0;
   }
   if (args.empty() || args[0] == "serve") {

@@ -36,6 +36,9 @@ TEST(Cli, VersionAndHelp) {
   EXPECT_EQ(v.exit_code, 0) << v.err;
   EXPECT_EQ(v.out.rfind("apiproxy ", 0), 0u) << v.out;
   EXPECT_NE(v.out.find_first_of("0123456789"), std::string::npos) << v.out;
+  // The allocator the build chose is the one the process runs on (a linker that dropped
+  // jemalloc as unneeded would leave glibc's malloc in place, silently).
+  EXPECT_TRUE(Contains(v.out, std::string("\nallocator: ") + APIPROXY_IT_ALLOCATOR)) << v.out;
   auto h = apiproxy({"--help"});
   EXPECT_EQ(h.exit_code, 0);
   for (const char* cmd : {"serve", "encode-token", "check-config", "logical-model"}) EXPECT_TRUE(Contains(h.out, cmd));
