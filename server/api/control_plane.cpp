@@ -91,9 +91,12 @@ class ControlPlane {
   // POST /plugins/reload: the same as SIGHUP, answered with what changed.
   void reload(const ExchangePtr& ex) {
     asio::io_context& io = w_.io;
-    s_.run_in_background([this, ex, &io] {
+    // The exchange (and with it the client's socket) goes back to its worker with the
+    // answer: no reference to it may be dropped on the background thread, whose destructors
+    // would then touch a socket that only the worker may use (server/app/worker.hpp).
+    s_.run_in_background([this, ex, &io]() mutable {
       PluginReload r = reload_plugins(s_);
-      asio::post(io, [ex, r = std::move(r)] {
+      asio::post(io, [ex = std::move(ex), r = std::move(r)] {
         JsonOut j;
         j.w().StartObject();
         j.field("generation", r.generation);
