@@ -204,7 +204,9 @@ as_apiproxy() { as_service setpriv --reuid=apiproxy --regid=apiproxy --init-grou
 
 step "apiproxy --version"
 out=$(/usr/bin/apiproxy --version)
-[ "$out" = "apiproxy $version" ] || fail "--version printed '$out', expected 'apiproxy $version'"
+[ "$(head -n 1 <<<"$out")" = "apiproxy $version" ] || fail "--version printed '$out', expected 'apiproxy $version' first"
+# The package is built with the default allocator, and its Depends brings it (checked above).
+grep -qx 'allocator: jemalloc .*' <<<"$out" || fail "--version printed '$out': the packaged binary does not run on jemalloc"
 echo "$out"
 
 step "apiproxy check-config with the installed $env_file"
