@@ -28,6 +28,7 @@ void write_behaviour(JsonWriter& w, const Behaviour& b) {
     w.Key("latency_ms"), w.Int(b.latency_ms);
     w.Key("status"), w.Int(b.status);
     w.Key("fail_first"), w.Int(b.fail_first);
+    w.Key("error_rate"), w.Double(b.error_rate);
     w.Key("retry_after"), w.Int(b.retry_after);
     w.Key("chunks"), w.Int(b.chunks);
     w.Key("chunk_interval_ms"), w.Int(b.chunk_interval_ms);
@@ -50,6 +51,16 @@ bool read_count(const rapidjson::Value& v, std::string_view name, int& out, std:
         return false;
     }
     out = int(v.GetInt64());
+    return true;
+}
+
+// A probability: a JSON number in [0, 1].
+bool read_rate(const rapidjson::Value& v, std::string_view name, double& out, std::string& error) {
+    if (!v.IsNumber() || !(v.GetDouble() >= 0.0 && v.GetDouble() <= 1.0)) {
+        error = std::string(name) + " must be a number between 0 and 1";
+        return false;
+    }
+    out = v.GetDouble();
     return true;
 }
 
@@ -107,6 +118,7 @@ bool apply_behaviour_patch(const rapidjson::Value& patch, Behaviour& b, std::str
             }
         }
         else if (key == "fail_first") ok = read_count(v, key, next.fail_first, error);
+        else if (key == "error_rate") ok = read_rate(v, key, next.error_rate, error);
         else if (key == "retry_after") ok = read_count(v, key, next.retry_after, error);
         else if (key == "chunks") ok = read_count(v, key, next.chunks, error);
         else if (key == "chunk_interval_ms") ok = read_count(v, key, next.chunk_interval_ms, error);

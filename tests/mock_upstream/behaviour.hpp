@@ -15,6 +15,8 @@ struct Behaviour {
     int latency_ms = 0;          // delay before the response headers
     int status = 0;              // 0 = normal, else every API request fails with it
     int fail_first = 0;          // the next N inference requests fail (503 or `status`)
+    double error_rate = 0;       // 0..1: each inference request fails (503 or `status`) with
+                                 // this probability, drawn independently per request
     int retry_after = 0;         // seconds; >0 adds Retry-After to forced failures
     int chunks = 3;              // SSE content chunks per stream
     int chunk_interval_ms = 0;   // pause before each content chunk

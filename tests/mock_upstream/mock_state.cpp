@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <optional>
+#include <random>
 
 namespace mock {
 
@@ -18,6 +19,14 @@ std::optional<int> override_of(const Request& req, std::string_view header, int 
     auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
     if (ec != std::errc() || end != v.data() + v.size() || out < lo || out > hi) return std::nullopt;
     return out;
+}
+
+// True with probability `rate` (0..1). Each event-loop thread has its own generator, so
+// the draws need no lock and are independent of each other.
+bool draw(double rate) {
+    if (rate <= 0) return false;
+    thread_local std::mt19937_64 gen{std::random_device{}()};
+    return std::uniform_real_distribution<double>(0.0, 1.0)(gen) < rate;
 }
 
 void to_lower(std::string& s) {
@@ -69,6 +78,7 @@ Admission MockState::admit(const Request& req, std::string_view path, bool serva
     if (!valid_forced_status(status_override)) status_override = -1;
 
     Admission a;
+    double error_rate = 0;
     {
         std::lock_guard lock(mutex_);
         record(req, path);
@@ -85,7 +95,11 @@ Admission MockState::admit(const Request& req, std::string_view path, bool serva
             --behaviour_.fail_first;
             if (a.forced_status == 0) a.forced_status = 503;
         }
+        if (status_override < 0 && servable && a.authorized) error_rate = behaviour_.error_rate;
     }
+    // Like fail_first: the status header decides alone; a failure drawn here is `status`
+    // when one is configured (every request fails then anyway), else 503.
+    if (a.forced_status == 0 && draw(error_rate)) a.forced_status = 503;
     if (status_override >= 0) a.forced_status = status_override;
     constexpr int big = 1'000'000'000;
     a.latency_ms = override_of(req, "X-Mock-Latency-Ms", 0, big).value_or(a.latency_ms);

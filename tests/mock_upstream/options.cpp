@@ -37,9 +37,12 @@ a top-level "mock" object with on, delay_ms, interim, status, reset, close, garb
 slow_body, endless_chunk_ext, huge_header, pad_bytes, chunks, chunk_interval_ms
 (see misbehaviour.hpp). Chat answers echo the last message: "mock NAME reply to: TEXT".
 Control API: GET|POST /__mock/config, GET /__mock/stats, POST /__mock/reset,
-GET /__mock/health. The stats count, besides requests, peer_closed_waiting (the peer hung
-up before the answer began: it cancelled its call), peer_closed_answering and misbehaved;
-with TLS also tls_handshakes (completed) and last_sni (the name the client sent, "" if none).
+GET /__mock/health. POST /__mock/config takes the settings above in JSON (latency_ms,
+status, fail_first, ...) plus error_rate: 0..1, the probability that an inference request
+fails (503, or the configured status). The stats count, besides requests,
+peer_closed_waiting (the peer hung up before the answer began: it cancelled its call),
+peer_closed_answering and misbehaved; with TLS also tls_handshakes (completed) and
+last_sni (the name the client sent, "" if none).
 )";
 }
 
