@@ -7,10 +7,14 @@
 # add_target, then run_rounds, print_medians and print_ratios.
 
 bench_pids=()
+# Pid files of processes the script did not start itself (so not its children): e.g. a
+# mock that a benchmark program stops and restarts through a shell command. Killed too.
+bench_pidfiles=()
 bench_work=$(mktemp -d)
 bench_cleanup() {
   local p
   for p in "${bench_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${bench_pidfiles[@]}"; do if [ -s "$p" ]; then kill "$(cat "$p")" 2>/dev/null || true; fi; done
   wait 2>/dev/null || true
   rm -rf "$bench_work"
 }
