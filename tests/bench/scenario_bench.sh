@@ -80,7 +80,6 @@ start_a=$(mock_start_cmd a "$port_a")
 stop_a=$(printf 'kill "$(cat %q)"' "$bench_work/mock-a.pid")
 
 bench_b64=$("$build/bin/apiproxy" encode-token "$bench_token")
-gw_log=$bench_work/gateway.log
 gw_pid=""
 start_gateway_for() {  # scenario: a fresh gateway, so nothing learnt in one scenario leaks into the next
   gw_port=$(free_port)
@@ -97,7 +96,7 @@ start_gateway_for() {  # scenario: a fresh gateway, so nothing learnt in one sce
   env+=(LLM_PROVIDER_cheap_COST_INPUT=1 LLM_PROVIDER_cheap_COST_OUTPUT=2
     LLM_PROVIDER_pricey_COST_INPUT=2 LLM_PROVIDER_pricey_COST_OUTPUT=4)
   [ "$1" = prices_slo ] && env+=(APIPROXY_STRATEGY_COST_FIRST_MAX_LATENCY_MS=100)
-  echo "=== gateway for $1 on port $gw_port" >>"$gw_log"
+  gw_log=$bench_work/gateway-$1.log
   env "${env[@]}" "$build/bin/apiproxy" serve --host 127.0.0.1 --port "$gw_port" >>"$gw_log" 2>&1 &
   gw_pid=$!; bench_pids+=("$gw_pid")
   wait_http "http://127.0.0.1:$gw_port/health" "$gw_log"
@@ -125,7 +124,11 @@ for sc in $all; do
     echo "scenario $sc did not complete (driver exit status $rc$([ "$alive" = 0 ] && echo ", the gateway died")); gateway log:" >&2
     tail -n 30 "$gw_log" >&2
   elif [ "$rc" = 1 ]; then
-    echo "  (gateway log, last lines:)"; tail -n 5 "$gw_log" | sed 's/^/  | /'
+    # What the gateway had to say (at LOG_LEVEL=warn), but for the in-process store notice.
+    notes=$(grep -v 'REDIS_URL is not set' "$gw_log" || true)
+    if [ -n "$notes" ]; then
+      echo "  gateway log ($(wc -l <<<"$notes") line(s)), last ones:"; tail -n 5 <<<"$notes" | sed 's/^/  | /'
+    fi
   fi
   stop_gateway
 done
