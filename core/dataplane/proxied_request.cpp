@@ -78,6 +78,7 @@ void ProxiedRequest::route(std::optional<Session> session) {
   req.session = session_;
   req.exact_qps_limits = true;
   req.explain = false;
+  req.probe = true;
   req.stream = request_.stream;
   req.estimated_input_tokens = request_.body.size() / 4;
   if (request_.max_output_tokens) req.estimated_output_tokens = *request_.max_output_tokens;

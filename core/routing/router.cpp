@@ -52,6 +52,9 @@ void to_abi(const Candidate& c, const std::string& region, apx_candidate& a) {
   a.status = static_cast<uint32_t>(c.metrics.status);
   a.max_qps = c.max_qps;
   a.current_qps = c.metrics.current_qps;
+  a.recent_latency_ms = c.metrics.recent_latency_ms;
+  a.recent_error_rate = c.metrics.recent_error_rate;
+  a.recent_samples = c.metrics.recent_samples;
 }
 
 // The tighter of the provider's and the upstream's MAX_QPS; 0 when neither sets one.
@@ -115,7 +118,7 @@ std::string Router::at_qps_limit(const Candidate& c) {
   return "at its QPS limit (" + fmt(c.max_qps) + "/s)";
 }
 
-Router::Router(const RuntimeMetrics& metrics, const DynamicWeights& weights,
+Router::Router(RuntimeMetrics& metrics, const DynamicWeights& weights,
                std::string default_strategy, CapacityCheck at_capacity)
     : metrics_(metrics),
       weights_(weights),
@@ -236,6 +239,13 @@ std::string Router::score(const StrategyPlugin& strategy, const LogicalModel& mo
   return {};
 }
 
+size_t Router::claim_probe(const LogicalModel& model, const std::vector<Candidate>& cands) const {
+  for (size_t i = 0; i < cands.size(); ++i)
+    if (cands[i].metrics.probe_due && metrics_.claim_probe(model.logical_id, cands[i].upstream.provider_id))
+      return i;
+  return cands.size();
+}
+
 std::string candidate_label(const Candidate& c) { return c.upstream.provider_id + "/" + c.upstream.model_id; }
 
 std::string_view route_error_code(RouteError e) {
@@ -315,6 +325,11 @@ RouteOutcome Router::decide(const PluginGeneration& plugins, const LogicalModel&
   }
   double total = 0;
   for (const auto& c : cands) total += c.score;
+  if (chosen == cands.size() && request.probe) {
+    chosen = claim_probe(model, cands);
+    if (chosen < cands.size() && request.explain)
+      why.push_back(candidate_label(cands[chosen]) + " was ejected after failures: this request probes it");
+  }
   if (chosen == cands.size()) {
     if (total <= 0) {
       out.error_kind = RouteError::NoUpstream;

@@ -30,6 +30,9 @@ struct RouteRequest {
   // Write RouteDecision::reasoning. It costs about half of a decision, so the data plane,
   // which never shows it, leaves it off.
   bool explain = true;
+  // May send the half-open probe of an ejected upstream (see RuntimeMetrics): only a caller
+  // that sends the request to the choice may claim it, so never a dry run.
+  bool probe = false;
 };
 
 struct Candidate {
@@ -74,7 +77,7 @@ class Router {
   // or an empty string when it may.
   using CapacityCheck = std::function<std::string(const Candidate&, const RouteRequest&)>;
 
-  Router(const RuntimeMetrics& metrics, const DynamicWeights& weights, std::string default_strategy,
+  Router(RuntimeMetrics& metrics, const DynamicWeights& weights, std::string default_strategy,
          CapacityCheck at_capacity = {});
 
   // Decides with the strategies and providers of `plugins`; the candidates point into it,
@@ -99,7 +102,10 @@ class Router {
   std::string score(const StrategyPlugin& strategy, const LogicalModel& model,
                     const RouteRequest& request, std::vector<Candidate>& cands) const;
 
-  const RuntimeMetrics& metrics_;
+  // The index of an ejected candidate whose half-open probe this request claimed, or n.
+  size_t claim_probe(const LogicalModel& model, const std::vector<Candidate>& cands) const;
+
+  RuntimeMetrics& metrics_;
   const DynamicWeights& weights_;
   std::string default_strategy_;
   CapacityCheck at_capacity_;

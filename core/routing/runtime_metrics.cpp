@@ -73,6 +73,24 @@ void RuntimeMetrics::abandon(const std::string& logical, const std::string& prov
   Entry& e = entry(logical, provider);
   std::lock_guard lock(e.mutex);
   if (e.in_flight > 0) --e.in_flight;
+  // A probe whose client went away told nothing: the next request may probe.
+  if (e.breaker.probe_claimed) {
+    e.breaker.probe_claimed = false;
+    e.breaker.probe_at = Clock::now();
+  }
+}
+
+bool RuntimeMetrics::claim_probe(const std::string& logical, const std::string& provider,
+                                 Clock::time_point now) {
+  Entry* e = find(logical, provider);
+  if (!e) return false;
+  std::lock_guard lock(e->mutex);
+  Breaker& b = e->breaker;
+  // A claim moves probe_at past the grace period: a lost probe frees the slot then.
+  if (!b.open || now < b.probe_at) return false;
+  b.probe_claimed = true;
+  b.probe_at = now + thresholds_.probe_grace;  // frees the claim if the probe never reports
+  return true;
 }
 
 void RuntimeMetrics::record(const std::string& logical, const std::string& provider, const Observation& o) {
@@ -109,6 +127,71 @@ void RuntimeMetrics::record_at(const std::string& logical, const std::string& pr
   // Failures count in the EWMA too: a provider that fails slowly is slow.
   e.ewma_ms = e.has_ewma ? thresholds_.ewma_alpha * ms + (1 - thresholds_.ewma_alpha) * e.ewma_ms : ms;
   e.has_ewma = true;
+  add_recent(e, o, ms, now);
+  update_breaker(e, o.success, now);
+}
+
+void RuntimeMetrics::add_recent(Entry& e, const Observation& o, double ms, Clock::time_point now) const {
+  Recent& r = e.recent;
+  if (r.any && now > r.at) {
+    double dt = std::chrono::duration<double>(now - r.at).count();
+    double keep_errors = std::exp(-dt / thresholds_.recent_error_tau_s);
+    double keep_latency = std::exp(-dt / thresholds_.recent_latency_tau_s);
+    r.count *= keep_errors;
+    r.errors *= keep_errors;
+    r.latency_weight *= keep_latency;
+    r.latency_sum *= keep_latency;
+  }
+  if (!r.any || now > r.at) r.at = now;
+  r.any = true;
+  r.count += 1;
+  if (!o.success) r.errors += 1;
+  // A failure counts as latency only when it was slower than usual: one that fails fast
+  // must not look fast (its error counts against it instead), one that times out is slow.
+  double mean = r.latency_weight > 0 ? r.latency_sum / r.latency_weight : 0;
+  if (o.success || ms > mean) {
+    r.latency_weight += 1;
+    r.latency_sum += ms;
+  }
+}
+
+std::chrono::milliseconds RuntimeMetrics::ejection_time(uint32_t strikes) const {
+  auto t = thresholds_.eject_base;
+  for (uint32_t i = 0; i < strikes && t < thresholds_.eject_max; ++i) t *= 2;
+  return std::min(t, thresholds_.eject_max);
+}
+
+void RuntimeMetrics::update_breaker(Entry& e, bool success, Clock::time_point now) const {
+  Breaker& b = e.breaker;
+  if (success) {
+    b.consecutive_failures = 0;
+    // Only a success once the ejection time is over readmits: an answer to a request sent
+    // before the ejection says little about the upstream now.
+    if (b.open && (b.probe_claimed || now >= b.probe_at)) {
+      b.open = b.probe_claimed = false;
+      b.readmitted_at = now;
+      // The failures that ejected it describe the outage, not the upstream that is back:
+      // it starts again as one fresh success.
+      e.recent.count = 1;
+      e.recent.errors = 0;
+    }
+    return;
+  }
+  ++b.consecutive_failures;
+  if (b.open) {  // the probe (or a straggler) failed: wait another ejection time
+    b.probe_claimed = false;
+    b.probe_at = now + ejection_time(b.strikes);
+    return;
+  }
+  const Recent& r = e.recent;
+  bool eject = b.consecutive_failures >= thresholds_.eject_consecutive_failures ||
+               (r.count >= thresholds_.eject_min_samples && r.errors > thresholds_.down_error_rate * r.count);
+  if (!eject) return;
+  bool again = b.readmitted_at != Clock::time_point{} && now - b.readmitted_at < thresholds_.eject_memory;
+  b.strikes = again ? b.strikes + 1 : 0;
+  b.open = true;
+  b.probe_claimed = false;
+  b.probe_at = now + ejection_time(b.strikes);
 }
 
 void RuntimeMetrics::expire(const Entry& e, int64_t now_second) {
@@ -174,7 +257,7 @@ MetricsView RuntimeMetrics::view_at(const std::string& logical, const std::strin
   const Entry* e = find(logical, provider);
   if (!e) return {};
   std::lock_guard lock(e->mutex);
-  return view_of(e, second_of(now));
+  return view_of(e, now, second_of(now));
 }
 
 void RuntimeMetrics::views_at(const std::string& logical, std::span<const PhysicalModel> upstreams,
@@ -187,10 +270,11 @@ void RuntimeMetrics::views_at(const std::string& logical, std::span<const Physic
     return;
   }
   std::lock_guard model_lock(model->mutex);
-  for (size_t i = 0; i < upstreams.size(); ++i) out[i] = view_of(entry_in(model, upstreams[i].provider_id), second);
+  for (size_t i = 0; i < upstreams.size(); ++i)
+    out[i] = view_of(entry_in(model, upstreams[i].provider_id), now, second);
 }
 
-MetricsView RuntimeMetrics::view_of(const Entry* e, int64_t now_second) const {
+MetricsView RuntimeMetrics::view_of(const Entry* e, Clock::time_point now, int64_t now_second) const {
   MetricsView v;
   if (!e) return v;
   Totals t = totals(*e, now_second);
@@ -205,8 +289,35 @@ MetricsView RuntimeMetrics::view_of(const Entry* e, int64_t now_second) const {
   v.success_qps = static_cast<double>(v.total_requests - errors) / kWindowSeconds;
   v.current_qps = static_cast<double>(t.recent_requests) / kRecentSeconds + r.recent_qps;
   v.in_flight = e->in_flight + r.in_flight;
-  v.status = classify(v.error_rate, v.latency_p95_ms, v.total_requests);
+  recent_view(*e, now, v);
   return v;
+}
+
+// The recent figures, and the status they (not the minute-long window) give: an upstream
+// that recovered is not held Down or Degraded by a minute of history.
+void RuntimeMetrics::recent_view(const Entry& e, Clock::time_point now, MetricsView& v) const {
+  const Recent& r = e.recent;
+  if (r.any) {
+    double age = now > r.at ? std::chrono::duration<double>(now - r.at).count() : 0;
+    v.recent_samples = r.count * std::exp(-age / thresholds_.recent_error_tau_s);
+    v.recent_error_rate = r.count > 0 ? std::clamp(r.errors / r.count, 0.0, 1.0) : 0;
+    v.recent_latency_ms = r.latency_weight > 0 ? r.latency_sum / r.latency_weight : 0;
+  }
+  const Breaker& b = e.breaker;
+  if (b.open) {
+    v.status = Health::Down;
+    v.ejected = true;
+    v.probe_due = now >= b.probe_at;
+    return;
+  }
+  if (!r.any) {  // no attempt of its own: what the other instances see, or nothing
+    v.status = classify(v.error_rate, v.latency_p95_ms, v.total_requests);
+    return;
+  }
+  bool erring = v.recent_samples >= static_cast<double>(thresholds_.min_samples) &&
+                v.recent_error_rate > thresholds_.degraded_error_rate;
+  double latency = v.recent_latency_ms > 0 ? v.recent_latency_ms : v.latency_p95_ms;
+  v.status = erring || latency > thresholds_.degraded_p95_ms ? Health::Degraded : Health::Healthy;
 }
 
 std::vector<RuntimeMetrics::LocalShare> RuntimeMetrics::local_shares() const {

@@ -3,6 +3,17 @@
 // and a health status. Each instance records its own; the background flush publishes
 // them to llm:metrics:{logical}:{provider} and reads the other instances' share back, so
 // that routing on every instance sees the traffic of all of them.
+//
+// Next to the window, two things that react within a second, from this instance's own
+// attempts only (a brownout must move traffic now, not when a minute of history has
+// aged out):
+//  * recent figures, exponentially decayed by time (not by sample count, so a rarely
+//    used upstream's few samples still describe it): latency with a time constant of
+//    1 s, error rate and sample count with 2 s;
+//  * an ejection breaker: after consecutive failures (or a recent error rate at the
+//    down threshold) the upstream is Down for an ejection time (1 s, doubling for each
+//    re-ejection within 30 s of recovering, up to 8 s); then one request may probe it
+//    (half-open), and a successful probe readmits it with its recent failures forgotten.
 #pragma once
 
 #include <array>
@@ -41,6 +52,12 @@ struct MetricsView {
   uint64_t total_requests = 0;  // in the window
   uint32_t in_flight = 0;
   Health status = Health::Unknown;
+  // This instance's recent attempts (see the top of this file); 0 when it has none.
+  double recent_latency_ms = 0;
+  double recent_error_rate = 0;
+  double recent_samples = 0;  // decayed count: about the attempts of the last 2 s
+  bool ejected = false;       // the breaker is open (status is Down)
+  bool probe_due = false;     // ejected, and a half-open probe may be sent now
 };
 
 // Another instance's share, as read from the store.
@@ -60,6 +77,18 @@ struct MetricsThresholds {
   double degraded_p95_ms = 2000;
   uint64_t min_samples = 3;  // fewer: error-rate thresholds do not apply yet
   double ewma_alpha = 0.2;
+  // The recent figures' time constants.
+  double recent_latency_tau_s = 1.0;
+  double recent_error_tau_s = 2.0;
+  // Ejection: this many failures in a row, or a recent error rate above down_error_rate
+  // over at least eject_min_samples (decayed) attempts.
+  uint32_t eject_consecutive_failures = 5;
+  double eject_min_samples = 10;
+  std::chrono::milliseconds eject_base{1000}, eject_max{8000};
+  // A re-ejection this soon after readmission doubles the ejection time.
+  std::chrono::seconds eject_memory{30};
+  // A claimed probe that never reports back frees the slot after this long.
+  std::chrono::seconds probe_grace{10};
 };
 
 class RuntimeMetrics {
@@ -77,6 +106,12 @@ class RuntimeMetrics {
   void record(const std::string& logical, const std::string& provider, const Observation& o);
 
   MetricsView view(const std::string& logical, const std::string& provider) const;
+
+  // Claims the half-open probe of an ejected upstream whose ejection time is over: true
+  // for exactly one caller, which must then send it a request. Its outcome (end, or
+  // abandon) readmits the upstream, ejects it again, or frees the claim.
+  bool claim_probe(const std::string& logical, const std::string& provider,
+                   Clock::time_point now = Clock::now());
 
   // Every pair with data, and this instance's own share of each (for the flush).
   struct LocalShare {
@@ -106,6 +141,20 @@ class RuntimeMetrics {
     int64_t second = -1;  // which second this slot holds
     uint32_t requests = 0, errors = 0;
   };
+  // This instance's recent attempts, decayed by time (see the top of this file).
+  struct Recent {
+    Clock::time_point at{};  // when the sums below were last decayed
+    bool any = false;
+    double count = 0, errors = 0;                // time constant recent_error_tau_s
+    double latency_weight = 0, latency_sum = 0;  // time constant recent_latency_tau_s
+  };
+  struct Breaker {
+    bool open = false;
+    bool probe_claimed = false;
+    uint32_t consecutive_failures = 0;
+    uint32_t strikes = 0;  // ejections in a row, each within eject_memory of readmission
+    Clock::time_point probe_at{}, readmitted_at{};
+  };
   struct Totals {
     uint64_t requests = 0, errors = 0, recent_requests = 0;
     double p95_ms = 0, p99_ms = 0;
@@ -134,6 +183,8 @@ class RuntimeMetrics {
     bool has_ewma = false;
     uint32_t in_flight = 0;
     RemoteShare remote;
+    Recent recent;
+    Breaker breaker;
   };
 
   // One logical model's entries. They share one mutex: a routing decision reads every
@@ -148,11 +199,15 @@ class RuntimeMetrics {
   const Model* model_of(std::string_view logical) const;  // map_mutex_ held; null if none
   static Entry* entry_in(const Model* model, std::string_view provider);  // null if none
   // The caller holds e.mutex for these.
-  MetricsView view_of(const Entry* e, int64_t now_second) const;  // empty view for nullptr
+  MetricsView view_of(const Entry* e, Clock::time_point now, int64_t now_second) const;  // empty view for nullptr
   static Totals totals(const Entry& e, int64_t now_second);
   static Totals compute_totals(const Entry& e, int64_t now_second);
   static void expire(const Entry& e, int64_t now_second);
   static RemoteShare local_share(const Entry& e, int64_t now_second);
+  void add_recent(Entry& e, const Observation& o, double ms, Clock::time_point now) const;
+  void update_breaker(Entry& e, bool success, Clock::time_point now) const;
+  std::chrono::milliseconds ejection_time(uint32_t strikes) const;
+  void recent_view(const Entry& e, Clock::time_point now, MetricsView& v) const;
 
   static int64_t second_of(Clock::time_point t);
 

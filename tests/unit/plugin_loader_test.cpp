@@ -79,8 +79,9 @@ TEST_F(BrokenPlugins, ExactlyTheBrokenOnesAreRejected) {
                           "not_a_library.so", "null_vtable.so", "unknown_kind.so",
                           "vtable_too_small.so"}));
   EXPECT_EQ(registry_->strategy_names(),
-            (std::vector<std::string>{"fixture_good", "fixture_score_error", "fixture_score_garbage",
-                                      "fixture_score_overrun", "fixture_score_throws"}));
+            (std::vector<std::string>{"fixture_abi_1_0", "fixture_good", "fixture_score_error",
+                                      "fixture_score_garbage", "fixture_score_overrun",
+                                      "fixture_score_throws"}));
   EXPECT_TRUE(registry_->provider_names().empty());
   EXPECT_EQ(registry_->dir(), kBrokenDir);
 }
@@ -224,9 +225,26 @@ TEST_F(BrokenPlugins, GoodStrategyLoadsAndScores) {
   EXPECT_TRUE(s->score(ctx, nullptr, 0, nullptr).ok());
 }
 
+TEST_F(BrokenPlugins, APluginBuiltForAnOlderMinorLoadsAndScoresUnchanged) {
+  // Built against SDK 1.0: the host passes its larger (1.1) candidates, the plugin reads
+  // the 1.0 fields it knows.
+  auto s = registry_->strategy("fixture_abi_1_0");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->info().abi_major, 1u);
+  EXPECT_EQ(s->info().abi_minor, 0u);
+  Candidates c(2);
+  c.storage[0].latency_ewma_ms = 1;
+  c.storage[1].latency_ewma_ms = 3;
+  c.storage[1].recent_latency_ms = 1000;  // a 1.1 field, which it does not know
+  std::vector<double> scores(2, -7.0);
+  auto ctx = route_ctx();
+  ASSERT_TRUE(s->score(ctx, c.ptrs.data(), 2, scores.data()).ok());
+  EXPECT_EQ(scores, (std::vector<double>{0.5, 0.25}));
+}
+
 TEST_F(BrokenPlugins, ListedInPlugins) {
   auto infos = registry_->plugins();
-  ASSERT_EQ(infos.size(), 5u);
+  ASSERT_EQ(infos.size(), 6u);
   bool good = false;
   for (const auto& i : infos) good |= i.name == "fixture_good" && i.kind == "strategy";
   EXPECT_TRUE(good);

@@ -527,6 +527,30 @@ TEST(Router, StickySessionIsReChosenWhenItsUpstreamIsDown) {
   }
 }
 
+TEST(Router, AnEjectedUpstreamGetsOneHalfOpenProbeFromARequestThatWillSendIt) {
+  Rig rig({{"a"}, {"b"}});
+  auto m = logical({up("a"), up("b")});
+  auto ejected_long_ago = Clock::now() - 5s;  // its ejection time (1 s) is over
+  for (int i = 0; i < 5; ++i) rig.metrics.record_at("gpt-x", "a", {5, false}, ejected_long_ago);
+  RouteRequest dry_run;  // /routing/decide: never claims the probe
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    auto out = rig.decide(m, dry_run, seed);
+    ASSERT_TRUE(out.decision);
+    EXPECT_EQ(out.decision->order.front().upstream.provider_id, "b");
+    EXPECT_EQ(out.decision->order.size(), 1u) << "a down upstream is no failover target";
+  }
+  RouteRequest sending;
+  sending.probe = true;
+  auto probe = rig.decide(m, sending, 1);
+  ASSERT_TRUE(probe.decision);
+  EXPECT_EQ(ids(probe.decision->order), (std::vector<std::string>{"a", "b"}));
+  EXPECT_CONTAINS(probe.decision->reasoning, "this request probes it");
+  for (uint64_t seed = 2; seed <= 20; ++seed)  // one probe at a time
+    EXPECT_EQ(rig.decide(m, sending, seed).decision->order.front().upstream.provider_id, "b");
+  rig.metrics.record("gpt-x", "a", {5, true});  // the probe succeeded: readmitted
+  EXPECT_EQ(rig.metrics.view("gpt-x", "a").status, Health::Healthy);
+}
+
 TEST(Router, StickySessionForAnotherModelOrUpstreamModelIsIgnored) {
   Rig rig({{"a"}, {"b"}});
   auto m = logical({up("a", 1000), up("b", 0.001)});
@@ -619,10 +643,11 @@ TEST(Router, BaseWeightIsUpstreamTimesProviderWeight) {
   EXPECT_DOUBLE_EQ(find(all, "c")->base_weight, 0.5);
   EXPECT_DOUBLE_EQ(find(all, "a")->dynamic_weight, 1.0);
   EXPECT_DOUBLE_EQ(find(all, "b")->dynamic_weight, 2.0);
-  // balanced with no traffic and no prices: scores are base × dynamic.
-  EXPECT_NEAR(find(all, "a")->score, 7.5, 1e-9);
-  EXPECT_NEAR(find(all, "b")->score, 3.0, 1e-9);
-  EXPECT_NEAR(find(all, "c")->score, 0.5, 1e-9);
+  // balanced with no traffic and no prices: scores in the ratio of base × dynamic (7.5 :
+  // 3 : 0.5), the best scoring 1.
+  EXPECT_NEAR(find(all, "a")->score, 1, 1e-9);
+  EXPECT_NEAR(find(all, "b")->score, 3.0 / 7.5, 1e-9);
+  EXPECT_NEAR(find(all, "c")->score, 0.5 / 7.5, 1e-9);
 }
 
 TEST(Router, MaxQpsIsTheTighterOfProviderAndUpstream) {
@@ -811,18 +836,17 @@ TEST(RuntimeMetrics, EmptyPairIsUnknown) {
 TEST(RuntimeMetrics, RequestsOlderThanTheWindowDropOut) {
   RuntimeMetrics rm;
   for (int i = 0; i < 10; ++i) rm.record_at("m", "p", {100, true}, T0);
-  for (int i = 0; i < 5; ++i) rm.record_at("m", "p", {100, false}, T0 + 30s);
+  for (int i = 0; i < 4; ++i) rm.record_at("m", "p", {100, false}, T0 + 30s);  // 5 would eject
   EXPECT_EQ(rm.view_at("m", "p", T0).total_requests, 10u);
-  EXPECT_EQ(rm.view_at("m", "p", T0 + 30s).total_requests, 15u);
-  EXPECT_EQ(rm.view_at("m", "p", T0 + 59s).total_requests, 15u);
-  EXPECT_EQ(rm.view_at("m", "p", T0 + 59s + 999ms).total_requests, 15u);
+  EXPECT_EQ(rm.view_at("m", "p", T0 + 30s).total_requests, 14u);
+  EXPECT_EQ(rm.view_at("m", "p", T0 + 59s).total_requests, 14u);
+  EXPECT_EQ(rm.view_at("m", "p", T0 + 59s + 999ms).total_requests, 14u);
   auto v = rm.view_at("m", "p", T0 + 60s);  // the T0 second has left the window
-  EXPECT_EQ(v.total_requests, 5u);
+  EXPECT_EQ(v.total_requests, 4u);
   EXPECT_DOUBLE_EQ(v.error_rate, 1.0);
-  EXPECT_EQ(rm.view_at("m", "p", T0 + 89s).total_requests, 5u);
+  EXPECT_EQ(rm.view_at("m", "p", T0 + 89s).total_requests, 4u);
   v = rm.view_at("m", "p", T0 + 90s);
   EXPECT_EQ(v.total_requests, 0u);
-  EXPECT_EQ(v.status, Health::Unknown);
   EXPECT_EQ(v.latency_p95_ms, 0.0);
   // Seconds after `now` do not count either.
   EXPECT_EQ(rm.view_at("m", "p", T0 - 1s).total_requests, 0u);
@@ -868,31 +892,29 @@ TEST(RuntimeMetrics, CurrentQpsLooksAtTheLastFiveSeconds) {
   EXPECT_DOUBLE_EQ(rm.view_at("m", "p", T0 + 25s).current_qps, 0.0);
 }
 
+// `n` outcomes at T0 with `errors` failures spread out (never 5 in a row, which would
+// eject), at `latency_ms`.
 Health status_of(int n, int errors, double latency_ms) {
   RuntimeMetrics rm;
-  for (int i = 0; i < n; ++i) rm.record_at("m", "p", {latency_ms, i >= errors}, T0);
+  for (int i = 0; i < n; ++i) rm.record_at("m", "p", {latency_ms, (i * errors) % n >= errors}, T0);
   return rm.view_at("m", "p", T0).status;
 }
 
-TEST(RuntimeMetrics, StatusThresholds) {
+TEST(RuntimeMetrics, StatusFollowsTheRecentErrorsAndLatency) {
   EXPECT_EQ(status_of(10, 0, 100), Health::Healthy);
   EXPECT_EQ(status_of(10, 1, 100), Health::Healthy);   // 10 %: not above 0.1
   EXPECT_EQ(status_of(10, 2, 100), Health::Degraded);  // 20 %
-  EXPECT_EQ(status_of(10, 5, 100), Health::Degraded);  // 50 %: not above 0.5
-  EXPECT_EQ(status_of(10, 6, 100), Health::Down);      // 60 %
+  EXPECT_EQ(status_of(10, 5, 100), Health::Degraded);  // 50 %: not above 0.5, so not ejected
   EXPECT_EQ(status_of(10, 0, 1500), Health::Healthy);
-  EXPECT_EQ(status_of(10, 0, 2500), Health::Degraded);  // p95 > 2000 ms
-  EXPECT_EQ(status_of(10, 6, 2500), Health::Down);      // errors win
+  EXPECT_EQ(status_of(10, 0, 2500), Health::Degraded);  // slower than 2000 ms
+  // Too few attempts to judge an error rate; latency needs no minimum.
+  EXPECT_EQ(status_of(2, 2, 100), Health::Healthy);
+  EXPECT_EQ(status_of(3, 1, 100), Health::Degraded);  // 33 % of 3
+  EXPECT_EQ(status_of(1, 0, 5000), Health::Degraded);
 }
 
-TEST(RuntimeMetrics, ErrorThresholdsNeedMinSamples) {
-  EXPECT_EQ(status_of(1, 1, 100), Health::Healthy);  // 1 of 1 failed: too few to judge
-  EXPECT_EQ(status_of(2, 2, 100), Health::Healthy);
-  EXPECT_EQ(status_of(3, 3, 100), Health::Down);
-  EXPECT_EQ(status_of(3, 1, 100), Health::Degraded);  // 33 %
-  // Latency needs no minimum: one very slow answer is already a sign.
-  EXPECT_EQ(status_of(1, 0, 5000), Health::Degraded);
-
+TEST(RuntimeMetrics, ClassifyAppliesTheThresholdsToTheSharedWindow) {
+  // What the metrics publisher writes as llm:metrics:...:status for all instances.
   RuntimeMetrics rm;
   EXPECT_EQ(rm.classify(0, 0, 0), Health::Unknown);
   EXPECT_EQ(rm.classify(0.51, 0, 3), Health::Down);
@@ -910,6 +932,123 @@ TEST(RuntimeMetrics, ErrorThresholdsNeedMinSamples) {
   EXPECT_EQ(custom.classify(1.0, 0, 9), Health::Healthy);
   EXPECT_EQ(custom.classify(1.0, 0, 10), Health::Down);
   EXPECT_EQ(custom.classify(0, 600, 1), Health::Degraded);
+}
+
+TEST(RuntimeMetrics, RecentFiguresDecayByTime) {
+  RuntimeMetrics rm;  // latency time constant 1 s, errors 2 s
+  for (int i = 0; i < 10; ++i) rm.record_at("m", "p", {100, true}, T0);
+  auto v = rm.view_at("m", "p", T0);
+  EXPECT_DOUBLE_EQ(v.recent_latency_ms, 100);
+  EXPECT_DOUBLE_EQ(v.recent_samples, 10);
+  EXPECT_DOUBLE_EQ(v.recent_error_rate, 0);
+  // A quiet second changes the count, not the mean: a brownout is not forgotten by waiting.
+  v = rm.view_at("m", "p", T0 + 2s);
+  EXPECT_DOUBLE_EQ(v.recent_latency_ms, 100);
+  EXPECT_NEAR(v.recent_samples, 10 * std::exp(-1.0), 1e-9);
+  // A new sample a second later weighs as much as e^-1 of the old ones each.
+  rm.record_at("m", "p", {300, true}, T0 + 1s);
+  v = rm.view_at("m", "p", T0 + 1s);
+  EXPECT_NEAR(v.recent_latency_ms, (10 * std::exp(-1.0) * 100 + 300) / (10 * std::exp(-1.0) + 1), 1e-9);
+  // Errors decay with 2 s.
+  rm.record_at("m", "p", {100, false}, T0 + 3s);
+  v = rm.view_at("m", "p", T0 + 3s);
+  double count = (10 * std::exp(-0.5) + 1) * std::exp(-1.0) + 1;
+  EXPECT_NEAR(v.recent_samples, count, 1e-9);
+  EXPECT_NEAR(v.recent_error_rate, 1 / count, 1e-9);
+  // This instance's own: another instance's share changes the window, not these.
+  rm.set_remote("m", "p", RemoteShare{.requests = 1000, .errors = 1000});
+  EXPECT_NEAR(rm.view_at("m", "p", T0 + 3s).recent_error_rate, 1 / count, 1e-9);
+}
+
+TEST(RuntimeMetrics, AFastFailureDoesNotMakeAnUpstreamLookFastASlowOneMakesItSlow) {
+  RuntimeMetrics rm;
+  for (int i = 0; i < 4; ++i) rm.record_at("m", "p", {100, true}, T0);
+  rm.record_at("m", "p", {1, false}, T0);  // a 503 in 1 ms
+  EXPECT_DOUBLE_EQ(rm.view_at("m", "p", T0).recent_latency_ms, 100);
+  rm.record_at("m", "p", {600, false}, T0);  // a timeout
+  EXPECT_DOUBLE_EQ(rm.view_at("m", "p", T0).recent_latency_ms, 200);
+}
+
+// Ejects p of model m at `at` with five failures in a row.
+void eject(RuntimeMetrics& rm, Clock::time_point at) {
+  for (int i = 0; i < 5; ++i) rm.record_at("m", "p", {5, false}, at);
+}
+
+TEST(RuntimeMetrics, FiveFailuresInARowEject) {
+  RuntimeMetrics rm;
+  for (int i = 0; i < 4; ++i) rm.record_at("m", "p", {5, false}, T0);
+  EXPECT_NE(rm.view_at("m", "p", T0).status, Health::Down);
+  rm.record_at("m", "p", {5, true}, T0);  // a success resets the run
+  for (int i = 0; i < 4; ++i) rm.record_at("m", "p", {5, false}, T0);
+  EXPECT_NE(rm.view_at("m", "p", T0).status, Health::Down);
+  rm.record_at("m", "p", {5, false}, T0);
+  auto v = rm.view_at("m", "p", T0);
+  EXPECT_EQ(v.status, Health::Down);
+  EXPECT_TRUE(v.ejected);
+  EXPECT_FALSE(v.probe_due);
+}
+
+TEST(RuntimeMetrics, AMostlyFailingUpstreamIsEjectedWithoutFiveInARow) {
+  RuntimeMetrics rm;
+  // S F F F F, repeated: 80 % errors, never five in a row.
+  for (int i = 0; i < 15; ++i) rm.record_at("m", "p", {5, i % 5 == 0}, T0);
+  EXPECT_EQ(rm.view_at("m", "p", T0).status, Health::Down);
+}
+
+TEST(RuntimeMetrics, AnEjectedUpstreamIsProbedOnceAndReadmittedFresh) {
+  RuntimeMetrics rm;
+  for (int i = 0; i < 100; ++i) rm.record_at("m", "p", {5, true}, T0 - 10s);
+  eject(rm, T0);
+  // An answer to a request sent before the ejection does not readmit it.
+  rm.record_at("m", "p", {5, true}, T0 + 500ms);
+  EXPECT_EQ(rm.view_at("m", "p", T0 + 500ms).status, Health::Down);
+  EXPECT_FALSE(rm.claim_probe("m", "p", T0 + 999ms));
+  EXPECT_TRUE(rm.view_at("m", "p", T0 + 1s).probe_due);
+  EXPECT_TRUE(rm.claim_probe("m", "p", T0 + 1s));
+  EXPECT_FALSE(rm.claim_probe("m", "p", T0 + 1s)) << "one probe at a time";
+  EXPECT_FALSE(rm.view_at("m", "p", T0 + 1s).probe_due);
+  rm.record_at("m", "p", {5, true}, T0 + 1100ms);
+  auto v = rm.view_at("m", "p", T0 + 1100ms);
+  EXPECT_EQ(v.status, Health::Healthy);
+  EXPECT_FALSE(v.ejected);
+  EXPECT_DOUBLE_EQ(v.recent_error_rate, 0) << "the outage's failures are forgotten";
+  EXPECT_DOUBLE_EQ(v.recent_samples, 1);
+  EXPECT_GT(v.error_rate, 0) << "the window still has them";
+  EXPECT_FALSE(rm.claim_probe("m", "p", T0 + 2s));
+}
+
+TEST(RuntimeMetrics, AFailedProbeWaitsAnotherEjectionTimeAndAnAbandonedOneFreesTheSlot) {
+  RuntimeMetrics rm;
+  eject(rm, T0);
+  ASSERT_TRUE(rm.claim_probe("m", "p", T0 + 1s));
+  rm.record_at("m", "p", {5, false}, T0 + 1200ms);
+  EXPECT_FALSE(rm.claim_probe("m", "p", T0 + 2100ms));
+  ASSERT_TRUE(rm.claim_probe("m", "p", T0 + 2200ms));
+  rm.abandon("m", "p");  // the probing client went away
+  EXPECT_TRUE(rm.claim_probe("m", "p", Clock::now()));
+  // A probe that never reports frees the slot after probe_grace.
+  RuntimeMetrics other;
+  for (int i = 0; i < 5; ++i) other.record_at("m", "p", {5, false}, T0);
+  ASSERT_TRUE(other.claim_probe("m", "p", T0 + 1s));
+  EXPECT_FALSE(other.claim_probe("m", "p", T0 + 10s));
+  EXPECT_TRUE(other.claim_probe("m", "p", T0 + 11s));
+}
+
+TEST(RuntimeMetrics, ReEjectionSoonAfterReadmissionDoublesTheEjectionTimeUpTo8s) {
+  RuntimeMetrics rm;
+  auto at = T0;
+  for (auto expected : {1s, 2s, 4s, 8s, 8s}) {
+    eject(rm, at);
+    EXPECT_FALSE(rm.claim_probe("m", "p", at + expected - 1ms)) << expected.count();
+    ASSERT_TRUE(rm.claim_probe("m", "p", at + expected)) << expected.count();
+    at += expected;
+    rm.record_at("m", "p", {5, true}, at);  // readmitted, and soon failing again
+    at += 1s;
+  }
+  // Healthy for longer than eject_memory: the next ejection is short again.
+  at += 31s;
+  eject(rm, at);
+  EXPECT_TRUE(rm.claim_probe("m", "p", at + 1s));
 }
 
 TEST(RuntimeMetrics, Ewma) {
@@ -987,7 +1126,8 @@ TEST(RuntimeMetrics, SetRemoteMergesAnotherInstancesShare) {
   auto v = rm.view_at("m", "p", now);
   EXPECT_EQ(v.total_requests, 40u);
   EXPECT_DOUBLE_EQ(v.error_rate, 0.5);
-  EXPECT_EQ(v.status, Health::Degraded);  // 50 %: not above 0.5
+  // The status follows this instance's own recent attempts (all fine) once it has some.
+  EXPECT_EQ(v.status, Health::Healthy);
   EXPECT_DOUBLE_EQ(v.latency_p95_ms, (local.latency_p95_ms * 10 + 1000 * 30) / 40);
   EXPECT_DOUBLE_EQ(v.latency_p99_ms, (local.latency_p99_ms * 10 + 2000 * 30) / 40);
   EXPECT_DOUBLE_EQ(v.latency_ewma_ms, (100.0 * 10 + 500 * 30) / 40);
@@ -1009,7 +1149,7 @@ TEST(RuntimeMetrics, SetRemoteMergesAnotherInstancesShare) {
   EXPECT_EQ(v.total_requests, 10u);
   EXPECT_DOUBLE_EQ(v.latency_p95_ms, local.latency_p95_ms);
 
-  // Only other instances' traffic: the view is theirs.
+  // Only other instances' traffic: the view, status included, is theirs.
   RemoteShare only;
   only.requests = 10;
   only.errors = 9;

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -52,6 +53,13 @@ struct Up {
   uint32_t status = APX_HEALTH_HEALTHY;
   double max_qps = 0;
   double qps = 0;
+  // The recent figures (ABI 1.1). By default the same as the window's: the error rate and
+  // sample count mirror err and samples, and no recent latency (the strategies then use
+  // the EWMA).
+  double recent_ms = 0;
+  double recent_err = -1;  // -1: err
+  double recent_n = -1;    // -1: samples
+  bool abi_1_0 = false;    // pass the candidate as a 1.0 host would (no recent figures)
 };
 
 struct Request {
@@ -101,6 +109,10 @@ std::vector<double> score(const StrategyPlugin& s, const std::vector<Up>& ups, R
     c.status = u.status;
     c.max_qps = u.max_qps;
     c.current_qps = u.qps;
+    c.recent_latency_ms = u.recent_ms;
+    c.recent_error_rate = u.recent_err < 0 ? u.err : u.recent_err;
+    c.recent_samples = u.recent_n < 0 ? u.samples : u.recent_n;
+    if (u.abi_1_0) c.struct_size = offsetof(apx_candidate, recent_latency_ms);
     ptrs.push_back(&c);
   }
   apx_route_ctx ctx{};
@@ -159,7 +171,7 @@ TEST(Strategies, AllFourLoadWithNameVersionAndDescription) {
   for (const char* name : kStrategies) {
     auto s = reg.strategy(name);
     ASSERT_TRUE(s) << name << " not loaded from " << APIPROXY_TEST_PLUGIN_DIR;
-    EXPECT_EQ(s->info().version, "1.0.0") << name;
+    EXPECT_EQ(s->info().version, "2.0.0") << name;
     EXPECT_EQ(s->info().kind, "strategy") << name;
     EXPECT_FALSE(s->info().description.empty()) << name;
     EXPECT_NE(s->info().file.find("strategy_" + std::string(name) + ".so"), std::string::npos)
@@ -221,11 +233,11 @@ TEST(CostFirst, EqualCostTieGoesToTheMoreReliable) {
   EXPECT_EQ(top(s), 2u);
   // ...within 1 % it is a tie, and the reliable one wins it.
   EXPECT_GT(s[1], s[0]);
-  // And an unmeasured upstream does not win a tie on its empty window.
-  ups = {{.id = "new", .err = 0, .samples = 0, .status = APX_HEALTH_UNKNOWN},
+  // An unmeasured upstream at the same price is explored like a typical one: a fair share.
+  ups = {{.id = "new", .ewma = 0, .p95 = 0, .p99 = 0, .err = 0, .samples = 0, .status = APX_HEALTH_UNKNOWN},
          {.id = "proven", .err = 0, .samples = 500}};
   s = score(strategy("cost_first"), ups);
-  EXPECT_EQ(top(s), 1u);
+  EXPECT_NEAR(share(s, 0), 0.5, 0.01);
 }
 
 TEST(CostFirst, DownExcludedDegradedPenalised) {
@@ -257,16 +269,21 @@ TEST(LatencyFirst, PrefersTheFasterAndShiftsAwayAsItsLatencyRises) {
 }
 
 TEST(LatencyFirst, PenalisesInFlightRequests) {
-  // Equal latency: outstanding requests decide (PeakEWMA: ewma x (in_flight + 1)).
-  std::vector<Up> ups = {{.id = "busy", .ewma = 300, .in_flight = 4}, {.id = "idle", .ewma = 300}};
+  // Equal latency: outstanding requests decide, mildly (LLM upstreams serve in parallel:
+  // 2 % per request in flight by default).
+  std::vector<Up> ups = {{.id = "busy", .ewma = 300, .in_flight = 25}, {.id = "idle", .ewma = 300}};
   auto s = score(strategy("latency_first"), ups);
   EXPECT_EQ(top(s), 1u);
-  EXPECT_GT(share(s, 1), 0.95);
+  EXPECT_NEAR(share(s, 1), 1 / (1 + std::pow(1 / 1.5, 3)), 0.01);
   // A fast upstream that piles up requests hands traffic over to a slower idle one.
   ups = {{.id = "fast", .ewma = 200, .in_flight = 0}, {.id = "slower", .ewma = 300}};
   EXPECT_EQ(top(score(strategy("latency_first"), ups)), 0u);
-  ups[0].in_flight = 2;  // 200 x 3 = 600 > 300
+  ups[0].in_flight = 30;  // 200 x 1.6 = 320 > 300
   EXPECT_EQ(top(score(strategy("latency_first"), ups)), 1u);
+  // Configurable.
+  auto reg = load({{"APIPROXY_STRATEGY_LATENCY_FIRST_IN_FLIGHT_WEIGHT", "1"}});
+  ups[0].in_flight = 1;  // 200 x 2 = 400 > 300
+  EXPECT_EQ(top(score(strategy("latency_first", *reg), ups)), 1u);
 }
 
 TEST(LatencyFirst, ExploresAColdUpstream) {
@@ -314,15 +331,20 @@ TEST(ReliabilityFirst, AvoidsA30PercentErrorProvider) {
   EXPECT_GT(s[0], 0.0) << "still a failover target";
 }
 
-TEST(ReliabilityFirst, MoreSamplesMeanMoreCertainty) {
+TEST(ReliabilityFirst, OnlyAMeasurableDifferenceCounts) {
+  // 0 failures in 3 attempts is not worse than 0 in 300: the evidence cannot tell them
+  // apart, so the upstream that happens to have more traffic does not take it all.
   std::vector<Up> ups = {{.id = "zero_of_3", .err = 0, .samples = 3},
                          {.id = "zero_of_300", .err = 0, .samples = 300}};
   auto s = score(strategy("reliability_first"), ups);
-  EXPECT_EQ(top(s), 1u);
-  EXPECT_GT(share(s, 1), 0.9);
-  // 1 error in 300 still beats a spotless 3.
+  EXPECT_DOUBLE_EQ(s[0], s[1]);
   ups[1].err = 1.0 / 300;
-  EXPECT_EQ(top(score(strategy("reliability_first"), ups)), 1u);
+  s = score(strategy("reliability_first"), ups);
+  EXPECT_DOUBLE_EQ(s[0], s[1]);
+  // 5 % of 300 against none of 300 is measurable.
+  ups = {{.id = "five_percent", .err = 0.05, .samples = 300}, {.id = "clean", .err = 0, .samples = 300}};
+  s = score(strategy("reliability_first"), ups);
+  EXPECT_LT(share(s, 0), 0.01);
 }
 
 TEST(ReliabilityFirst, LatencyBreaksTies) {
@@ -338,7 +360,7 @@ TEST(ReliabilityFirst, LatencyBreaksTies) {
 
 TEST(ReliabilityFirst, DownScoresZeroDegradedPenalised) {
   std::vector<Up> ups = {{.id = "down", .err = 0, .samples = 500, .status = APX_HEALTH_DOWN},
-                         {.id = "degraded", .err = 0.01, .samples = 500, .status = APX_HEALTH_DEGRADED},
+                         {.id = "degraded", .err = 0.02, .samples = 500, .status = APX_HEALTH_DEGRADED},
                          {.id = "healthy", .err = 0.015, .samples = 500}};
   auto s = score(strategy("reliability_first"), ups);
   EXPECT_EQ(s[0], 0.0);
@@ -360,52 +382,66 @@ TEST(Balanced, HonoursBaseWeights) {
 }
 
 TEST(Balanced, FollowsTheDocumentedFormula) {
-  // L = p95 / max p95, E = error rate, C = price / max price, Q = qps / max_qps.
+  // raw = weights x (L*/L)^(10a) x exp(-100b (E - E*)) x (C*/C)^(10g) x exp(-10d Q),
+  // score = raw / max raw. E is the error rate shrunk by 2 pseudo-attempts: n/(n+2).
   std::vector<Up> ups = {
-      {.id = "a", .weight = 2, .dyn = 1.5, .cost_in = 1, .cost_out = 2, .p95 = 1000, .err = 0.1,
-       .max_qps = 10, .qps = 5},
-      {.id = "b", .weight = 1, .cost_in = 2, .cost_out = 4, .p95 = 2000, .err = 0.0}};
+      {.id = "a", .weight = 2, .dyn = 1.5, .cost_in = 1, .cost_out = 2, .ewma = 1000, .err = 0.1,
+       .samples = 98, .max_qps = 10, .qps = 5},
+      {.id = "b", .weight = 1, .cost_in = 2, .cost_out = 4, .ewma = 2000, .err = 0.0}};
   auto s = score(strategy("balanced"), ups);
-  // a: L 0.5, E 0.1, C 0.5 (price 2 of 4), Q 0.5 -> 1 - .15 - .03 - .1 - .1 = 0.62
-  EXPECT_NEAR(s[0], 2 * 1.5 * 0.62, 1e-9);
-  // b: L 1, E 0, C 1, Q 0 -> 1 - .3 - .2 = 0.5
-  EXPECT_NEAR(s[1], 0.5, 1e-9);
+  double a = 2 * 1.5 * std::exp(-100 * 0.3 * 0.1 * 98 / 100) * std::exp(-10 * 0.2 * 0.5);
+  double b = std::pow(0.5, 3) * std::pow(0.5, 2);
+  EXPECT_NEAR(s[0], 1.0, 1e-9);
+  EXPECT_NEAR(s[1], b / a, 1e-9);
 }
 
 TEST(Balanced, MinimumScoreKeepsEveryHealthyCandidate) {
-  std::vector<Up> ups = {{.id = "good", .cost_in = 1, .cost_out = 1, .p95 = 100, .err = 0},
-                         {.id = "awful", .weight = 2, .cost_in = 50, .cost_out = 50, .p95 = 9000,
+  std::vector<Up> ups = {{.id = "good", .cost_in = 1, .cost_out = 1, .ewma = 100, .err = 0},
+                         {.id = "awful", .weight = 2, .cost_in = 50, .cost_out = 50, .ewma = 9000,
                           .err = 1.0, .max_qps = 1, .qps = 5}};
   auto s = score(strategy("balanced"), ups);
-  EXPECT_NEAR(s[1], 0.1 * 2, 1e-9);
+  EXPECT_NEAR(s[1], 0.003, 1e-12) << "MIN_SCORE is relative to the best candidate";
   auto reg = load({{"APIPROXY_STRATEGY_BALANCED_MIN_SCORE", "0.25"}});
   s = score(strategy("balanced", *reg), ups);
-  EXPECT_NEAR(s[1], 0.25 * 2, 1e-9);
+  EXPECT_NEAR(s[1], 0.25, 1e-12);
+}
+
+TEST(Balanced, EachTermInProportionToHowMuchWorse) {
+  // The worked examples of the strategy's documentation.
+  auto share_of_a = [](std::vector<Up> ups) { return share(score(strategy("balanced"), ups), 0); };
+  EXPECT_NEAR(share_of_a({{.id = "a", .ewma = 500}, {.id = "b", .ewma = 500}}), 0.5, 1e-9);
+  double ten_x = share_of_a({{.id = "a", .ewma = 5000}, {.id = "b", .ewma = 500}});
+  EXPECT_LT(ten_x, 0.004) << "a brownout (10x slower) keeps only the MIN_SCORE trickle";
+  double sixty_x = share_of_a({{.id = "a", .ewma = 30000}, {.id = "b", .ewma = 500}});
+  EXPECT_LE(sixty_x, ten_x);
+  EXPECT_NEAR(share_of_a({{.id = "a", .ewma = 600}, {.id = "b", .ewma = 500}}), 0.58 / 1.58, 0.01);
+  EXPECT_LT(share_of_a({{.id = "a", .err = 0.3}, {.id = "b"}}), 0.004) << "30 % errors";
+  EXPECT_NEAR(share_of_a({{.id = "a", .cost_in = 2, .cost_out = 2}, {.id = "b"}}), 0.2, 0.01);
+  EXPECT_NEAR(share_of_a({{.id = "a", .cost_in = 2, .cost_out = 2, .ewma = 250}, {.id = "b"}}), 2.0 / 3, 0.01);
 }
 
 TEST(Balanced, CoefficientOverridesChangeTheResult) {
-  // "quick": half the latency, 20 % errors; "steady": slow, no errors; both unpriced (C 0).
-  std::vector<Up> ups = {{.id = "quick", .cost_in = 0, .cost_out = 0, .p95 = 1000, .err = 0.2},
-                         {.id = "steady", .cost_in = 0, .cost_out = 0, .p95 = 2000, .err = 0.0}};
-  auto s = score(strategy("balanced"), ups);
-  // Defaults: quick 1 - .3*.5 - .3*.2 = .79, steady 1 - .3 = .7.
-  EXPECT_NEAR(s[0], 0.79, 1e-9);
-  EXPECT_NEAR(s[1], 0.70, 1e-9);
-  EXPECT_EQ(top(s), 0u);
-  // Latency matters less: quick .915, steady .95.
-  auto low_alpha = load({{"APIPROXY_STRATEGY_BALANCED_ALPHA", "0.05"}});
-  s = score(strategy("balanced", *low_alpha), ups);
-  EXPECT_NEAR(s[0], 0.915, 1e-9);
-  EXPECT_EQ(top(s), 1u);
-  // Errors matter more: quick 1 - .15 - .2 = .65.
-  auto high_beta = load({{"APIPROXY_STRATEGY_BALANCED_BETA", "1"}});
-  s = score(strategy("balanced", *high_beta), ups);
-  EXPECT_NEAR(s[0], 0.65, 1e-9);
-  EXPECT_EQ(top(s), 1u);
-  // The brief's example override (ALPHA=0.5) is accepted and applied.
-  auto alpha_half = load({{"APIPROXY_STRATEGY_BALANCED_ALPHA", "0.5"}});
-  s = score(strategy("balanced", *alpha_half), ups);
-  EXPECT_NEAR(s[1], 0.5, 1e-9);
+  // "quick": half the latency, 20 % errors; "steady": slow, no errors; both unpriced.
+  std::vector<Up> ups = {{.id = "quick", .cost_in = 0, .cost_out = 0, .ewma = 1000, .err = 0.2, .samples = 98},
+                         {.id = "steady", .cost_in = 0, .cost_out = 0, .ewma = 2000, .err = 0.0}};
+  auto log_ratio = [&](const PluginRegistry& reg) {  // log(score quick / score steady)
+    auto s = score(strategy("balanced", reg), ups);
+    return std::log(s[0] / s[1]);
+  };
+  // Defaults: quick gains 3 ln 2 = 2.08 for its speed and loses 30 x 0.196 = 5.88 for its
+  // errors.
+  EXPECT_NEAR(log_ratio(defaults()), 3 * std::log(2) - 30 * 0.196, 1e-9);
+  // Errors matter less: BETA 0.05 -> quick loses 5 x 0.196 = 0.98 and wins.
+  auto low_beta = load({{"APIPROXY_STRATEGY_BALANCED_BETA", "0.05"}});
+  EXPECT_NEAR(log_ratio(*low_beta), 3 * std::log(2) - 5 * 0.196, 1e-9);
+  EXPECT_EQ(top(score(strategy("balanced", *low_beta), ups)), 0u);
+  // Latency matters more: ALPHA 1 -> 10 ln 2 = 6.93 against 5.88.
+  auto high_alpha = load({{"APIPROXY_STRATEGY_BALANCED_ALPHA", "1"}});
+  EXPECT_NEAR(log_ratio(*high_alpha), 10 * std::log(2) - 30 * 0.196, 1e-9);
+  EXPECT_EQ(top(score(strategy("balanced", *high_alpha), ups)), 0u);
+  // ALPHA 0: latency is ignored, and quick falls to the MIN_SCORE floor.
+  auto no_alpha = load({{"APIPROXY_STRATEGY_BALANCED_ALPHA", "0"}});
+  EXPECT_NEAR(score(strategy("balanced", *no_alpha), ups)[0], std::max(std::exp(-30 * 0.196), 0.003), 1e-12);
 }
 
 TEST(Balanced, QuotaPressureAndDown) {
@@ -415,6 +451,96 @@ TEST(Balanced, QuotaPressureAndDown) {
   auto s = score(strategy("balanced"), ups);
   EXPECT_EQ(top(s), 1u);
   EXPECT_EQ(s[2], 0.0);
+}
+
+// --------------------------------------------------- fault scenarios (issue 11) ----
+// The shapes of tests/bench/scenario_bench.sh as pure functions of the metrics the host
+// passes: two upstreams at equal prices, B healthy (5 ms, ~1,600 recent attempts), A in
+// trouble. The benchmark measures the same properties end to end.
+
+Up healthy(std::string id, double recent_ms = 5) {
+  return {.id = std::move(id), .ewma = recent_ms, .p95 = recent_ms * 1.5, .p99 = recent_ms * 2,
+          .samples = 20000, .recent_ms = recent_ms, .recent_n = 1600};
+}
+
+TEST(Scenarios, ABrownoutMovesTrafficAwayInEveryStrategy) {
+  for (double slower : {10.0, 60.0}) {
+    Up a = healthy("a", 5 * slower);
+    a.recent_n = 40;  // it already gets little traffic
+    for (const char* name : kStrategies) {
+      auto s = score(strategy(name), {a, healthy("b")});
+      // Under 1 %: few enough slow answers that the p99 does not show them.
+      EXPECT_LT(share(s, 0), 0.01) << name << " at " << slower << "x";
+      EXPECT_GT(s[0], 0.0) << name << ": still probed, and a failover target";
+    }
+  }
+}
+
+TEST(Scenarios, AGrayFailureCountsAsSlow) {
+  Up a = healthy("a");
+  a.recent_err = 0.3;
+  a.recent_n = 20;
+  for (const char* name : {"latency_first", "reliability_first", "balanced"}) {
+    auto s = score(strategy(name), {a, healthy("b")});
+    EXPECT_LT(share(s, 0), 0.02) << name;
+  }
+}
+
+TEST(Scenarios, EqualUpstreamsShareEvenlyWhateverTheirTraffic) {
+  // No rich-get-richer: the one with more history does not win on its sample count, and
+  // a little latency noise moves the split a little.
+  for (const char* name : kStrategies) {
+    Up a = healthy("a"), b = healthy("b");
+    a.samples = 30;
+    a.recent_n = 3;
+    EXPECT_NEAR(share(score(strategy(name), {a, b}), 0), 0.5, 0.01) << name;
+    a = healthy("a", 5.2);
+    double split = share(score(strategy(name), {a, b}), 0);
+    EXPECT_GT(split, 0.4) << name;
+    EXPECT_LT(split, 0.5) << name;
+  }
+}
+
+TEST(Scenarios, ARecoveredUpstreamIsNotHeldBackByItsHistory) {
+  // Readmitted after an outage: the window still remembers a minute of failures, the
+  // recent figures one fresh success.
+  Up a = healthy("a");
+  a.err = 0.6;
+  a.recent_err = 0;
+  a.recent_n = 1;
+  for (const char* name : kStrategies) {
+    auto s = score(strategy(name), {a, healthy("b")});
+    EXPECT_GT(share(s, 0), 0.25) << name;
+  }
+}
+
+TEST(Scenarios, CostFirstTakesTheCheapestWithinTheLatencyObjective) {
+  auto reg = load({{"APIPROXY_STRATEGY_COST_FIRST_MAX_LATENCY_MS", "100"}});
+  Up cheap = healthy("cheap"), pricey = healthy("pricey");
+  pricey.cost_in = pricey.cost_out = 2;
+  EXPECT_GT(share(score(strategy("cost_first", *reg), {cheap, pricey}), 0), 0.97);
+  cheap.recent_ms = 50;  // slower, still within the objective: still the cheapest
+  EXPECT_GT(share(score(strategy("cost_first", *reg), {cheap, pricey}), 0), 0.97);
+  cheap.recent_ms = 300;  // over it
+  auto s = score(strategy("cost_first", *reg), {cheap, pricey});
+  EXPECT_LT(share(s, 0), 0.01);
+  EXPECT_GT(s[0], 0.0) << "probed, to notice its recovery";
+  // When nobody meets the objective, the price decides again.
+  pricey.recent_ms = 400;
+  EXPECT_GT(share(score(strategy("cost_first", *reg), {cheap, pricey}), 0), 0.97);
+}
+
+TEST(Scenarios, AnOlderHostsCandidatesAreReadFromTheWindow) {
+  // A 1.0 host passes no recent figures: the window's error rate and EWMA are used.
+  Up a = healthy("a"), b = healthy("b");
+  a.abi_1_0 = b.abi_1_0 = true;
+  a.err = 0.3;
+  a.recent_err = 0;  // not passed
+  for (const char* name : {"latency_first", "reliability_first", "balanced"})
+    EXPECT_LT(share(score(strategy(name), {a, b}), 0), 0.02) << name;
+  a.err = 0;
+  a.ewma = 50;
+  for (const char* name : kStrategies) EXPECT_LT(share(score(strategy(name), {a, b}), 0), 0.01) << name;
 }
 
 // ------------------------------------------------------------ all strategies ----
@@ -607,10 +733,11 @@ TEST(StrategyConfig, ValidOverridesAndEmptyValuesLoad) {
                    {"APIPROXY_STRATEGY_LATENCY_FIRST_EXPLORE", "0"}});
   for (const char* name : kStrategies) EXPECT_NE(reg->strategy(name), nullptr) << name;
   EXPECT_TRUE(log.contains("APIPROXY_STRATEGY_BALANCED_ALPAH"));
-  // BETA empty -> default 0.3; ALPHA 0.5: quick 1 - .25 - .06 = .69.
-  std::vector<Up> ups = {{.id = "quick", .cost_in = 0, .cost_out = 0, .p95 = 1000, .err = 0.2},
-                         {.id = "steady", .cost_in = 0, .cost_out = 0, .p95 = 2000, .err = 0.0}};
-  EXPECT_NEAR(score(strategy("balanced", *reg), ups)[0], 0.69, 1e-9);
+  // BETA empty -> default 0.3; ALPHA 0.5: quick gains 5 ln 2 for its speed and loses
+  // 30 x 0.196 for its errors (E = 0.2 x 98 / 100).
+  std::vector<Up> ups = {{.id = "quick", .cost_in = 0, .cost_out = 0, .ewma = 1000, .err = 0.2, .samples = 98},
+                         {.id = "steady", .cost_in = 0, .cost_out = 0, .ewma = 2000, .err = 0.0}};
+  EXPECT_NEAR(score(strategy("balanced", *reg), ups)[0], std::exp(5 * std::log(2) - 30 * 0.196), 1e-9);
 }
 
 }  // namespace

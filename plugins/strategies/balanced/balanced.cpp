@@ -1,24 +1,36 @@
-// strategy balanced (the default) — a weighted blend of latency, errors, price and quota.
+// strategy balanced (the default) — a blend of latency, errors, price and quota in which
+// each term weighs in proportion to how much worse a candidate really is.
 //
-//   score = base_weight × dynamic_weight × max(1 − α·L − β·E − γ·C − δ·Q, MIN_SCORE)
+//   raw = base_weight × dynamic_weight
+//         × (L_best / L)^(10·ALPHA)          latency: 2× slower → × 1/8 with ALPHA 0.3
+//         × exp(−100·BETA · (E − E_best))    errors: each percentage point → × 0.74
+//         × (C_best / C)^(10·GAMMA)          price: 2× pricier → × 1/4 with GAMMA 0.2
+//         × exp(−10·DELTA · Q)               quota: at its MAX_QPS → × 0.14 with DELTA 0.2
+//   score = max(raw / max(raw), MIN_SCORE)
 //
-//   L  latency (p95, else EWMA) / the highest such latency among the eligible candidates;
-//      unknown latency → the mean L of the candidates that have one (0 when none has)
-//   E  error_rate over the window, 0..1
-//   C  request price (estimated tokens × COST_INPUT/COST_OUTPUT per 1k; 0 tokens → the
-//      defaults) / the highest price among the eligible candidates; unknown price
-//      (both costs 0) → the mean C of the priced candidates (0 when none is priced)
-//   Q  quota pressure current_qps / max_qps, clamped to 0..1; 0 when max_qps is 0
+//   L  the latency (recent, else the window's EWMA, else its p95); unknown or cold (< 5
+//      samples): the median of the others, so a new upstream is tried like a typical one
+//   E  the recent error rate, shrunk toward 0 when it rests on few attempts
+//   C  the request's price (estimated tokens × COST_INPUT/COST_OUTPUT per 1k; 0 tokens →
+//      the defaults); unknown (both costs 0): the median of the priced candidates
+//   Q  quota pressure current_qps / max_qps, 0..1; 0 when max_qps is 0
+//   *_best  the lowest among the eligible candidates
 //
-// The result is not normalised, so providers with equal metrics get scores in the ratio
-// of their weights (3:2:1 weights → 3:2:1 scores), and MIN_SCORE keeps every eligible
-// candidate at >= MIN_SCORE × its weights (an internal 1e-6 floor applies even with
-// MIN_SCORE 0, so an eligible candidate never reads as "never use").
-// DOWN candidates score 0 unless every candidate is DOWN.
+// Worked examples (defaults, equal weights, two candidates):
+//   * equal metrics: 50/50; weights 3:2:1 with equal metrics: 3:2:1.
+//   * one 10× slower (a brownout): (1/10)^3 = 0.001 → ~0.3 % of the traffic (MIN_SCORE).
+//   * one 20 % slower: (1/1.2)^3 = 0.58 → 37 / 63.
+//   * one failing 30 % of its recent attempts: exp(−30 × 0.3) ≈ 1e-4 → ~0.3 %.
+//   * one 2× pricier: (1/2)^2 = 0.25 → 20 / 80; 2× pricier and 2× faster: 0.25 × 8 = 2 →
+//     the pricier one gets 2/3.
+// The old formula (1 − α·L − β·E − γ·C − δ·Q on terms normalised to 0..1) could not tell a
+// 60× slower upstream from a 2× slower one, and MIN_SCORE 0.1 kept ~10 % of the traffic
+// on any upstream, however bad.
 //
-// Settings (APIPROXY_STRATEGY_BALANCED_*): ALPHA (0.3), BETA (0.3), GAMMA (0.2), DELTA
-// (0.2), each 0..100; MIN_SCORE (0.1, 0..1); DEFAULT_INPUT_TOKENS (1000),
-// DEFAULT_OUTPUT_TOKENS (500), both 1..1e8.
+// DOWN candidates score 0 unless every candidate is DOWN. Settings
+// (APIPROXY_STRATEGY_BALANCED_*): ALPHA (0.3), BETA (0.3), GAMMA (0.2), DELTA (0.2), each
+// 0..100; MIN_SCORE (0.003, 0..1: the share floor, relative to the best candidate);
+// DEFAULT_INPUT_TOKENS (1000), DEFAULT_OUTPUT_TOKENS (500), both 1..1e8.
 #include "../common/strategy_common.hpp"
 
 namespace {
@@ -35,7 +47,7 @@ class Balanced final : public apx::Strategy {
     beta_ = p.number("BETA", 0.3, 0, 100);
     gamma_ = p.number("GAMMA", 0.2, 0, 100);
     delta_ = p.number("DELTA", 0.2, 0, 100);
-    min_score_ = p.number("MIN_SCORE", 0.1, 0, 1);
+    min_score_ = p.number("MIN_SCORE", 0.003, 0, 1);
     default_in_ = p.number("DEFAULT_INPUT_TOKENS", 1000, 1, 1e8);
     default_out_ = p.number("DEFAULT_OUTPUT_TOKENS", 500, 1, 1e8);
   }
@@ -45,60 +57,57 @@ class Balanced final : public apx::Strategy {
     if (n == 0) return;
     auto m = sanitize_all(candidates);
     auto ok = eligible(m);
-    const Tokens t = tokens(ctx, default_in_, default_out_);
+    auto latency = latencies(m, ok);
+    auto price = prices(m, ok, tokens(ctx, default_in_, default_out_));
 
-    SmallVector<double> latency(n, 0), price(n, 0);
-    double max_latency = 0, max_price = 0;
+    double best_latency = std::numeric_limits<double>::infinity(), best_price = best_latency;
+    double best_error = 1;
     for (size_t i = 0; i < n; ++i) {
       if (!ok[i]) continue;
-      latency[i] = m[i].p95_or_ewma();
-      if (m[i].price_known()) price[i] = request_cost(m[i], t);
-      max_latency = std::max(max_latency, latency[i]);
-      max_price = std::max(max_price, price[i]);
+      best_latency = std::min(best_latency, latency[i]);
+      best_price = std::min(best_price, price[i]);
+      best_error = std::min(best_error, recent_error(m[i]));
     }
-    auto L = normalised(latency, ok, max_latency);
-    auto C = normalised(price, ok, max_price);
-
+    // In log space: every term is <= 0, so nothing overflows whatever the settings.
+    SmallVector<double> raw(n, 0);
+    double best_raw = 0;
     for (size_t i = 0; i < n; ++i) {
-      if (!ok[i]) {
-        out[i] = 0;
-        continue;
-      }
-      double E = m[i].error_rate;
-      double Q = m[i].max_qps > 0 ? std::clamp(m[i].current_qps / m[i].max_qps, 0.0, 1.0) : 0.0;
-      double blend = 1 - alpha_ * L[i] - beta_ * E - gamma_ * C[i] - delta_ * Q;
-      double factor = std::max({blend, min_score_, kMinShare});
-      out[i] = m[i].base_weight * m[i].dynamic_weight * factor;
+      if (!ok[i]) continue;
+      double q = m[i].max_qps > 0 ? std::clamp(m[i].current_qps / m[i].max_qps, 0.0, 1.0) : 0.0;
+      double log_factor = -10 * alpha_ * std::log(latency[i] / best_latency) -
+                          100 * beta_ * (recent_error(m[i]) - best_error) -
+                          10 * gamma_ * std::log(price[i] / best_price) - 10 * delta_ * q;
+      raw[i] = m[i].base_weight * m[i].dynamic_weight * std::exp(log_factor);
+      best_raw = std::max(best_raw, raw[i]);
     }
+    // Relative to the best, with the floor: scores above it keep their exact ratios.
+    const double floor = std::max(min_score_, kMinShare);
+    for (size_t i = 0; i < n; ++i)
+      out[i] = !ok[i] ? 0 : best_raw > 0 ? std::max(raw[i] / best_raw, floor) : 1;
   }
 
  private:
-  // values[i] / max in 0..1 for the eligible candidates with a known (> 0) value; the
-  // others get the mean of those (0 when there are none).
-  static SmallVector<double> normalised(const SmallVector<double>& values,
-                                        const SmallVector<char>& ok, double max) {
-    SmallVector<double> out(values.size(), 0);
-    double sum = 0;
-    size_t known = 0;
-    for (size_t i = 0; i < values.size(); ++i)
-      if (ok[i] && values[i] > 0 && max > 0) {
-        out[i] = std::clamp(values[i] / max, 0.0, 1.0);
-        sum += out[i];
-        ++known;
-      }
-    double fill = known ? sum / static_cast<double>(known) : 0.0;
-    for (size_t i = 0; i < values.size(); ++i)
-      if (ok[i] && !(values[i] > 0 && max > 0)) out[i] = fill;
+  // Each eligible candidate's price (> 0); unknown prices get the median of the known
+  // ones, and all are equal (1) when none is known.
+  static SmallVector<double> prices(const SmallVector<Metrics>& m, const SmallVector<char>& ok, Tokens t) {
+    SmallVector<double> known;
+    for (size_t i = 0; i < m.size(); ++i)
+      if (ok[i] && m[i].price_known()) known.push_back(request_cost(m[i], t));
+    const double typical = known.empty() ? 1.0 : median(known);
+    SmallVector<double> out(m.size(), 0);
+    for (size_t i = 0; i < m.size(); ++i)
+      if (ok[i]) out[i] = std::max(m[i].price_known() ? request_cost(m[i], t) : typical, 1e-12);
     return out;
   }
 
   double alpha_ = 0.3, beta_ = 0.3, gamma_ = 0.2, delta_ = 0.2;
-  double min_score_ = 0.1;
+  double min_score_ = 0.003;
   double default_in_ = 1000, default_out_ = 500;
 };
 
 }  // namespace
 
-APIPROXY_EXPORT_STRATEGY(Balanced, "balanced", "1.0.0",
-                         "weighted blend: weights x (1 - a*latency - b*errors - g*cost - "
-                         "d*quota), floor MIN_SCORE; the default strategy")
+APIPROXY_EXPORT_STRATEGY(Balanced, "balanced", "2.0.0",
+                         "blend of latency, errors, price and quota, each in proportion to how "
+                         "much worse a candidate is: weights x (L*/L)^10a x e^(-100b dE) x "
+                         "(C*/C)^10g x e^(-10d Q)")

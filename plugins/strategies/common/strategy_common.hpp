@@ -123,12 +123,22 @@ struct Metrics {
   uint32_t status = APX_HEALTH_UNKNOWN;
   double max_qps = 0;  // 0 = unlimited
   double current_qps = 0;
+  // The last seconds (ABI 1.1). From a 1.0 host: 0 latency (so latency() falls back to the
+  // window's), and the window's error rate and sample count.
+  double recent_latency_ms = 0;
+  double recent_error_rate = 0;
+  double recent_samples = 0;
 
   bool down() const noexcept { return status == APX_HEALTH_DOWN; }
   bool degraded() const noexcept { return status == APX_HEALTH_DEGRADED; }
   bool price_known() const noexcept { return cost_input > 0 || cost_output > 0; }
-  // Best latency figure available: p95, else EWMA; 0 when neither is known.
-  double p95_or_ewma() const noexcept { return p95_ms > 0 ? p95_ms : ewma_ms; }
+  // The latency to route by: the recent mean, else the window's EWMA, else its p95; 0 when
+  // nothing is known.
+  double latency() const noexcept {
+    return recent_latency_ms > 0 ? recent_latency_ms : ewma_ms > 0 ? ewma_ms : p95_ms;
+  }
+  // Recent failures (decayed count), the evidence behind recent_error_rate.
+  double recent_failures() const noexcept { return recent_error_rate * recent_samples; }
 };
 
 inline Metrics sanitize(const apx_candidate& c) noexcept {
@@ -149,6 +159,14 @@ inline Metrics sanitize(const apx_candidate& c) noexcept {
   m.status = c.status <= APX_HEALTH_DOWN ? c.status : static_cast<uint32_t>(APX_HEALTH_UNKNOWN);
   m.max_qps = sane(c.max_qps, 0, kMaxQps);
   m.current_qps = sane(c.current_qps, 0, kMaxQps);
+  if (APX_HAS_FIELD(apx_candidate, &c, recent_samples)) {
+    m.recent_latency_ms = sane(c.recent_latency_ms, 0, kMaxLatencyMs);
+    m.recent_error_rate = std::isnan(c.recent_error_rate) ? 0.0 : std::clamp(c.recent_error_rate, 0.0, 1.0);
+    m.recent_samples = sane(c.recent_samples, 0, 1e9);
+  } else {
+    m.recent_error_rate = m.error_rate;
+    m.recent_samples = m.samples;
+  }
   return m;
 }
 
@@ -192,15 +210,50 @@ inline double median(SmallVector<double> v) {
   return v.size() % 2 ? v[k] : (v[k - 1] + v[k]) / 2;
 }
 
-// Bayesian (Beta-Binomial) error rate over the window: the observed failures and
-// successes on top of a prior worth `prior_weight` requests at `prior_error`.
+// The recent error rate, shrunk toward 0 when it rests on few attempts (one failure in
+// one attempt reads as 1/3, not 100 %).
+inline double recent_error(const Metrics& m) noexcept {
+  return m.recent_failures() / (m.recent_samples + 2);
+}
+
+// How many times slower a candidate's errors make it: a failed attempt costs its time and
+// then a retry elsewhere, so errors count as latency. With `penalty` 10, 1 % errors cost
+// ~10 %, 30 % errors ~5.3x.
+inline double error_slowdown(const Metrics& m, double penalty) noexcept {
+  double e = std::min(recent_error(m), 0.9);
+  return 1 + penalty * e / (1 - e);
+}
+
+// Each eligible candidate's latency (Metrics::latency). Candidates without one, or with
+// fewer than `min_samples` samples in both horizons (a first sample that paid for a TLS
+// handshake says little), get the median of the others, so a
+// new or long-unused upstream is explored like a typical one, neither starved nor
+// stampeded (1 ms when nobody has one). Entries of ineligible candidates are 0.
+inline constexpr double kColdSamples = 5;  // fewer samples: a latency is mostly noise
+inline SmallVector<double> latencies(const SmallVector<Metrics>& m, const SmallVector<char>& ok,
+                                     double min_samples = kColdSamples) {
+  auto known = [&](const Metrics& x) {
+    return x.latency() > 0 && std::max(x.samples, x.recent_samples) >= min_samples;
+  };
+  SmallVector<double> seen;
+  for (size_t i = 0; i < m.size(); ++i)
+    if (ok[i] && known(m[i])) seen.push_back(m[i].latency());
+  const double typical = seen.empty() ? 1.0 : median(seen);
+  SmallVector<double> out(m.size(), 0);
+  for (size_t i = 0; i < m.size(); ++i)
+    if (ok[i]) out[i] = std::max(known(m[i]) ? m[i].latency() : typical, 1e-3);
+  return out;
+}
+
+// Bayesian (Beta-Binomial) recent error rate: the recent failures and successes (decayed
+// counts) on top of a prior worth `prior_weight` requests at `prior_error`.
 struct Posterior {
   double mean_error;  // posterior mean of the error rate
   double sd;          // posterior standard deviation
 };
 inline Posterior error_posterior(const Metrics& m, double prior_error, double prior_weight) noexcept {
-  double failures = m.error_rate * m.samples;
-  double successes = m.samples - failures;
+  double failures = m.recent_failures();
+  double successes = m.recent_samples - failures;
   double a = successes + (1 - prior_error) * prior_weight;  // success pseudo-count
   double b = failures + prior_error * prior_weight;         // failure pseudo-count
   double total = a + b;

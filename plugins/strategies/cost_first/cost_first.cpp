@@ -1,29 +1,37 @@
-// strategy cost_first — send each request where it is expected to cost least.
+// strategy cost_first — send each request to the cheapest upstream that answers within a
+// latency objective; among equally priced ones, the fastest.
 //
 // Price of the request at a candidate (estimated tokens; 0 = unknown → the defaults):
 //
 //   price = input_tokens / 1000 × cost_input + output_tokens / 1000 × cost_output
 //
-// Effective cost, lowest wins:
+// Effective price, lowest wins:
 //   * unknown price (cost_input = cost_output = 0): the highest known price among the
 //     eligible candidates × UNKNOWN_COST_FACTOR, so it ranks after every priced candidate
 //     but is not excluded (all prices unknown: all equal);
 //   * DEGRADED: × DEGRADED_PENALTY;
-//   * ties: effective costs within TIE (relative) of each other form one group valued at
-//     the group's lowest cost; inside it the more reliable candidate wins:
-//       effective = group_cost × (1 + 0.9 × TIE × smoothed_error_rate)
-//     with smoothed_error_rate = (errors + 0.05 × 4) / (samples + 4) (4 pseudo-requests
-//     at 5 %, so an unmeasured upstream does not win ties on an empty window). The factor
-//     stays below 1 + TIE, so it never reorders candidates whose costs differ by more
-//     than TIE: the cheaper provider wins however slow it is.
+//   * over the objective (latency above MAX_LATENCY_MS) while another candidate meets it:
+//     × OVER_SLO_PENALTY — a cheap upstream that has become too slow is not "cheap";
+//     when none meets it, the objective is ignored (the cheapest still wins).
 //
-// Score = EXPLORE + (1 − EXPLORE) × (best_effective / effective)^SHARPNESS (best = 1).
-// With SHARPNESS 6 a 2× pricier upstream gets 1/64 of the cheapest one's score, a 10 %
-// pricier one 0.56 of it.
+// Prices within TIE (relative) of each other form one group, valued at its lowest price
+// (group_price). In ascending order of price, each member of a group gets
 //
-// DOWN candidates score 0 unless every candidate is DOWN. Latency is ignored on purpose.
-// Settings (APIPROXY_STRATEGY_COST_FIRST_*): SHARPNESS (6, > 0 and <= 20), TIE (0.01,
-// 0..0.5), DEGRADED_PENALTY (2, 1..1e6), UNKNOWN_COST_FACTOR (2, 1..1e6), EXPLORE (0,
+//   raw = min((cheapest / group_price)^SHARPNESS, lowest raw of the cheaper groups)
+//         × (fastest_in_group / time)^LATENCY_SHARPNESS
+//   score = EXPLORE + (1 − EXPLORE) × raw
+//
+// where time = latency × (1 + 10 × e / (1 − e)) (errors count as slow, as in
+// latency_first; latency recent, else the window's EWMA; unknown or cold, < 5 samples:
+// the median). Speed only
+// orders equal prices: a cheaper upstream that meets the objective wins however much
+// faster a pricier one is. With SHARPNESS 6 a 2× pricier upstream gets 1/64 of the
+// cheapest one's share, a 10 % pricier one 0.56 of it.
+//
+// DOWN candidates score 0 unless every candidate is DOWN. Settings
+// (APIPROXY_STRATEGY_COST_FIRST_*): MAX_LATENCY_MS (120000, > 0), OVER_SLO_PENALTY (100,
+// 1..1e6), SHARPNESS (6, > 0 and <= 20), LATENCY_SHARPNESS (3, 0..20), TIE (0.01,
+// 0..0.5), DEGRADED_PENALTY (2, 1..1e6), UNKNOWN_COST_FACTOR (2, 1..1e6), EXPLORE (0.003,
 // 0..1; a 1e-6 floor always applies), DEFAULT_INPUT_TOKENS (1000), DEFAULT_OUTPUT_TOKENS
 // (500) (both 1..1e8).
 #include "../common/strategy_common.hpp"
@@ -32,17 +40,23 @@ namespace {
 
 using namespace apx::strategies;
 
+constexpr double kErrorPenalty = 10;
+
 class CostFirst final : public apx::Strategy {
  public:
   CostFirst(const apx::Host& host, const apx::Settings& settings) {
     Params p(host, settings, "COST_FIRST",
-             {"SHARPNESS", "TIE", "DEGRADED_PENALTY", "UNKNOWN_COST_FACTOR", "EXPLORE",
-              "DEFAULT_INPUT_TOKENS", "DEFAULT_OUTPUT_TOKENS"});
+             {"MAX_LATENCY_MS", "OVER_SLO_PENALTY", "SHARPNESS", "LATENCY_SHARPNESS", "TIE",
+              "DEGRADED_PENALTY", "UNKNOWN_COST_FACTOR", "EXPLORE", "DEFAULT_INPUT_TOKENS",
+              "DEFAULT_OUTPUT_TOKENS"});
+    max_latency_ms_ = p.number("MAX_LATENCY_MS", 120000, 0, kMaxLatencyMs, /*lo_open=*/true);
+    over_slo_penalty_ = p.number("OVER_SLO_PENALTY", 100, 1, 1e6);
     sharpness_ = p.number("SHARPNESS", 6, 0, 20, /*lo_open=*/true);
+    latency_sharpness_ = p.number("LATENCY_SHARPNESS", 3, 0, 20);
     tie_ = p.number("TIE", 0.01, 0, 0.5);
     degraded_penalty_ = p.number("DEGRADED_PENALTY", 2, 1, 1e6);
     unknown_factor_ = p.number("UNKNOWN_COST_FACTOR", 2, 1, 1e6);
-    explore_ = p.number("EXPLORE", 0, 0, 1);
+    explore_ = p.number("EXPLORE", 0.003, 0, 1);
     default_in_ = p.number("DEFAULT_INPUT_TOKENS", 1000, 1, 1e8);
     default_out_ = p.number("DEFAULT_OUTPUT_TOKENS", 500, 1, 1e8);
   }
@@ -52,54 +66,85 @@ class CostFirst final : public apx::Strategy {
     if (n == 0) return;
     auto m = sanitize_all(candidates);
     auto ok = eligible(m);
-    const Tokens t = tokens(ctx, default_in_, default_out_);
+    auto latency = latencies(m, ok);
+    auto price = effective_prices(m, ok, latency, tokens(ctx, default_in_, default_out_));
 
-    double max_known = 0;
-    bool any_known = false;
-    for (size_t i = 0; i < n; ++i)
-      if (ok[i] && m[i].price_known()) {
-        any_known = true;
-        max_known = std::max(max_known, request_cost(m[i], t));
-      }
-    const double unknown_cost = any_known ? max_known * unknown_factor_ : 1.0;
-
-    // Effective costs of the eligible candidates (index map `idx`).
+    // Price groups (prices within TIE of a group's lowest), cheapest first. Inside a group
+    // the fastest wins; a group's price factor is capped at the lowest raw score of the
+    // group before it, so no member of a pricier group outranks one of a cheaper group.
     SmallVector<size_t> idx;
-    SmallVector<double> cost;
-    for (size_t i = 0; i < n; ++i) {
-      if (!ok[i]) continue;
-      double c = m[i].price_known() && any_known ? request_cost(m[i], t) : unknown_cost;
-      if (m[i].degraded()) c *= degraded_penalty_;
-      idx.push_back(i);
-      cost.push_back(std::max(c, 1e-12));  // a positive floor keeps ratios defined
-    }
-    auto group = tie_groups(cost, tie_);
+    SmallVector<double> eligible_price;
+    for (size_t i = 0; i < n; ++i)
+      if (ok[i]) idx.push_back(i), eligible_price.push_back(price[i]);
+    auto group = tie_groups(eligible_price, tie_);
+    SmallVector<size_t> by_price(idx.size());
+    for (size_t k = 0; k < by_price.size(); ++k) by_price[k] = k;
+    std::sort(by_price.begin(), by_price.end(), [&](size_t a, size_t b) { return group[a] < group[b]; });
 
-    SmallVector<double> eff(cost.size());
-    double best = std::numeric_limits<double>::infinity();
-    for (size_t k = 0; k < cost.size(); ++k) {
-      double err = error_posterior(m[idx[k]], 0.05, 4).mean_error;
-      eff[k] = group[k] * (1 + 0.9 * tie_ * err);
-      best = std::min(best, eff[k]);
-    }
     SmallVector<double> raw(n, 0);
-    const SharpenedInverse sharpened(best, sharpness_);
-    for (size_t k = 0; k < eff.size(); ++k) raw[idx[k]] = sharpened(eff[k]);
+    const SharpenedInverse inexpensive(group[by_price[0]], sharpness_);
+    double cap = 1;
+    for (size_t start = 0; start < by_price.size();) {
+      size_t end = start;
+      double fastest = std::numeric_limits<double>::infinity();
+      for (; end < by_price.size() && group[by_price[end]] == group[by_price[start]]; ++end)
+        fastest = std::min(fastest, time_of(m[idx[by_price[end]]], latency[idx[by_price[end]]]));
+      const SharpenedInverse fast(fastest, latency_sharpness_);
+      const double price_factor = std::min(cap, inexpensive(group[by_price[start]]));
+      for (size_t k = start; k < end; ++k) {
+        size_t i = idx[by_price[k]];
+        raw[i] = price_factor * fast(time_of(m[i], latency[i]));
+        cap = std::min(cap, raw[i]);
+      }
+      start = end;
+    }
     finish(raw, ok, explore_, out);
   }
 
  private:
+  // The time to a useful answer: errors count as slow, as in latency_first.
+  static double time_of(const Metrics& m, double latency) { return latency * error_slowdown(m, kErrorPenalty); }
+
+  // Each eligible candidate's effective price (> 0; see the top of this file).
+  SmallVector<double> effective_prices(const SmallVector<Metrics>& m, const SmallVector<char>& ok,
+                                       const SmallVector<double>& latency, Tokens t) const {
+    const size_t n = m.size();
+    double max_known = 0;
+    bool any_known = false, any_within_slo = false;
+    for (size_t i = 0; i < n; ++i) {
+      if (!ok[i]) continue;
+      if (m[i].price_known()) {
+        any_known = true;
+        max_known = std::max(max_known, request_cost(m[i], t));
+      }
+      any_within_slo |= latency[i] <= max_latency_ms_;
+    }
+    const double unknown_cost = any_known ? max_known * unknown_factor_ : 1.0;
+    SmallVector<double> price(n, 0);
+    for (size_t i = 0; i < n; ++i) {
+      if (!ok[i]) continue;
+      double c = m[i].price_known() && any_known ? request_cost(m[i], t) : unknown_cost;
+      if (m[i].degraded()) c *= degraded_penalty_;
+      if (any_within_slo && latency[i] > max_latency_ms_) c *= over_slo_penalty_;
+      price[i] = std::max(c, 1e-12);  // a positive floor keeps ratios defined
+    }
+    return price;
+  }
+
+  double max_latency_ms_ = 120000;
+  double over_slo_penalty_ = 100;
   double sharpness_ = 6;
+  double latency_sharpness_ = 3;
   double tie_ = 0.01;
   double degraded_penalty_ = 2;
   double unknown_factor_ = 2;
-  double explore_ = 0;
+  double explore_ = 0.003;
   double default_in_ = 1000;
   double default_out_ = 500;
 };
 
 }  // namespace
 
-APIPROXY_EXPORT_STRATEGY(CostFirst, "cost_first", "1.0.0",
-                         "lowest expected price per request from COST_INPUT/COST_OUTPUT and "
-                         "the estimated tokens; reliability breaks ties")
+APIPROXY_EXPORT_STRATEGY(CostFirst, "cost_first", "2.0.0",
+                         "lowest expected price per request among upstreams within the latency "
+                         "objective (MAX_LATENCY_MS); the fastest among equal prices")

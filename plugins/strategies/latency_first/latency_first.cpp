@@ -1,35 +1,37 @@
-// strategy latency_first — send each request where the answer is expected soonest.
+// strategy latency_first — send each request where a useful answer is expected soonest.
 //
-// Expected cost of a candidate (PeakEWMA, as in Finagle / linkerd):
+// Expected cost of a candidate:
 //
-//   cost = latency × (in_flight + 1) / max(1 − error_rate, 0.1)
+//   cost = latency × (1 + IN_FLIGHT_WEIGHT × in_flight) × (1 + ERROR_PENALTY × e / (1 − e))
 //
-//   latency   the latency EWMA of a warm candidate (samples >= COLD_SAMPLES and an EWMA
-//             is known); a cold candidate is given the median EWMA of the warm eligible
-//             candidates (1 ms when none is warm), so it is explored like a typical
-//             upstream instead of being starved or stampeded.
-//   in_flight requests already outstanding: each one queued ahead of us makes the
-//             upstream look one latency slower, so load that piles onto the fastest
-//             upstream raises its cost immediately, before any latency sample arrives.
-//   1 − error a failed attempt is retried elsewhere, so the expected time to a useful
-//             answer is latency / success rate; without it an upstream that fails fast
-//             would look fastest. Warm candidates only (a cold one's rate is noise).
+//   latency   the recent latency (the last seconds, so a brownout moves traffic within a
+//             second and a recovery brings it back), else the window's EWMA. A cold
+//             candidate (fewer than COLD_SAMPLES samples) is given the median latency of
+//             the others, so it is explored like a typical upstream instead of being
+//             starved or stampeded.
+//   in_flight requests already outstanding at it. LLM upstreams serve requests in
+//             parallel, so each one adds only a little (2 % by default), but load that
+//             piles onto the fastest upstream raises its cost at once, before any latency
+//             sample arrives, and concurrent decisions spread out.
+//   e         the recent error rate (shrunk toward 0 when it rests on few attempts, capped
+//             at 0.9). A failed attempt is retried elsewhere, so errors count as latency:
+//             without this an upstream that fails fast would look fastest. 1 % errors cost
+//             ~10 %, 30 % errors ~5.3× (ERROR_PENALTY 10).
 //
 // Score = EXPLORE + (1 − EXPLORE) × (best_cost / cost)^SHARPNESS  (best eligible = 1).
+// SHARPNESS 3 gives a 2×-faster upstream ~89 % of the traffic between two, a 1.25×-faster
+// one ~66 %, and one 10× slower ~0.1 % plus EXPLORE: few enough that a brownout does not
+// show in the p99, enough to notice its end.
 //
 // Why sharpened inverse costs and not a literal power-of-two-choices draw: the host
 // already draws at random, weighted by the scores, and orders the rest best-first for
 // failover. A random pair inside `score` would randomise that failover order too and
-// make /routing/decide non-reproducible. P2C exists to keep one fast server from being
-// stampeded by many balancers acting on the same stale view; here the same protection
-// comes from (1) the weighted draw — the fastest gets most, not all, of the traffic
-// unless it is clearly faster — and (2) the in-flight factor — every request it absorbs
-// raises its cost at once, so concurrent decisions spread out. SHARPNESS 3 gives a
-// 2×-faster upstream ~89 % of the traffic between two, a 1.25×-faster one ~66 %.
+// make /routing/decide non-reproducible.
 //
 // DOWN candidates score 0 unless every candidate is DOWN (then all are scored by the
 // same rule). Settings (APIPROXY_STRATEGY_LATENCY_FIRST_*): COLD_SAMPLES (5, whole
-// number >= 0), SHARPNESS (3, > 0 and <= 20), EXPLORE (0.01, 0..1).
+// number >= 0), SHARPNESS (3, > 0 and <= 20), EXPLORE (0.003, 0..1), IN_FLIGHT_WEIGHT
+// (0.02, 0..100), ERROR_PENALTY (10, 0..1000).
 #include "../common/strategy_common.hpp"
 
 namespace {
@@ -39,10 +41,13 @@ using namespace apx::strategies;
 class LatencyFirst final : public apx::Strategy {
  public:
   LatencyFirst(const apx::Host& host, const apx::Settings& settings) {
-    Params p(host, settings, "LATENCY_FIRST", {"COLD_SAMPLES", "SHARPNESS", "EXPLORE"});
+    Params p(host, settings, "LATENCY_FIRST",
+             {"COLD_SAMPLES", "SHARPNESS", "EXPLORE", "IN_FLIGHT_WEIGHT", "ERROR_PENALTY"});
     cold_samples_ = p.whole("COLD_SAMPLES", 5, 0, 1e9);
     sharpness_ = p.number("SHARPNESS", 3, 0, 20, /*lo_open=*/true);
-    explore_ = p.number("EXPLORE", 0.01, 0, 1);
+    explore_ = p.number("EXPLORE", 0.003, 0, 1);
+    in_flight_weight_ = p.number("IN_FLIGHT_WEIGHT", 0.02, 0, 100);
+    error_penalty_ = p.number("ERROR_PENALTY", 10, 0, 1000);
   }
 
   void score(const apx::RouteContext&, apx::Candidates candidates, double* out) override {
@@ -50,20 +55,14 @@ class LatencyFirst final : public apx::Strategy {
     if (n == 0) return;
     auto m = sanitize_all(candidates);
     auto ok = eligible(m);
-
-    SmallVector<double> warm_latencies;
-    for (size_t i = 0; i < n; ++i)
-      if (ok[i] && warm(m[i])) warm_latencies.push_back(m[i].ewma_ms);
-    const double typical = warm_latencies.empty() ? 1.0 : median(warm_latencies);
+    auto latency = latencies(m, ok, cold_samples_);
 
     SmallVector<double> cost(n, 0);
     double best = std::numeric_limits<double>::infinity();
     for (size_t i = 0; i < n; ++i) {
       if (!ok[i]) continue;
-      bool w = warm(m[i]);
-      double latency = std::max(w ? m[i].ewma_ms : typical, 1e-3);
-      double success = w ? std::max(1 - m[i].error_rate, 0.1) : 1.0;
-      cost[i] = latency * (m[i].in_flight + 1) / success;  // <= ~4e17: finite
+      cost[i] = latency[i] * (1 + in_flight_weight_ * m[i].in_flight) *
+                error_slowdown(m[i], error_penalty_);  // <= ~1e7 × 4e11 × 9e3: finite
       best = std::min(best, cost[i]);
     }
     SmallVector<double> raw(n, 0);
@@ -74,17 +73,15 @@ class LatencyFirst final : public apx::Strategy {
   }
 
  private:
-  bool warm(const Metrics& m) const noexcept {
-    return m.samples >= cold_samples_ && m.ewma_ms > 0;
-  }
-
   double cold_samples_ = 5;
   double sharpness_ = 3;
-  double explore_ = 0.01;
+  double explore_ = 0.003;
+  double in_flight_weight_ = 0.02;
+  double error_penalty_ = 10;
 };
 
 }  // namespace
 
-APIPROXY_EXPORT_STRATEGY(LatencyFirst, "latency_first", "1.0.0",
-                         "lowest expected latency: PeakEWMA (latency EWMA x (in-flight + 1)), "
-                         "cold upstreams explored at the median latency")
+APIPROXY_EXPORT_STRATEGY(LatencyFirst, "latency_first", "2.0.0",
+                         "lowest expected latency: recent latency x in-flight load x error "
+                         "slowdown, cold upstreams explored at the median latency")

@@ -1,30 +1,35 @@
-// strategy reliability_first — send each request where it is least likely to fail.
+// strategy reliability_first — send each request where it is least likely to fail; among
+// upstreams that are equally reliable, the fastest.
 //
-// Failure estimate over the metrics window (Beta-Binomial, so the sample count weighs
-// in: 0 errors in 3 requests is much less certain than 0 in 300):
+// Failure estimate from the recent attempts (decayed counts, so an outage or a gray
+// failure shows within seconds and a recovery is not held against an upstream for a
+// minute), Beta-Binomial with a prior worth PRIOR_WEIGHT attempts at PRIOR_ERROR:
 //
-//   a = successes + (1 − PRIOR_ERROR) × PRIOR_WEIGHT      failures = error_rate × samples
-//   b = failures  + PRIOR_ERROR × PRIOR_WEIGHT            successes = samples − failures
-//   mean = b / (a + b),  sd = sqrt(mean × (1 − mean) / (a + b + 1))
-//   F = mean + Z × sd                       (a pessimistic bound on the error rate)
-//   DEGRADED: F × DEGRADED_PENALTY
+//   mean = (failures + PRIOR_ERROR × PRIOR_WEIGHT) / (attempts + PRIOR_WEIGHT)
+//   sd   = sqrt(mean × (1 − mean) / (attempts + PRIOR_WEIGHT + 1))
+//   DEGRADED: mean × DEGRADED_PENALTY
 //
-// With the defaults (5 % prior worth 4 requests, Z = 1): no data F ≈ 0.15, 0/3 ≈ 0.088,
-// 0/300 ≈ 0.002, 1 % of 100 ≈ 0.022, 30 % of 100 ≈ 0.33.
+// Equally reliable: a candidate whose mean is within Z × sqrt(sd² + sd_best²) of the
+// most reliable candidate's (or within TIE of it, relative) is not measurably worse, so it
+// joins the best group and is valued at the best mean. This is what keeps equal upstreams
+// equal: 0 failures in 3 attempts is not "worse" than 0 in 300 — the evidence cannot tell
+// them apart — so the one that happens to have more traffic does not take it all.
+// Everything else keeps its own mean.
 //
-// Latency breaks ties: failure bounds within TIE (relative) of each other form one group
-// valued at its lowest F, and inside it
-//   effective = group_F × (1 + 0.9 × TIE × (1 − fastest_latency / latency))
-// (latency = EWMA, else p95; unknown → the median of the known ones). The factor stays
-// below 1 + TIE, so latency never outranks a real reliability difference.
+//   best group:  raw = (fastest / latency)^LATENCY_SHARPNESS
+//   the others:  raw = (best_mean / mean)^SHARPNESS × the lowest raw of the best group
+//   score = EXPLORE + (1 − EXPLORE) × raw
 //
-// Score = EXPLORE + (1 − EXPLORE) × (best_effective / effective)^SHARPNESS (best = 1).
-// With SHARPNESS 2 a candidate with 15× the failure bound gets ~1/225 of the best's score.
+// (latency: recent, else the window's EWMA; unknown or cold, < 5 samples: the median). Speed
+// decides only among the equally reliable, so latency never outranks a real reliability
+// difference, and a brownout at one of several equally reliable upstreams moves traffic
+// to the others. With the defaults, 30 % errors over ~20 recent attempts against a clean
+// upstream scores ~1e-6 before EXPLORE; an upstream 10× slower than its equals ~0.001.
 //
 // DOWN candidates score 0 unless every candidate is DOWN. Settings
 // (APIPROXY_STRATEGY_RELIABILITY_FIRST_*): PRIOR_ERROR (0.05, 0..<1), PRIOR_WEIGHT (4,
-// > 0 and <= 1e6), Z (1, 0..10), SHARPNESS (2, > 0 and <= 20), DEGRADED_PENALTY (2,
-// 1..1e6), TIE (0.1, 0..1), EXPLORE (0.01, 0..1).
+// > 0 and <= 1e6), Z (1, 0..10), SHARPNESS (2, > 0 and <= 20), LATENCY_SHARPNESS (3,
+// 0..20), DEGRADED_PENALTY (2, 1..1e6), TIE (0.1, 0..1), EXPLORE (0.003, 0..1).
 #include "../common/strategy_common.hpp"
 
 namespace {
@@ -35,15 +40,16 @@ class ReliabilityFirst final : public apx::Strategy {
  public:
   ReliabilityFirst(const apx::Host& host, const apx::Settings& settings) {
     Params p(host, settings, "RELIABILITY_FIRST",
-             {"PRIOR_ERROR", "PRIOR_WEIGHT", "Z", "SHARPNESS", "DEGRADED_PENALTY", "TIE",
-              "EXPLORE"});
+             {"PRIOR_ERROR", "PRIOR_WEIGHT", "Z", "SHARPNESS", "LATENCY_SHARPNESS",
+              "DEGRADED_PENALTY", "TIE", "EXPLORE"});
     prior_error_ = p.number("PRIOR_ERROR", 0.05, 0, 0.999999);
     prior_weight_ = p.number("PRIOR_WEIGHT", 4, 0, 1e6, /*lo_open=*/true);
     z_ = p.number("Z", 1, 0, 10);
     sharpness_ = p.number("SHARPNESS", 2, 0, 20, /*lo_open=*/true);
+    latency_sharpness_ = p.number("LATENCY_SHARPNESS", 3, 0, 20);
     degraded_penalty_ = p.number("DEGRADED_PENALTY", 2, 1, 1e6);
     tie_ = p.number("TIE", 0.1, 0, 1);
-    explore_ = p.number("EXPLORE", 0.01, 0, 1);
+    explore_ = p.number("EXPLORE", 0.003, 0, 1);
   }
 
   void score(const apx::RouteContext&, apx::Candidates candidates, double* out) override {
@@ -51,38 +57,37 @@ class ReliabilityFirst final : public apx::Strategy {
     if (n == 0) return;
     auto m = sanitize_all(candidates);
     auto ok = eligible(m);
+    auto latency = latencies(m, ok);
 
-    SmallVector<size_t> idx;
-    SmallVector<double> failure, latency;
-    SmallVector<double> known_latency;
+    SmallVector<double> mean(n, 0), sd(n, 0);
+    size_t best = n;
     for (size_t i = 0; i < n; ++i) {
       if (!ok[i]) continue;
       Posterior post = error_posterior(m[i], prior_error_, prior_weight_);
-      double f = std::clamp(post.mean_error + z_ * post.sd, 1e-9, 1.0);
-      if (m[i].degraded()) f *= degraded_penalty_;
-      idx.push_back(i);
-      failure.push_back(f);
-      double l = m[i].ewma_ms > 0 ? m[i].ewma_ms : m[i].p95_ms;
-      latency.push_back(l);
-      if (l > 0) known_latency.push_back(l);
+      mean[i] = std::clamp(post.mean_error, 1e-9, 1.0);
+      sd[i] = post.sd;
+      if (m[i].degraded()) mean[i] *= degraded_penalty_;
+      if (best == n || mean[i] < mean[best]) best = i;
     }
-    const double typical = known_latency.empty() ? 1.0 : median(known_latency);
-    double fastest = std::numeric_limits<double>::infinity();
-    for (auto& l : latency) {
-      if (!(l > 0)) l = typical;
-      fastest = std::min(fastest, l);
-    }
+    if (best == n) return finish(SmallVector<double>(n, 0), ok, explore_, out);
 
-    auto group = tie_groups(failure, tie_);
-    SmallVector<double> eff(failure.size());
-    double best = std::numeric_limits<double>::infinity();
-    for (size_t k = 0; k < eff.size(); ++k) {
-      eff[k] = group[k] * (1 + 0.9 * tie_ * (1 - fastest / latency[k]));
-      best = std::min(best, eff[k]);
+    SmallVector<char> equal(n, 0);  // in the best group
+    double fastest = std::numeric_limits<double>::infinity();
+    for (size_t i = 0; i < n; ++i) {
+      if (!ok[i]) continue;
+      double margin = std::max(z_ * std::sqrt(sd[i] * sd[i] + sd[best] * sd[best]), tie_ * mean[best]);
+      equal[i] = mean[i] - mean[best] <= margin;
+      if (equal[i]) fastest = std::min(fastest, latency[i]);
     }
     SmallVector<double> raw(n, 0);
-    const SharpenedInverse sharpened(best, sharpness_);
-    for (size_t k = 0; k < eff.size(); ++k) raw[idx[k]] = sharpened(eff[k]);
+    const SharpenedInverse fast(fastest, latency_sharpness_);
+    double slowest_equal = 1;
+    for (size_t i = 0; i < n; ++i)
+      if (ok[i] && equal[i]) slowest_equal = std::min(slowest_equal, raw[i] = fast(latency[i]));
+    // The measurably less reliable rank below every equally reliable one, however slow.
+    const SharpenedInverse reliable(mean[best], sharpness_);
+    for (size_t i = 0; i < n; ++i)
+      if (ok[i] && !equal[i]) raw[i] = reliable(mean[i]) * slowest_equal;
     finish(raw, ok, explore_, out);
   }
 
@@ -91,13 +96,14 @@ class ReliabilityFirst final : public apx::Strategy {
   double prior_weight_ = 4;
   double z_ = 1;
   double sharpness_ = 2;
+  double latency_sharpness_ = 3;
   double degraded_penalty_ = 2;
   double tie_ = 0.1;
-  double explore_ = 0.01;
+  double explore_ = 0.003;
 };
 
 }  // namespace
 
-APIPROXY_EXPORT_STRATEGY(ReliabilityFirst, "reliability_first", "1.0.0",
-                         "lowest error rate over the window (Bayesian-smoothed, sample-aware); "
-                         "latency breaks ties")
+APIPROXY_EXPORT_STRATEGY(ReliabilityFirst, "reliability_first", "2.0.0",
+                         "lowest recent error rate (Bayesian, sample-aware: only a measurable "
+                         "difference counts); latency decides among the equally reliable")

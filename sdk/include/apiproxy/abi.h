@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 #define APX_ABI_MAJOR 1
-#define APX_ABI_MINOR 0
+#define APX_ABI_MINOR 1
 
 /* Name of the one exported symbol, for hosts that look it up by string. */
 #define APX_ENTRY_SYMBOL "apiproxy_plugin_entry"
@@ -108,8 +108,9 @@ typedef struct apx_route_ctx {
 typedef enum apx_health {
   APX_HEALTH_UNKNOWN = 0, /* no samples yet */
   APX_HEALTH_HEALTHY = 1,
-  APX_HEALTH_DEGRADED = 2,
-  APX_HEALTH_DOWN = 3
+  APX_HEALTH_DEGRADED = 2, /* recent errors above 10 %, or very slow */
+  APX_HEALTH_DOWN = 3      /* ejected after failures: the host sends it one half-open probe
+                              once its ejection time is over, and readmits it on success */
 } apx_health;
 
 /* One upstream the request could go to, with its runtime metrics. Borrowed. */
@@ -118,6 +119,11 @@ typedef struct apx_candidate {
   apx_str provider_id;
   apx_str model_id;
   apx_str region;
+  /* Weights and prices come from configuration; the metrics from this gateway's outcomes.
+   * Two horizons: the metrics window (60 s, all instances sharing a store) for the
+   * latency_* fields, error_rate and samples; and "recent" (ABI 1.1: seconds, this
+   * instance's own attempts, decayed exponentially by time) — what a strategy should react
+   * to when an upstream slows down, fails or recovers. */
   double base_weight;    /* > 0, from configuration */
   double dynamic_weight; /* multiplier learned from outcomes, 1.0 when unknown */
   double cost_input;     /* per 1k input tokens, 0 when unknown */
@@ -131,6 +137,12 @@ typedef struct apx_candidate {
   uint32_t status;  /* apx_health */
   double max_qps;   /* 0 = unlimited */
   double current_qps;
+  /* ---- ABI 1.1: check with APX_HAS_FIELD(apx_candidate, c, field) before reading. ---- */
+  double recent_latency_ms; /* mean latency of recent attempts (time constant 1 s): successes,
+                               and failures slower than that mean; 0 = none yet */
+  double recent_error_rate; /* 0..1, recent attempts that failed (time constant 2 s) */
+  double recent_samples;    /* decayed count behind recent_error_rate (~ attempts in the last
+                               2 s); near 0: the recent figures are stale or empty */
 } apx_candidate;
 
 typedef struct apx_strategy_vtable {
