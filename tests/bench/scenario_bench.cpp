@@ -311,11 +311,14 @@ std::string chat_body(const std::string& model) {
     return "{\"model\":" + json_string(model) + ",\"messages\":[{\"role\":\"user\",\"content\":\"benchmark me\"}]}";
 }
 
+// Index in `providers` of the upstream that got the request's first attempt; -1 unknown (no
+// provider header: a transport error or the gateway's own error answer).
 int first_attempt(const Reply& r, const std::vector<std::string>& providers) {
-    if (r.provider.empty() || providers.size() != 2) return providers.size() == 1 && !r.provider.empty() ? 0 : -1;
-    int served = r.provider == providers[0] ? 0 : r.provider == providers[1] ? 1 : -1;
-    if (served < 0) return -1;
-    return r.attempts >= 2 ? 1 - served : served;
+    int served = -1;
+    for (std::size_t i = 0; i < providers.size(); ++i)
+        if (r.provider == providers[i]) served = static_cast<int>(i);
+    if (served < 0 || providers.size() != 2 || r.attempts < 2) return served;
+    return 1 - served;  // two upstreams, a failover: the first attempt failed on the other one
 }
 
 void client_loop(const Options& o, Target& t, std::size_t index, Clock::time_point t0, Clock::time_point stop) {
