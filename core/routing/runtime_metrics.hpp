@@ -9,7 +9,7 @@
 // aged out):
 //  * recent figures, exponentially decayed by time (not by sample count, so a rarely
 //    used upstream's few samples still describe it): latency with a time constant of
-//    1 s, error rate and sample count with 2 s;
+//    0.5 s, error rate and sample count with 2 s;
 //  * an ejection breaker: after consecutive failures (or a recent error rate at the
 //    down threshold) the upstream is Down for an ejection time (1 s, doubling for each
 //    re-ejection within 30 s of recovering, up to 8 s); then one request may probe it
@@ -78,7 +78,7 @@ struct MetricsThresholds {
   uint64_t min_samples = 3;  // fewer: error-rate thresholds do not apply yet
   double ewma_alpha = 0.2;
   // The recent figures' time constants.
-  double recent_latency_tau_s = 1.0;
+  double recent_latency_tau_s = 0.5;
   double recent_error_tau_s = 2.0;
   // Ejection: this many failures in a row, or a recent error rate above down_error_rate
   // over at least eject_min_samples (decayed) attempts.

@@ -935,7 +935,10 @@ TEST(RuntimeMetrics, ClassifyAppliesTheThresholdsToTheSharedWindow) {
 }
 
 TEST(RuntimeMetrics, RecentFiguresDecayByTime) {
-  RuntimeMetrics rm;  // latency time constant 1 s, errors 2 s
+  MetricsThresholds t;
+  t.recent_latency_tau_s = 1;  // 0.5 s by default
+  t.recent_error_tau_s = 2;
+  RuntimeMetrics rm(t);
   for (int i = 0; i < 10; ++i) rm.record_at("m", "p", {100, true}, T0);
   auto v = rm.view_at("m", "p", T0);
   EXPECT_DOUBLE_EQ(v.recent_latency_ms, 100);

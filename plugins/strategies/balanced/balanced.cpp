@@ -2,7 +2,7 @@
 // each term weighs in proportion to how much worse a candidate really is.
 //
 //   raw = base_weight × dynamic_weight
-//         × (L_best / L)^(10·ALPHA)          latency: 2× slower → × 1/8 with ALPHA 0.3
+//         × (L_best / L)^(10·ALPHA)          latency: 2× slower → × 1/16 with ALPHA 0.4
 //         × exp(−100·BETA · (E − E_best))    errors: each percentage point → × 0.74
 //         × (C_best / C)^(10·GAMMA)          price: 2× pricier → × 1/4 with GAMMA 0.2
 //         × exp(−10·DELTA · Q)               quota: at its MAX_QPS → × 0.14 with DELTA 0.2
@@ -18,18 +18,18 @@
 //
 // Worked examples (defaults, equal weights, two candidates):
 //   * equal metrics: 50/50; weights 3:2:1 with equal metrics: 3:2:1.
-//   * one 10× slower (a brownout): (1/10)^3 = 0.001 → ~0.3 % of the traffic (MIN_SCORE).
-//   * one 20 % slower: (1/1.2)^3 = 0.58 → 37 / 63.
-//   * one failing 30 % of its recent attempts: exp(−30 × 0.3) ≈ 1e-4 → ~0.3 %.
-//   * one 2× pricier: (1/2)^2 = 0.25 → 20 / 80; 2× pricier and 2× faster: 0.25 × 8 = 2 →
-//     the pricier one gets 2/3.
+//   * one 5× slower (a brownout): (1/5)^4 = 0.0016 → ~0.2 % of the traffic (MIN_SCORE).
+//   * one 20 % slower: (1/1.2)^4 = 0.48 → 33 / 67.
+//   * one failing 30 % of its recent attempts: exp(−30 × 0.3) ≈ 1e-4 → ~0.2 %.
+//   * one 2× pricier: (1/2)^2 = 0.25 → 20 / 80; 2× pricier and 2× faster: 0.25 × 16 = 4 →
+//     the pricier one gets 4/5.
 // The old formula (1 − α·L − β·E − γ·C − δ·Q on terms normalised to 0..1) could not tell a
 // 60× slower upstream from a 2× slower one, and MIN_SCORE 0.1 kept ~10 % of the traffic
 // on any upstream, however bad.
 //
 // DOWN candidates score 0 unless every candidate is DOWN. Settings
-// (APIPROXY_STRATEGY_BALANCED_*): ALPHA (0.3), BETA (0.3), GAMMA (0.2), DELTA (0.2), each
-// 0..100; MIN_SCORE (0.003, 0..1: the share floor, relative to the best candidate);
+// (APIPROXY_STRATEGY_BALANCED_*): ALPHA (0.4), BETA (0.3), GAMMA (0.2), DELTA (0.2), each
+// 0..100; MIN_SCORE (0.002, 0..1: the share floor, relative to the best candidate);
 // DEFAULT_INPUT_TOKENS (1000), DEFAULT_OUTPUT_TOKENS (500), both 1..1e8.
 #include "../common/strategy_common.hpp"
 
@@ -43,11 +43,11 @@ class Balanced final : public apx::Strategy {
     Params p(host, settings, "BALANCED",
              {"ALPHA", "BETA", "GAMMA", "DELTA", "MIN_SCORE", "DEFAULT_INPUT_TOKENS",
               "DEFAULT_OUTPUT_TOKENS"});
-    alpha_ = p.number("ALPHA", 0.3, 0, 100);
+    alpha_ = p.number("ALPHA", 0.4, 0, 100);
     beta_ = p.number("BETA", 0.3, 0, 100);
     gamma_ = p.number("GAMMA", 0.2, 0, 100);
     delta_ = p.number("DELTA", 0.2, 0, 100);
-    min_score_ = p.number("MIN_SCORE", 0.003, 0, 1);
+    min_score_ = p.number("MIN_SCORE", 0.002, 0, 1);
     default_in_ = p.number("DEFAULT_INPUT_TOKENS", 1000, 1, 1e8);
     default_out_ = p.number("DEFAULT_OUTPUT_TOKENS", 500, 1, 1e8);
   }
@@ -100,8 +100,8 @@ class Balanced final : public apx::Strategy {
     return out;
   }
 
-  double alpha_ = 0.3, beta_ = 0.3, gamma_ = 0.2, delta_ = 0.2;
-  double min_score_ = 0.003;
+  double alpha_ = 0.4, beta_ = 0.3, gamma_ = 0.2, delta_ = 0.2;
+  double min_score_ = 0.002;
   double default_in_ = 1000, default_out_ = 500;
 };
 

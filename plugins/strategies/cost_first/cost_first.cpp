@@ -30,8 +30,8 @@
 //
 // DOWN candidates score 0 unless every candidate is DOWN. Settings
 // (APIPROXY_STRATEGY_COST_FIRST_*): MAX_LATENCY_MS (120000, > 0), OVER_SLO_PENALTY (100,
-// 1..1e6), SHARPNESS (6, > 0 and <= 20), LATENCY_SHARPNESS (3, 0..20), TIE (0.01,
-// 0..0.5), DEGRADED_PENALTY (2, 1..1e6), UNKNOWN_COST_FACTOR (2, 1..1e6), EXPLORE (0.003,
+// 1..1e6), SHARPNESS (6, > 0 and <= 20), LATENCY_SHARPNESS (4, 0..20), TIE (0.01,
+// 0..0.5), DEGRADED_PENALTY (2, 1..1e6), UNKNOWN_COST_FACTOR (2, 1..1e6), EXPLORE (0.002,
 // 0..1; a 1e-6 floor always applies), DEFAULT_INPUT_TOKENS (1000), DEFAULT_OUTPUT_TOKENS
 // (500) (both 1..1e8).
 #include "../common/strategy_common.hpp"
@@ -52,11 +52,11 @@ class CostFirst final : public apx::Strategy {
     max_latency_ms_ = p.number("MAX_LATENCY_MS", 120000, 0, kMaxLatencyMs, /*lo_open=*/true);
     over_slo_penalty_ = p.number("OVER_SLO_PENALTY", 100, 1, 1e6);
     sharpness_ = p.number("SHARPNESS", 6, 0, 20, /*lo_open=*/true);
-    latency_sharpness_ = p.number("LATENCY_SHARPNESS", 3, 0, 20);
+    latency_sharpness_ = p.number("LATENCY_SHARPNESS", 4, 0, 20);
     tie_ = p.number("TIE", 0.01, 0, 0.5);
     degraded_penalty_ = p.number("DEGRADED_PENALTY", 2, 1, 1e6);
     unknown_factor_ = p.number("UNKNOWN_COST_FACTOR", 2, 1, 1e6);
-    explore_ = p.number("EXPLORE", 0.003, 0, 1);
+    explore_ = p.number("EXPLORE", 0.002, 0, 1);
     default_in_ = p.number("DEFAULT_INPUT_TOKENS", 1000, 1, 1e8);
     default_out_ = p.number("DEFAULT_OUTPUT_TOKENS", 500, 1, 1e8);
   }
@@ -134,11 +134,11 @@ class CostFirst final : public apx::Strategy {
   double max_latency_ms_ = 120000;
   double over_slo_penalty_ = 100;
   double sharpness_ = 6;
-  double latency_sharpness_ = 3;
+  double latency_sharpness_ = 4;
   double tie_ = 0.01;
   double degraded_penalty_ = 2;
   double unknown_factor_ = 2;
-  double explore_ = 0.003;
+  double explore_ = 0.002;
   double default_in_ = 1000;
   double default_out_ = 500;
 };

@@ -24,12 +24,12 @@
 // decides only among the equally reliable, so latency never outranks a real reliability
 // difference, and a brownout at one of several equally reliable upstreams moves traffic
 // to the others. With the defaults, 30 % errors over ~20 recent attempts against a clean
-// upstream scores ~1e-6 before EXPLORE; an upstream 10× slower than its equals ~0.001.
+// upstream scores ~1e-6 before EXPLORE; an upstream 10× slower than its equals ~1e-4.
 //
 // DOWN candidates score 0 unless every candidate is DOWN. Settings
 // (APIPROXY_STRATEGY_RELIABILITY_FIRST_*): PRIOR_ERROR (0.05, 0..<1), PRIOR_WEIGHT (4,
-// > 0 and <= 1e6), Z (1, 0..10), SHARPNESS (2, > 0 and <= 20), LATENCY_SHARPNESS (3,
-// 0..20), DEGRADED_PENALTY (2, 1..1e6), TIE (0.1, 0..1), EXPLORE (0.003, 0..1).
+// > 0 and <= 1e6), Z (1, 0..10), SHARPNESS (2, > 0 and <= 20), LATENCY_SHARPNESS (4,
+// 0..20), DEGRADED_PENALTY (2, 1..1e6), TIE (0.1, 0..1), EXPLORE (0.002, 0..1).
 #include "../common/strategy_common.hpp"
 
 namespace {
@@ -46,10 +46,10 @@ class ReliabilityFirst final : public apx::Strategy {
     prior_weight_ = p.number("PRIOR_WEIGHT", 4, 0, 1e6, /*lo_open=*/true);
     z_ = p.number("Z", 1, 0, 10);
     sharpness_ = p.number("SHARPNESS", 2, 0, 20, /*lo_open=*/true);
-    latency_sharpness_ = p.number("LATENCY_SHARPNESS", 3, 0, 20);
+    latency_sharpness_ = p.number("LATENCY_SHARPNESS", 4, 0, 20);
     degraded_penalty_ = p.number("DEGRADED_PENALTY", 2, 1, 1e6);
     tie_ = p.number("TIE", 0.1, 0, 1);
-    explore_ = p.number("EXPLORE", 0.003, 0, 1);
+    explore_ = p.number("EXPLORE", 0.002, 0, 1);
   }
 
   void score(const apx::RouteContext&, apx::Candidates candidates, double* out) override {
@@ -96,10 +96,10 @@ class ReliabilityFirst final : public apx::Strategy {
   double prior_weight_ = 4;
   double z_ = 1;
   double sharpness_ = 2;
-  double latency_sharpness_ = 3;
+  double latency_sharpness_ = 4;
   double degraded_penalty_ = 2;
   double tie_ = 0.1;
-  double explore_ = 0.003;
+  double explore_ = 0.002;
 };
 
 }  // namespace
