@@ -299,7 +299,9 @@ void RuntimeMetrics::recent_view(const Entry& e, Clock::time_point now, MetricsV
   const Recent& r = e.recent;
   if (r.any) {
     double age = now > r.at ? std::chrono::duration<double>(now - r.at).count() : 0;
-    v.recent_samples = r.count * std::exp(-age / thresholds_.recent_error_tau_s);
+    // Under steady traffic the last sample is a fraction of a millisecond old, and the
+    // decay (< 0.05 %) is not worth an exp() per candidate per decision.
+    v.recent_samples = age > 1e-3 ? r.count * std::exp(-age / thresholds_.recent_error_tau_s) : r.count;
     v.recent_error_rate = r.count > 0 ? std::clamp(r.errors / r.count, 0.0, 1.0) : 0;
     v.recent_latency_ms = r.latency_weight > 0 ? r.latency_sum / r.latency_weight : 0;
   }

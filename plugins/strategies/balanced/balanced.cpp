@@ -68,16 +68,17 @@ class Balanced final : public apx::Strategy {
       best_price = std::min(best_price, price[i]);
       best_error = std::min(best_error, recent_error(m[i]));
     }
-    // In log space: every term is <= 0, so nothing overflows whatever the settings.
+    // Every factor is <= 1 (a ratio to the best, or e^-x with x >= 0), so nothing
+    // overflows whatever the settings; the defaults' whole exponents are multiplications.
+    const SharpenedInverse faster(best_latency, 10 * alpha_), cheaper(best_price, 10 * gamma_);
     SmallVector<double> raw(n, 0);
     double best_raw = 0;
     for (size_t i = 0; i < n; ++i) {
       if (!ok[i]) continue;
       double q = m[i].max_qps > 0 ? std::clamp(m[i].current_qps / m[i].max_qps, 0.0, 1.0) : 0.0;
-      double log_factor = -10 * alpha_ * std::log(latency[i] / best_latency) -
-                          100 * beta_ * (recent_error(m[i]) - best_error) -
-                          10 * gamma_ * std::log(price[i] / best_price) - 10 * delta_ * q;
-      raw[i] = m[i].base_weight * m[i].dynamic_weight * std::exp(log_factor);
+      double penalty = 100 * beta_ * (recent_error(m[i]) - best_error) + 10 * delta_ * q;
+      raw[i] = m[i].base_weight * m[i].dynamic_weight * faster(latency[i]) * cheaper(price[i]) *
+               (penalty > 0 ? std::exp(-penalty) : 1.0);
       best_raw = std::max(best_raw, raw[i]);
     }
     // Relative to the best, with the floor: scores above it keep their exact ratios.

@@ -235,13 +235,20 @@ inline SmallVector<double> latencies(const SmallVector<Metrics>& m, const SmallV
   auto known = [&](const Metrics& x) {
     return x.latency() > 0 && std::max(x.samples, x.recent_samples) >= min_samples;
   };
+  SmallVector<double> out(m.size(), 0);
+  bool any_unknown = false;
+  for (size_t i = 0; i < m.size(); ++i) {
+    if (!ok[i]) continue;
+    if (known(m[i])) out[i] = std::max(m[i].latency(), 1e-3);
+    else any_unknown = true;
+  }
+  if (!any_unknown) return out;  // the usual case: no median to take
   SmallVector<double> seen;
   for (size_t i = 0; i < m.size(); ++i)
-    if (ok[i] && known(m[i])) seen.push_back(m[i].latency());
-  const double typical = seen.empty() ? 1.0 : median(seen);
-  SmallVector<double> out(m.size(), 0);
+    if (ok[i] && known(m[i])) seen.push_back(out[i]);
+  const double typical = std::max(seen.empty() ? 1.0 : median(seen), 1e-3);
   for (size_t i = 0; i < m.size(); ++i)
-    if (ok[i]) out[i] = std::max(known(m[i]) ? m[i].latency() : typical, 1e-3);
+    if (ok[i] && !known(m[i])) out[i] = typical;
   return out;
 }
 
@@ -313,9 +320,10 @@ class SharpenedInverse {
   SharpenedInverse(double best_cost, double sharpness) noexcept
       : usable_(best_cost > 0),
         best_(best_cost),
-        log_best_(usable_ ? std::log(best_cost) : 0),
         sharpness_(sharpness),
-        whole_(sharpness == std::floor(sharpness) && sharpness <= 64 ? static_cast<int>(sharpness) : -1) {}
+        whole_(sharpness == std::floor(sharpness) && sharpness <= 64 ? static_cast<int>(sharpness) : -1),
+        // Only the log-space path needs it; strategies build one of these per group.
+        log_best_(usable_ && whole_ < 0 ? std::log(best_cost) : 0) {}
 
   double operator()(double cost) const noexcept {
     if (!(cost > 0) || !usable_) return 0;
@@ -325,7 +333,8 @@ class SharpenedInverse {
       r = 1;
       for (int i = 0; i < whole_; ++i) r *= ratio;
     } else {
-      r = std::exp(sharpness_ * (log_best_ - std::log(cost)));
+      double log_best = whole_ < 0 ? log_best_ : std::log(best_);
+      r = std::exp(sharpness_ * (log_best - std::log(cost)));
     }
     return std::isfinite(r) ? r : 0;
   }
@@ -333,9 +342,9 @@ class SharpenedInverse {
  private:
   bool usable_;
   double best_;
-  double log_best_;
   double sharpness_;
   int whole_;  // the sharpness when it is a whole number, else -1
+  double log_best_;  // log(best_) when whole_ < 0
 };
 
 // ------------------------------------------------------------ configuration ----

@@ -72,28 +72,26 @@ class CostFirst final : public apx::Strategy {
     // Price groups (prices within TIE of a group's lowest), cheapest first. Inside a group
     // the fastest wins; a group's price factor is capped at the lowest raw score of the
     // group before it, so no member of a pricier group outranks one of a cheaper group.
-    SmallVector<size_t> idx;
-    SmallVector<double> eligible_price;
+    SmallVector<size_t> by_price;
+    SmallVector<double> time(n, 0);
     for (size_t i = 0; i < n; ++i)
-      if (ok[i]) idx.push_back(i), eligible_price.push_back(price[i]);
-    auto group = tie_groups(eligible_price, tie_);
-    SmallVector<size_t> by_price(idx.size());
-    for (size_t k = 0; k < by_price.size(); ++k) by_price[k] = k;
-    std::sort(by_price.begin(), by_price.end(), [&](size_t a, size_t b) { return group[a] < group[b]; });
+      if (ok[i]) by_price.push_back(i), time[i] = time_of(m[i], latency[i]);
+    std::sort(by_price.begin(), by_price.end(), [&](size_t a, size_t b) { return price[a] < price[b]; });
 
     SmallVector<double> raw(n, 0);
-    const SharpenedInverse inexpensive(group[by_price[0]], sharpness_);
+    const SharpenedInverse inexpensive(price[by_price[0]], sharpness_);
     double cap = 1;
     for (size_t start = 0; start < by_price.size();) {
+      const double group_price = price[by_price[start]];
       size_t end = start;
       double fastest = std::numeric_limits<double>::infinity();
-      for (; end < by_price.size() && group[by_price[end]] == group[by_price[start]]; ++end)
-        fastest = std::min(fastest, time_of(m[idx[by_price[end]]], latency[idx[by_price[end]]]));
+      for (; end < by_price.size() && price[by_price[end]] <= group_price * (1 + tie_); ++end)
+        fastest = std::min(fastest, time[by_price[end]]);
       const SharpenedInverse fast(fastest, latency_sharpness_);
-      const double price_factor = std::min(cap, inexpensive(group[by_price[start]]));
+      const double price_factor = std::min(cap, inexpensive(group_price));
       for (size_t k = start; k < end; ++k) {
-        size_t i = idx[by_price[k]];
-        raw[i] = price_factor * fast(time_of(m[i], latency[i]));
+        size_t i = by_price[k];
+        raw[i] = price_factor * fast(time[i]);
         cap = std::min(cap, raw[i]);
       }
       start = end;
