@@ -91,13 +91,14 @@ class Balanced final : public apx::Strategy {
   // Each eligible candidate's price (> 0); unknown prices get the median of the known
   // ones, and all are equal (1) when none is known.
   static SmallVector<double> prices(const SmallVector<Metrics>& m, const SmallVector<char>& ok, Tokens t) {
-    SmallVector<double> known;
-    for (size_t i = 0; i < m.size(); ++i)
-      if (ok[i] && m[i].price_known()) known.push_back(request_cost(m[i], t));
-    const double typical = known.empty() ? 1.0 : median(known);
     SmallVector<double> out(m.size(), 0);
-    for (size_t i = 0; i < m.size(); ++i)
-      if (ok[i]) out[i] = std::max(m[i].price_known() ? request_cost(m[i], t) : typical, 1e-12);
+    SmallVector<char> unknown(m.size(), 0);
+    for (size_t i = 0; i < m.size(); ++i) {
+      if (!ok[i]) continue;
+      unknown[i] = !m[i].price_known();
+      out[i] = std::max(request_cost(m[i], t), 1e-12);
+    }
+    fill_unknown_with_median(out, ok, unknown, 1.0);
     return out;
   }
 

@@ -224,31 +224,37 @@ inline double error_slowdown(const Metrics& m, double penalty) noexcept {
   return 1 + penalty * e / (1 - e);
 }
 
-// Each eligible candidate's latency (Metrics::latency). Candidates without one, or with
-// fewer than `min_samples` samples in both horizons (a first sample that paid for a TLS
-// handshake says little), get the median of the others, so a
-// new or long-unused upstream is explored like a typical one, neither starved nor
-// stampeded (1 ms when nobody has one). Entries of ineligible candidates are 0.
+// Gives the eligible entries marked `unknown` the median of the other eligible entries
+// (`fallback` when there are none), so a candidate without a figure is treated like a
+// typical one, neither starved nor stampeded.
+inline void fill_unknown_with_median(SmallVector<double>& values, const SmallVector<char>& ok,
+                                     const SmallVector<char>& unknown, double fallback) {
+  SmallVector<double> known;
+  for (size_t i = 0; i < values.size(); ++i)
+    if (ok[i] && !unknown[i]) known.push_back(values[i]);
+  const double typical = known.empty() ? fallback : median(known);
+  for (size_t i = 0; i < values.size(); ++i)
+    if (ok[i] && unknown[i]) values[i] = typical;
+}
+
+// Each eligible candidate's latency (Metrics::latency), at least 1 µs. Candidates without
+// one, or with fewer than `min_samples` samples in both horizons (a first sample that paid
+// for a TLS handshake says little), get the median of the others (1 ms when nobody has
+// one), so a new or long-unused upstream is explored like a typical one. Entries of
+// ineligible candidates are 0.
 inline constexpr double kColdSamples = 5;  // fewer samples: a latency is mostly noise
 inline SmallVector<double> latencies(const SmallVector<Metrics>& m, const SmallVector<char>& ok,
                                      double min_samples = kColdSamples) {
-  auto known = [&](const Metrics& x) {
-    return x.latency() > 0 && std::max(x.samples, x.recent_samples) >= min_samples;
-  };
   SmallVector<double> out(m.size(), 0);
+  SmallVector<char> unknown(m.size(), 0);
   bool any_unknown = false;
   for (size_t i = 0; i < m.size(); ++i) {
     if (!ok[i]) continue;
-    if (known(m[i])) out[i] = std::max(m[i].latency(), 1e-3);
-    else any_unknown = true;
+    unknown[i] = !(m[i].latency() > 0 && std::max(m[i].samples, m[i].recent_samples) >= min_samples);
+    if (unknown[i]) any_unknown = true;
+    else out[i] = std::max(m[i].latency(), 1e-3);
   }
-  if (!any_unknown) return out;  // the usual case: no median to take
-  SmallVector<double> seen;
-  for (size_t i = 0; i < m.size(); ++i)
-    if (ok[i] && known(m[i])) seen.push_back(out[i]);
-  const double typical = std::max(seen.empty() ? 1.0 : median(seen), 1e-3);
-  for (size_t i = 0; i < m.size(); ++i)
-    if (ok[i] && !known(m[i])) out[i] = typical;
+  if (any_unknown) fill_unknown_with_median(out, ok, unknown, 1.0);  // the usual case skips this
   return out;
 }
 
@@ -268,27 +274,6 @@ inline Posterior error_posterior(const Metrics& m, double prior_error, double pr
   double mean_success = a / total;
   double var = mean_success * (1 - mean_success) / (total + 1);
   return {1 - mean_success, std::sqrt(std::max(var, 0.0))};
-}
-
-// Groups near-equal values: sorted ascending, a value within `tolerance` (relative) of
-// the smallest value of the current group joins it. Returns, for each value, the smallest
-// value of its group. Group starts are more than (1 + tolerance) apart, so any tie-break
-// factor below (1 + tolerance) applied to the group value never reorders groups.
-inline SmallVector<double> tie_groups(const SmallVector<double>& values, double tolerance) {
-  SmallVector<size_t> order(values.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return values[a] < values[b]; });
-  SmallVector<double> out(values.size());
-  double start = 0;
-  bool open = false;
-  for (size_t i : order) {
-    if (!open || values[i] > start * (1 + tolerance)) {
-      start = values[i];
-      open = true;
-    }
-    out[i] = start;
-  }
-  return out;
 }
 
 // Writes the final scores: `raw` (>= 0, higher is better, only eligible entries
