@@ -2,10 +2,16 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <set>
 
+#include "core/common/result.hpp"
 #include "core/common/url.hpp"
+#include "core/config/api_keys.hpp"
+#include "core/model/static_models.hpp"
 
 namespace apiproxy {
 
@@ -56,6 +62,19 @@ std::string without_userinfo(const std::string& url) {
   return url.substr(0, start) + "****@" + url.substr(at + 1);
 }
 
+// A model-list file: at most 16 MiB.
+Result<std::string> read_small_file(const std::string& path) {
+  constexpr uintmax_t kMax = 16 << 20;
+  std::error_code ec;
+  uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) return Error{ec.message()};
+  if (size > kMax) return Error{"larger than 16 MiB"};
+  std::ifstream in(path, std::ios::binary);
+  std::string text(static_cast<size_t>(size), '\0');
+  if (!in.read(text.data(), static_cast<std::streamsize>(size))) return Error{"read error"};
+  return text;
+}
+
 // Reads one provider; returns the reason it is unusable, if it is.
 class ProviderReader {
  public:
@@ -69,7 +88,7 @@ class ProviderReader {
     cfg_.settings = vars_;
     if (auto r = required("NAME", cfg_.name)) return r;
     if (auto r = required("BASE_URL", cfg_.base_url)) return r;
-    if (auto r = required("API_KEY", cfg_.api_key)) return r;
+    if (auto r = read_keys()) return r;
     while (!cfg_.base_url.empty() && cfg_.base_url.back() == '/') cfg_.base_url.pop_back();
     auto url = parse_url(cfg_.base_url);
     if (!url) return invalid("BASE_URL", without_userinfo(cfg_.base_url), "an http:// or https:// URL without user:password@");
@@ -77,10 +96,16 @@ class ProviderReader {
     if (!cfg_.models_path.empty() && cfg_.models_path.front() != '/')
       cfg_.models_path = "/" + cfg_.models_path;
     cfg_.region = optional_text("REGION");
+    read_static_models();
     if (auto r = number("WEIGHT", cfg_.weight, 1.0, /*allow_zero=*/false)) return r;
     if (auto r = number("COST_INPUT", cfg_.cost_input, 0.0, true)) return r;
     if (auto r = number("COST_OUTPUT", cfg_.cost_output, 0.0, true)) return r;
     if (auto r = number("MAX_QPS", cfg_.max_qps, 0.0, false)) return r;
+    for (auto [key, out] : {std::pair{"TIMEOUT_SECONDS", &cfg_.total_timeout},
+                            std::pair{"CONNECT_TIMEOUT_SECONDS", &cfg_.connect_timeout},
+                            std::pair{"FIRST_BYTE_TIMEOUT_SECONDS", &cfg_.first_byte_timeout},
+                            std::pair{"STREAM_IDLE_TIMEOUT_SECONDS", &cfg_.idle_timeout}})
+      if (auto r = seconds(key, *out)) return r;
     if (auto codes = find("RETRYABLE_STATUS_CODES"); codes && !trim_copy(*codes).empty()) {
       auto parsed = StatusCodeSet::parse(*codes);
       if (!parsed) return invalid("RETRYABLE_STATUS_CODES", *codes, "codes like 429,500,502-504");
@@ -95,11 +120,46 @@ class ProviderReader {
   }
 
   ProviderConfig take() { return std::move(cfg_); }
+  const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:
   ProviderConfig cfg_;
   std::string prefix_;
   std::vector<std::pair<std::string, std::string>> vars_;
+  std::vector<std::string> warnings_;
+
+  std::optional<std::string> read_keys() {
+    ApiKeyPool pool = read_api_keys(prefix_, {find("API_KEY"), find("API_KEYS"), find("API_KEYS_JSON")});
+    warnings_.insert(warnings_.end(), pool.warnings.begin(), pool.warnings.end());
+    if (pool.keys.empty())
+      return prefix_ + "API_KEY is missing or empty (required: set " + prefix_ + "API_KEY, " + prefix_ +
+             "API_KEYS or " + prefix_ + "API_KEYS_JSON)";
+    cfg_.keys = std::move(pool.keys);
+    cfg_.keys_source = std::move(pool.source);
+    cfg_.api_key = cfg_.keys.front().key;
+    return std::nullopt;
+  }
+
+  void read_static_models() {
+    std::string text = optional_text("STATIC_MODELS_JSON");
+    std::string source = "STATIC_MODELS_JSON";
+    if (text.empty()) {
+      std::string path = optional_text("STATIC_MODELS_FILE");
+      if (path.empty()) return;
+      source = "STATIC_MODELS_FILE";
+      auto contents = read_small_file(path);
+      if (!contents) {
+        warnings_.push_back(prefix_ + source + "='" + path + "' cannot be read: " + contents.error());
+        return;
+      }
+      text = std::move(contents.value());
+    }
+    StaticModels parsed = parse_static_models(text, cfg_.id, prefix_ + source);
+    warnings_.insert(warnings_.end(), parsed.warnings.begin(), parsed.warnings.end());
+    if (!parsed.valid) return;
+    cfg_.static_models = std::move(parsed.models);
+    cfg_.static_models_source = prefix_ + source;
+  }
 
   std::optional<std::string> find(std::string_view key) const {
     for (const auto& [k, v] : vars_)
@@ -118,6 +178,14 @@ class ProviderReader {
                                      std::string_view expected) const {
     return prefix_ + std::string(key) + "='" + std::string(value) + "' is invalid: expected " +
            std::string(expected);
+  }
+  // Optional duration in seconds (fractions allowed), > 0 and at most a day; unset: 0.
+  std::optional<std::string> seconds(std::string_view key, std::chrono::milliseconds& out) const {
+    double s = 0;
+    if (auto r = number(key, s, 0.0, false)) return r;
+    if (s > 86400) return invalid(key, optional_text(key), "a number of seconds > 0 and at most 86400");
+    out = std::chrono::milliseconds(static_cast<long long>(std::ceil(s * 1000)));
+    return std::nullopt;
   }
   // Optional number: absent or empty gives `fallback`; otherwise it must be > 0 (or >= 0).
   std::optional<std::string> number(std::string_view key, double& out, double fallback,
@@ -172,7 +240,9 @@ ProviderSet load_providers(const Environment& env) {
       continue;
     }
     ProviderReader reader(id, std::move(vars));
-    if (auto reason = reader.read()) {
+    auto reason = reader.read();
+    out.notes.insert(out.notes.end(), reader.warnings().begin(), reader.warnings().end());
+    if (reason) {
       out.skipped.push_back({id, *reason});
       continue;
     }
@@ -182,7 +252,7 @@ ProviderSet load_providers(const Environment& env) {
   std::set<std::string> strays;
   for (const auto& [rest, value] : env.with_prefix("LLM_PROVIDER_")) {
     (void)value;
-    for (const char* field : {"_NAME", "_BASE_URL", "_API_KEY"}) {
+    for (const char* field : {"_NAME", "_BASE_URL", "_API_KEY", "_API_KEYS", "_API_KEYS_JSON"}) {
       std::string_view f(field);
       if (rest.size() > f.size() && rest.compare(rest.size() - f.size(), f.size(), f) == 0) {
         std::string id = rest.substr(0, rest.size() - f.size());

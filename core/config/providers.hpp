@@ -2,20 +2,32 @@
 // LLM_PROVIDER_{id}_* variables. A provider that cannot be used is skipped with a reason.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/config/environment.hpp"
 #include "core/config/values.hpp"
+#include "core/model/types.hpp"
 
 namespace apiproxy {
+
+// One API key of a provider's pool (API_KEY, API_KEYS or API_KEYS_JSON).
+struct ApiKeyConfig {
+  std::string key;    // secret: never printed, logged or stored; header-safe (checked)
+  std::string label;  // what responses and logs show instead; never contains the key
+  double weight = 1.0;
+  double max_qps = 0.0;  // 0 = no limit of its own
+};
 
 struct ProviderConfig {
   std::string id;
   std::string name;
   std::string base_url;  // validated http(s) URL, no trailing slash
-  std::string api_key;   // secret: print only redacted_api_key()
+  std::string api_key;   // secret: keys[0].key, for what uses one key (discovery, health)
+  std::vector<ApiKeyConfig> keys;  // never empty for a usable provider
+  std::string keys_source;         // the variable the pool came from, e.g. "API_KEYS_JSON"
   std::string models_path;  // empty: the adapter's default (/v1/models, Azure /openai/models)
   std::string region;
   std::string adapter;      // plugin name: explicit ADAPTER, else inferred from base_url
@@ -25,6 +37,12 @@ struct ProviderConfig {
   double cost_output = 0.0;
   double max_qps = 0.0;  // 0 = unlimited
   StatusCodeSet retryable = StatusCodeSet::default_retryable();
+  // {TIMEOUT,CONNECT_TIMEOUT,FIRST_BYTE_TIMEOUT,STREAM_IDLE_TIMEOUT}_SECONDS; 0: the global one.
+  std::chrono::milliseconds total_timeout{0}, connect_timeout{0}, first_byte_timeout{0}, idle_timeout{0};
+  // STATIC_MODELS_JSON / _FILE: the provider's models without asking MODELS_PATH (or, when
+  // MODELS_PATH is set too, when asking fails and no earlier list is known).
+  std::vector<Model> static_models;
+  std::string static_models_source;  // the variable they came from; empty: none
   // Every LLM_PROVIDER_{id}_{KEY} variable, keyed by KEY (adapters read their options here).
   std::vector<std::pair<std::string, std::string>> settings;
 

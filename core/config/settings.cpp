@@ -85,6 +85,7 @@ Result<Settings> load_settings(const Environment& env) {
   r.integer("APIPROXY_MAX_CONNECTIONS", s.max_connections, 1, 10000000);
   r.text("APIPROXY_AUTH_TOKEN", s.auth_token);
   r.text("APIPROXY_ADMIN_TOKEN", s.admin_token);
+  r.text("SECRET_KEY", s.secret_key);
   r.text("REDIS_URL", s.redis_url);
   r.text("REDIS_PASSWORD", s.redis_password);
   r.duration("REDIS_TIMEOUT_MS", s.redis_timeout, 10, 60000);
@@ -95,6 +96,7 @@ Result<Settings> load_settings(const Environment& env) {
   r.duration("APIPROXY_UPSTREAM_TIMEOUT_MS", s.upstream_request_timeout, 10, 3600000);
   r.duration("APIPROXY_HEALTH_TIMEOUT_MS", s.health_timeout, 10, 600000);
   r.duration("APIPROXY_UPSTREAM_FIRST_BYTE_TIMEOUT_MS", s.upstream_first_byte_timeout, 10, 3600000);
+  s.upstream_first_byte_timeout_set = env.get("APIPROXY_UPSTREAM_FIRST_BYTE_TIMEOUT_MS").value_or("") != "";
   r.duration("APIPROXY_UPSTREAM_IDLE_TIMEOUT_MS", s.upstream_idle_timeout, 10, 3600000);
   r.duration("APIPROXY_UPSTREAM_TOTAL_TIMEOUT_MS", s.upstream_total_timeout, 10, 24 * 3600000LL);
   r.integer("APIPROXY_UPSTREAM_MAX_CONNECTIONS", s.upstream_max_connections, 1, 100000);

@@ -30,6 +30,10 @@ struct Settings {
   // Security
   std::string auth_token;   // empty: authentication disabled (warned at start-up)
   std::string admin_token;  // empty: control-plane writes need only auth_token
+  // Names API keys in the store (HMAC-SHA256 of each key under it); the same on every
+  // instance. The original gateway's default, so that its stored preferences still match.
+  std::string secret_key = std::string(kDefaultSecretKey);
+  static constexpr std::string_view kDefaultSecretKey = "please-change-me";
 
   // State
   std::string redis_url;  // empty or memory:// : in-process store
@@ -43,7 +47,10 @@ struct Settings {
   std::chrono::milliseconds upstream_connect_timeout{5000};
   std::chrono::milliseconds upstream_request_timeout{60000};
   std::chrono::milliseconds health_timeout{5000};
-  std::chrono::milliseconds upstream_first_byte_timeout{60000};  // data plane: until the head
+  // Data plane: until the response head. A non-streamed answer's head comes only when the
+  // whole answer is ready, so unless the variable is set its wait is the total timeout.
+  std::chrono::milliseconds upstream_first_byte_timeout{60000};
+  bool upstream_first_byte_timeout_set = false;
   std::chrono::milliseconds upstream_idle_timeout{60000};        // between stream pieces
   std::chrono::milliseconds upstream_total_timeout{600000};      // one attempt, head to last byte
   size_t upstream_max_connections = 4096;  // per origin and worker thread

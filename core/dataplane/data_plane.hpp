@@ -11,6 +11,7 @@
 #include "core/dataplane/client_channel.hpp"
 #include "core/dataplane/proxy_request.hpp"
 #include "core/discovery/model_discovery.hpp"
+#include "core/providers/key_pool.hpp"
 #include "core/providers/plugin_generation.hpp"
 #include "core/ratelimit/rate_limiter.hpp"
 #include "core/routing/cooldowns.hpp"
@@ -27,6 +28,7 @@ namespace apiproxy {
 struct DataPlaneLimits {
   size_t max_attempts = 3;
   ExchangeTimeouts timeouts;
+  bool first_byte_set = false;  // the operator set it: it holds for non-streamed calls too
   std::chrono::seconds stickiness_ttl{3600};
 };
 
@@ -41,8 +43,15 @@ struct DataPlaneShared {
   RuntimeMetrics& metrics;
   DynamicWeights& weights;
   Cooldowns& cooldowns;
+  KeyPools& keys;
   telemetry::Telemetry& telemetry;
 };
+
+// The timeouts of one attempt on `provider`: its own where it sets them, else the global
+// ones. A non-streamed answer's head comes only when the whole answer is ready, so unless a
+// first-byte timeout was set explicitly, such a call waits for it up to the total timeout
+// (a long reasoning call is not cut and retried elsewhere, which would bill it twice).
+ExchangeTimeouts attempt_timeouts(const DataPlaneLimits& limits, const ProviderConfig& provider, bool stream);
 
 // One per worker thread, with that thread's store connection and upstream pool.
 class DataPlane {

@@ -26,6 +26,16 @@ std::mt19937_64& thread_rng() {
 
 }  // namespace
 
+ExchangeTimeouts attempt_timeouts(const DataPlaneLimits& limits, const ProviderConfig& provider, bool stream) {
+  ExchangeTimeouts t = limits.timeouts;
+  if (provider.total_timeout.count() > 0) t.total = provider.total_timeout;
+  if (provider.connect_timeout.count() > 0) t.connect = provider.connect_timeout;
+  if (provider.idle_timeout.count() > 0) t.idle = provider.idle_timeout;
+  if (provider.first_byte_timeout.count() > 0) t.first_byte = provider.first_byte_timeout;
+  else if (!stream && !limits.first_byte_set) t.first_byte = t.total;
+  return t;
+}
+
 void DataPlane::serve(ProxyRequest request, std::shared_ptr<ClientChannel> client) {
   std::make_shared<ProxiedRequest>(*this, std::move(request), std::move(client))->run();
 }
@@ -142,10 +152,80 @@ void ProxiedRequest::try_next() {
 }
 
 void ProxiedRequest::attempt() {
+  keys_ = shared_.keys.find(current().upstream.provider_id);
+  keys_tried_.clear();
+  pick_key();
+}
+
+void ProxiedRequest::pick_key() {
+  key_ = 0;
+  if (!keys_) return send();
+  auto now = Clock::now();
+  keys_->refresh(*store_, now);
+  keys_->order(thread_rng(), now, keys_tried_, key_order_);
+  if (key_order_.empty()) {
+    attempts_.push_back({candidate_label(current()), "every API key of the provider is backing off"});
+    count_attempt(telemetry::outcome::kNoKey);
+    return try_next();
+  }
+  if (!keys_->has_key_limits()) {
+    key_ = key_order_.front();
+    return send();
+  }
+  // Per-key MAX_QPS: the first key, in this order, with room — in one store trip.
+  std::vector<AdmissionCandidate> candidates(key_order_.size());
+  for (size_t i = 0; i < key_order_.size(); ++i)
+    if (double qps = keys_->key(key_order_[i]).max_qps; qps > 0)
+      candidates[i].limits.push_back({keys_->limit_key(key_order_[i]), qps});
+  shared_.limiter.admit(*store_, std::move(candidates), [self = shared_from_this()](Admission admission) {
+    if (self->stop_if_client_gone(false)) return;
+    if (!admission.admitted) {  // every usable key is at its MAX_QPS: this provider cannot take it now
+      if (self->rate_limited_for_.count() == 0 || admission.retry_after < self->rate_limited_for_)
+        self->rate_limited_for_ = admission.retry_after;
+      return self->try_next();
+    }
+    self->key_ = self->key_order_[*admission.admitted];
+    self->send();
+  });
+}
+
+void ProxiedRequest::record_key(int status, const UpstreamExchange* up) {
+  KeyOutcome outcome;
+  if (status >= 200 && status < 300) outcome = KeyOutcome::Success;
+  else if (status == 401 || status == 403) outcome = KeyOutcome::AuthFailure;
+  else if (status == 429) outcome = KeyOutcome::RateLimited;
+  else if (status >= 500 || !up) outcome = KeyOutcome::OtherFailure;
+  else return;  // the client's own mistake (400, 404, 422...) says nothing about the key
+  auto retry_after = up && status == 429 ? Cooldowns::parse_retry_after(up->header("retry-after"))
+                                         : std::chrono::milliseconds(0);
+  keys_->record(key_, outcome, retry_after, Clock::now(), *store_);
+}
+
+bool ProxiedRequest::rotate_key(UpstreamExchange& up, int status) {
+  if (status != 401 && status != 403 && status != 429) return false;
+  if (keys_->size() < 2 || attempts_.size() + 1 >= shared_.limits.max_attempts) return false;
+  keys_tried_.push_back(static_cast<uint16_t>(key_));
+  keys_->order(thread_rng(), Clock::now(), keys_tried_, key_order_);
+  if (key_order_.empty()) return false;
+  // The key failed, not the upstream: nothing is learnt about the upstream from it.
+  const Candidate& c = current();
+  attempts_.push_back({candidate_label(c) + " with key " + keys_->key(key_).label, "HTTP " + std::to_string(status)});
+  count_attempt(telemetry::outcome::kKeyRejected);
+  shared_.metrics.abandon(model_->logical_id, c.upstream.provider_id);
+  up.read_all(kMaxErrorBody, [self = shared_from_this()](Result<std::string>) {
+    if (self->stop_if_client_gone(false)) return;
+    self->pick_key();
+  });
+  return true;
+}
+
+void ProxiedRequest::send() {
   const Candidate& c = current();
   if (!attempts_.empty()) shared_.telemetry.record_failover(model_->logical_id);
+  if (keys_) keys_->count_request(key_);
   auto request = c.provider->adapter->build_request(
-      UpstreamCall{request_.op, c.upstream.model_id, {}, request_.stream}, request_.body.for_model(c.upstream.model_id));
+      UpstreamCall{request_.op, c.upstream.model_id, {}, request_.stream, key_},
+      request_.body.for_model(c.upstream.model_id));
   if (!request) {
     attempts_.push_back({candidate_label(c), request.error()});
     count_attempt(telemetry::outcome::kAdapterError);
@@ -153,7 +233,8 @@ void ProxiedRequest::attempt() {
   }
   attempt_started_ = Clock::now();
   shared_.metrics.begin(model_->logical_id, c.upstream.provider_id);
-  upstream_ = UpstreamExchange::start(pool_, std::move(request.value()), shared_.limits.timeouts,
+  upstream_ = UpstreamExchange::start(pool_, std::move(request.value()),
+                                      attempt_timeouts(shared_.limits, c.provider->config, request_.stream),
                                       [self = shared_from_this()](Result<std::shared_ptr<UpstreamExchange>> started) {
                                         self->on_head(std::move(started));
                                       },
@@ -172,11 +253,17 @@ void ProxiedRequest::fail_attempt(const std::string& why, Nudge nudge, double la
 
 void ProxiedRequest::on_head(Result<std::shared_ptr<UpstreamExchange>> started) {
   if (stop_if_client_gone(true)) return;
-  if (!started)
+  if (!started) {
+    if (keys_) record_key(0, nullptr);
     return fail_attempt(started.error(), Nudge::RetryableFailure, elapsed_ms(), telemetry::outcome::kTransportError);
+  }
   auto up = std::move(started.value());
   const Candidate& c = current();
   int status = up->status();
+  if (keys_) {
+    record_key(status, up.get());
+    if (rotate_key(*up, status)) return;
+  }
   Outcome outcome = c.provider->adapter->classify(status, {});
   if (outcome == Outcome::Retryable) {
     shared_.cooldowns.cool(c.upstream.provider_id, c.upstream.model_id,

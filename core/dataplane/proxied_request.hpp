@@ -29,6 +29,14 @@ class ProxiedRequest : public std::enable_shared_from_this<ProxiedRequest> {
   void route(std::optional<Session> session);
   void try_next();
   void attempt();
+  // Picks the key of the current candidate's pool for the next call (admitting it under the
+  // key's own MAX_QPS), then sends; with no usable key, moves on to the next candidate.
+  void pick_key();
+  void send();
+  // After a 401/403/429: true when the request goes on with another key of the same
+  // provider (the answer's body is drained first).
+  bool rotate_key(UpstreamExchange& up, int status);
+  void record_key(int status, const UpstreamExchange* up);
   void on_head(Result<std::shared_ptr<UpstreamExchange>> started);
   void fail_attempt(const std::string& why, Nudge nudge, double latency_ms, std::string_view outcome);
   void count_attempt(std::string_view outcome);
@@ -67,6 +75,10 @@ class ProxiedRequest : public std::enable_shared_from_this<ProxiedRequest> {
   std::vector<Candidate> order_;
   size_t next_ = 0;     // the next candidate to consider
   size_t current_ = 0;  // the candidate of the attempt in flight
+  KeyPool* keys_ = nullptr;          // the current candidate's provider's key pool
+  size_t key_ = 0;                   // the key of the attempt in flight
+  std::vector<uint16_t> keys_tried_;  // keys of the current candidate that failed this request
+  std::vector<uint16_t> key_order_;
   std::vector<Attempt> attempts_;
   std::chrono::steady_clock::time_point attempt_started_;
   bool bound_ = false;  // this request's conversation binding is written

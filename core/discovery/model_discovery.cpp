@@ -45,10 +45,16 @@ Result<std::vector<Model>> read_models(const ProviderRuntime& provider,
 void discover_models(const ProviderRuntime& provider, ConnectionPool& pool, Store& store,
                      LastGoodModels& last_good, DiscoveryOptions options,
                      std::function<void(Result<std::vector<Model>>)> done) {
-  auto request = provider.adapter->build_request(UpstreamCall{APX_OP_LIST_MODELS, {}, {}, false});
-  const std::string id = provider.config.id;
-  auto on_models = [&store, &last_good, id, options, done = std::move(done)](
-                       Result<std::vector<Model>> models) mutable {
+  const ProviderConfig& cfg = provider.config;
+  const bool has_static = !cfg.static_models_source.empty();
+  const std::string id = cfg.id;
+  auto on_models = [&store, &last_good, id, options, done = std::move(done),
+                    fallback = has_static ? &cfg.static_models : nullptr](Result<std::vector<Model>> models) mutable {
+    if (!models && fallback && !last_good.get(id)) {
+      spdlog::warn("model discovery for provider '{}' failed: {} (using its {} static models)", id, models.error(),
+                   fallback->size());
+      models = *fallback;
+    }
     if (!models) {
       auto previous = last_good.get(id);
       spdlog::warn("model discovery for provider '{}' failed: {}{}", id, models.error(),
@@ -67,6 +73,9 @@ void discover_models(const ProviderRuntime& provider, ConnectionPool& pool, Stor
                 done(std::move(models));
               });
   };
+  // A static list without MODELS_PATH is the list: nothing to ask.
+  if (has_static && cfg.models_path.empty()) return on_models(cfg.static_models);
+  auto request = provider.adapter->build_request(UpstreamCall{APX_OP_LIST_MODELS, {}, {}, false});
   if (!request) return on_models(Error{request.error()});
   const ProviderRuntime* p = &provider;
   fetch(pool, std::move(request.value()), options.timeout,

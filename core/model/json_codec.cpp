@@ -278,30 +278,38 @@ Result<std::vector<Model>> models_from_json(std::string_view text) {
   std::vector<Model> out;
   for (const auto& e : d->GetArray()) {
     if (!e.IsObject()) continue;
-    Model m;
-    FieldReader r(e, "");
-    r.string("model_id", m.model_id, true);
-    r.string("provider_id", m.provider_id, false);
-    r.string("family", m.family, false);
-    r.string("display_name", m.display_name, false);
-    int64_t ctx = 0;
-    r.integer("context_length", ctx);
-    m.context_length = ctx > 0 ? static_cast<uint64_t>(ctx) : 0;
-    r.strings("capabilities", m.capabilities);
-    r.string("meta_hash", m.meta_hash, false);
-    if (r.error()) return Error{*r.error()};
-    auto raw = [](const rapidjson::Value* v) {
-      if (!v) return std::string();
-      rapidjson::StringBuffer buf;
-      JsonWriter w(buf);
-      v->Accept(w);
-      return std::string(buf.GetString(), buf.GetSize());
-    };
-    m.pricing_json = raw(r.find("pricing"));
-    m.metadata_json = raw(r.find("metadata"));
-    out.push_back(std::move(m));
+    auto m = model_from_json(e);
+    if (!m) return Error{m.error()};
+    out.push_back(std::move(m.value()));
   }
   return out;
+}
+
+Result<Model> model_from_json(const rapidjson::Value& e) {
+  if (!e.IsObject()) return Error{"a model must be a JSON object"};
+  Model m;
+  FieldReader r(e, "");
+  // `id` is the OpenAI list's name for it, accepted where `model_id` is absent.
+  r.string(e.HasMember("model_id") || !e.HasMember("id") ? "model_id" : "id", m.model_id, true);
+  r.string("provider_id", m.provider_id, false);
+  r.string("family", m.family, false);
+  r.string("display_name", m.display_name, false);
+  int64_t ctx = 0;
+  r.integer("context_length", ctx);
+  m.context_length = ctx > 0 ? static_cast<uint64_t>(ctx) : 0;
+  r.strings("capabilities", m.capabilities);
+  r.string("meta_hash", m.meta_hash, false);
+  if (r.error()) return Error{*r.error()};
+  auto raw = [](const rapidjson::Value* v) {
+    if (!v) return std::string();
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    v->Accept(w);
+    return std::string(buf.GetString(), buf.GetSize());
+  };
+  m.pricing_json = raw(r.find("pricing"));
+  m.metadata_json = raw(r.find("metadata"));
+  return m;
 }
 
 Result<Session> session_from_json(std::string_view text) {

@@ -34,6 +34,8 @@ std::string to_json(const std::vector<Model>& models);
 Result<LogicalModel> logical_model_from_json(std::string_view text);
 Result<LogicalModel> logical_model_from_json(const rapidjson::Value& v);
 Result<std::vector<Model>> models_from_json(std::string_view text);
+// One entry of a model list: our shape, with `id` accepted for `model_id`.
+Result<Model> model_from_json(const rapidjson::Value& entry);
 Result<Session> session_from_json(std::string_view text);
 
 // A stable content hash (hex) for change detection: FNV-1a 64.

@@ -7,9 +7,12 @@ namespace apiproxy {
 void plugin_log(void* ctx, apx_log_level level, apx_str message) {
   const auto* c = static_cast<const PluginLogContext*>(ctx);
   std::string text(to_view(message));
-  if (c && !c->secret.empty()) {
-    for (size_t at = text.find(c->secret); at != std::string::npos; at = text.find(c->secret, at))
-      text.replace(at, c->secret.size(), "****");
+  if (c) {
+    for (const std::string& secret : c->secrets) {
+      if (secret.empty()) continue;
+      for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at))
+        text.replace(at, secret.size(), "****");
+    }
   }
   const std::string& name = c ? c->plugin_name : std::string();
   switch (level) {

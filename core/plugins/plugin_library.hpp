@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <apiproxy/abi.h>
 #include <boost/dll/shared_library.hpp>
@@ -37,7 +38,7 @@ struct PluginCallPolicy {
 // Logs a plugin's message under its name. ctx: a PluginLogContext.
 struct PluginLogContext {
   std::string plugin_name;
-  std::string secret;  // replaced by **** wherever it appears in a message; may be empty
+  std::vector<std::string> secrets;  // each replaced by **** wherever it appears in a message
 };
 void plugin_log(void* ctx, apx_log_level level, apx_str message);
 

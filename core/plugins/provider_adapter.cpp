@@ -7,6 +7,7 @@
 
 #include "core/common/identifiers.hpp"
 #include "core/model/json_codec.hpp"
+#include "core/model/static_models.hpp"
 #include "core/plugins/strategy_plugin.hpp"
 
 namespace apiproxy {
@@ -75,13 +76,6 @@ struct ModelSink {
   }
 };
 
-void fill_defaults(Model& m) {
-  if (m.display_name.empty()) m.display_name = m.model_id;
-  if (m.family.empty()) m.family = m.model_id;
-  if (m.capabilities.empty()) m.capabilities.push_back("chat");
-  m.meta_hash = content_hash(m.metadata_json.empty() ? m.model_id : m.metadata_json);
-}
-
 }  // namespace
 
 ProviderAdapter::ProviderAdapter(std::shared_ptr<const PluginLibrary> lib,
@@ -91,15 +85,28 @@ ProviderAdapter::ProviderAdapter(std::shared_ptr<const PluginLibrary> lib,
       provider_id_(provider.id),
       retryable_(provider.retryable) {
   log_context_.plugin_name = lib_->info().name + "[" + provider.id + "]";
-  log_context_.secret = provider.api_key;
+  for (const auto& k : provider.keys) keys_.push_back(k.key);
+  if (keys_.empty()) keys_.push_back(provider.api_key);
+  log_context_.secrets = keys_;
   host_.struct_size = sizeof(apx_host);
   host_.ctx = &log_context_;
   host_.log = &plugin_log;
 }
 
+bool ProviderAdapter::takes_key_per_call() const {
+  return lib_->descriptor().abi_minor >= 2;
+}
+
 Result<std::shared_ptr<const ProviderAdapter>> ProviderAdapter::create(
     std::shared_ptr<const PluginLibrary> lib, const ProviderConfig& provider) {
   std::shared_ptr<ProviderAdapter> adapter(new ProviderAdapter(std::move(lib), provider));
+  size_t objects = adapter->takes_key_per_call() ? 1 : adapter->keys_.size();
+  for (size_t key = 0; key < objects; ++key)
+    if (auto made = adapter->create_object(provider, key); !made) return Error{made.error()};
+  return std::shared_ptr<const ProviderAdapter>(std::move(adapter));
+}
+
+Result<Unit> ProviderAdapter::create_object(const ProviderConfig& provider, size_t key) {
   std::vector<apx_kv> settings;
   for (const auto& [k, v] : provider.settings) settings.push_back({to_apx(k), to_apx(v)});
   apx_provider_config cfg{};
@@ -107,28 +114,23 @@ Result<std::shared_ptr<const ProviderAdapter>> ProviderAdapter::create(
   cfg.id = to_apx(provider.id);
   cfg.name = to_apx(provider.name);
   cfg.base_url = to_apx(provider.base_url);
-  cfg.api_key = to_apx(provider.api_key);
+  cfg.api_key = to_apx(keys_[key]);
   cfg.models_path = to_apx(provider.models_path);
   cfg.region = to_apx(provider.region);
   cfg.settings = settings.data();
   cfg.settings_len = settings.size();
-  auto st = adapter->lib_->call<apx_status>(
-      "create", [&] { return adapter->vt_->create(&adapter->host_, &cfg, &adapter->self_); },
-      PluginLibrary::Timing::Lifecycle);
-  if (st.threw) {
-    adapter->self_ = nullptr;
-    return Error{"adapter " + adapter->plugin_name() + " threw in create"};
-  }
-  if (st.value != APX_OK || !adapter->self_) {
-    adapter->self_ = nullptr;
-    return Error{"adapter " + adapter->plugin_name() + " refused the configuration (" +
-                 status_name(st.value) + ")"};
-  }
-  return std::shared_ptr<const ProviderAdapter>(std::move(adapter));
+  void* object = nullptr;
+  auto st = lib_->call<apx_status>("create", [&] { return vt_->create(&host_, &cfg, &object); },
+                                   PluginLibrary::Timing::Lifecycle);
+  if (st.threw) return Error{"adapter " + plugin_name() + " threw in create"};
+  if (st.value != APX_OK || !object)
+    return Error{"adapter " + plugin_name() + " refused the configuration (" + status_name(st.value) + ")"};
+  objects_.push_back(object);
+  return Unit{};
 }
 
 ProviderAdapter::~ProviderAdapter() {
-  if (self_) lib_->destroy(vt_->destroy, self_);
+  for (void* object : objects_) lib_->destroy(vt_->destroy, object);
 }
 
 Result<UpstreamRequest> ProviderAdapter::build_request(const UpstreamCall& call) const {
@@ -146,7 +148,10 @@ Result<UpstreamRequest> ProviderAdapter::build_request(const UpstreamCall& call,
   c.model_id = to_apx(call.model_id);
   c.body = to_apx(body);
   c.stream = call.stream ? 1 : 0;
-  auto st = lib_->call<apx_status>("build_request", [&] { return vt_->build_request(self_, &c, &writer); });
+  size_t key = call.key < keys_.size() ? call.key : 0;
+  c.api_key = to_apx(keys_[key]);
+  void* object = object_for(key);
+  auto st = lib_->call<apx_status>("build_request", [&] { return vt_->build_request(object, &c, &writer); });
   if (!sink.body_set) sink.request.body = std::move(body);
   if (st.threw) return Error{"adapter " + plugin_name() + " threw while building a request"};
   if (st.value != APX_OK) {
@@ -167,12 +172,12 @@ Result<std::vector<Model>> ProviderAdapter::parse_models(std::string_view body) 
   ModelSink sink;
   sink.provider_id = provider_id_;
   apx_model_writer writer{sizeof(apx_model_writer), &sink, &ModelSink::add};
-  auto st = lib_->call<apx_status>("parse_models", [&] { return vt_->parse_models(self_, to_apx(body), &writer); });
+  auto st = lib_->call<apx_status>("parse_models", [&] { return vt_->parse_models(objects_[0], to_apx(body), &writer); });
   if (st.threw) return Error{"adapter " + plugin_name() + " threw while reading the model list"};
   if (st.value != APX_OK)
     return Error{"adapter " + plugin_name() + " could not read the model list (" +
                  status_name(st.value) + ")"};
-  for (auto& m : sink.models) fill_defaults(m);
+  for (auto& m : sink.models) fill_model_defaults(m);
   if (sink.dropped)
     spdlog::warn("provider '{}': {} model(s) dropped from the list (ids must be 1 to {} printable ASCII "
                  "characters; at most {} models are kept)",
@@ -183,7 +188,7 @@ Result<std::vector<Model>> ProviderAdapter::parse_models(std::string_view body) 
 Outcome ProviderAdapter::classify(int status, std::string_view body) const {
   if (vt_->classify_status) {
     auto verdict = lib_->call<apx_outcome>("classify_status", [&] {
-      return vt_->classify_status(self_, status, to_apx(body));
+      return vt_->classify_status(objects_[0], status, to_apx(body));
     });
     apx_outcome o = verdict.threw ? APX_OUTCOME_HOST_RULE : verdict.value;
     if (o == APX_OUTCOME_SUCCESS) return Outcome::Success;

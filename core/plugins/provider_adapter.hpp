@@ -20,6 +20,7 @@ struct UpstreamCall {
   std::string_view model_id;
   std::string_view body;
   bool stream = false;
+  size_t key = 0;  // which key of the provider's pool (ProviderConfig::keys) the call uses
 };
 
 class ProviderAdapter {
@@ -44,10 +45,17 @@ class ProviderAdapter {
 
  private:
   ProviderAdapter(std::shared_ptr<const PluginLibrary> lib, const ProviderConfig& provider);
+  Result<Unit> create_object(const ProviderConfig& provider, size_t key);
+
+  // The plugin object that makes a call with key `key`: the one object, or — for a plugin
+  // older than ABI 1.2, which cannot take a key per call — the one created with that key.
+  void* object_for(size_t key) const { return objects_.size() == 1 ? objects_[0] : objects_[key]; }
+  bool takes_key_per_call() const;
 
   std::shared_ptr<const PluginLibrary> lib_;  // declared first: released last
   const apx_provider_vtable* vt_;
-  void* self_ = nullptr;
+  std::vector<void*> objects_;
+  std::vector<std::string> keys_;  // secrets: handed to the plugin per call, never logged
   std::string provider_id_;
   StatusCodeSet retryable_;
   PluginLogContext log_context_;  // scrubs this provider's API key from plugin logs

@@ -33,6 +33,8 @@ inline constexpr std::string_view kTransportError = "transport_error";   // conn
 inline constexpr std::string_view kAdapterError = "adapter_error";       // the adapter could not build the request
 inline constexpr std::string_view kStreamError = "stream_error";         // a stream broke off midway
 inline constexpr std::string_view kClientClosed = "client_closed";       // the client went away first
+inline constexpr std::string_view kKeyRejected = "key_rejected";         // 401/403/429 for one key: another key tried
+inline constexpr std::string_view kNoKey = "no_key";                     // every key of the provider was backing off
 }  // namespace outcome
 
 struct RequestRecord {

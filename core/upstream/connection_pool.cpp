@@ -19,7 +19,7 @@ ConnectionPool::ConnectionPool(boost::asio::io_context& io,
     : io_(io), tls_(std::move(tls)), options_(options) {}
 
 void ConnectionPool::acquire(const Url& url, bool fresh, std::function<void(Acquired)> done,
-                             std::chrono::steady_clock::time_point now) {
+                             std::chrono::steady_clock::time_point now, std::chrono::milliseconds connect_timeout) {
   const std::string& origin = url.origin();
   Origin& o = origins_[origin];
   while (!fresh && !o.idle.empty()) {
@@ -42,7 +42,7 @@ void ConnectionPool::acquire(const Url& url, bool fresh, std::function<void(Acqu
     return;
   }
   ++o.open;
-  connect_upstream(io_, *tls_, url, options_.connect_timeout,
+  connect_upstream(io_, *tls_, url, connect_timeout.count() > 0 ? connect_timeout : options_.connect_timeout,
                    [this, origin, done = std::move(done)](Acquired conn) {
                      if (!conn) --origins_[origin].open;
                      done(std::move(conn));

@@ -27,8 +27,10 @@ class ConnectionPool {
   // An idle connection to url's origin, or a new one (`fresh` forces a new one).
   // `done` may run before acquire returns (an idle connection reused) or later (a new one).
   // `now`: the caller's reading of the clock, if it has one (idle times are measured from it).
+  // `connect_timeout`: for a new connection; 0 means PoolOptions::connect_timeout.
   void acquire(const Url& url, bool fresh, std::function<void(Acquired)> done,
-               std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
+               std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now(),
+               std::chrono::milliseconds connect_timeout = std::chrono::milliseconds(0));
   // Returns a connection whose last response was read completely; closed ones are dropped.
   void release(std::unique_ptr<UpstreamConnection> conn);
   // A connection that will not come back (closed, or its response abandoned).

@@ -8,7 +8,7 @@ void fetch(ConnectionPool& pool, UpstreamRequest request, std::chrono::milliseco
            std::function<void(Result<UpstreamResponse>)> done, size_t max_response_bytes) {
   auto sent = std::chrono::steady_clock::now();
   UpstreamExchange::start(
-      pool, std::move(request), ExchangeTimeouts{timeout, timeout, timeout},
+      pool, std::move(request), ExchangeTimeouts{std::chrono::milliseconds(0), timeout, timeout, timeout},
       [done = std::move(done), sent, max_response_bytes](Result<std::shared_ptr<UpstreamExchange>> started) mutable {
         if (!started) return done(Error{started.error()});
         auto up = std::move(started.value());

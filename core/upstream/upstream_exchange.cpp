@@ -141,7 +141,7 @@ void UpstreamExchange::send(bool fresh, Started done, Clock::time_point now) {
     boost::asio::post(self->pool_.io(), [self, done = std::move(done)]() mutable {
       self->write_request(std::move(done));
     });
-  }, now);
+  }, now, timeouts_.connect);
 }
 
 void UpstreamExchange::write_request(Started done) {

@@ -23,6 +23,7 @@
 namespace apiproxy {
 
 struct ExchangeTimeouts {
+  std::chrono::milliseconds connect{0};  // 0: the pool's own
   std::chrono::milliseconds first_byte{60000};
   std::chrono::milliseconds idle{60000};    // between body pieces
   std::chrono::milliseconds total{600000};  // from sending to the last byte

@@ -31,10 +31,31 @@ void store_unavailable(const ExchangePtr& ex, const std::string& why) {
   ex->respond_error(http::status::service_unavailable, "the store is unavailable: " + why);
 }
 
-void write_provider(JsonOut& j, const ProviderConfig& p) {
+// Each key by its label, never the key itself.
+void write_keys(JsonOut& j, const ProviderConfig& p, const KeyPool* pool) {
+  j.field("api_keys_source", "LLM_PROVIDER_" + p.id + "_" + p.keys_source);
+  j.key("api_keys").w().StartArray();
+  if (pool) {
+    for (const auto& k : pool->view(KeyPool::Clock::now())) {
+      j.w().StartObject();
+      j.field("label", k.label).field("weight", k.weight);
+      k.max_qps > 0 ? j.field("max_qps", k.max_qps) : j.null_field("max_qps");
+      j.field("preference", k.preference);
+      j.field("state", k.backoff_seconds > 0 ? "backing_off" : "available");
+      j.field("backoff_remaining_seconds", k.backoff_seconds);
+      j.field("requests", k.requests).field("successes", k.successes).field("auth_failures", k.auth_failures);
+      j.field("rate_limited", k.rate_limited).field("other_failures", k.other_failures);
+      j.w().EndObject();
+    }
+  }
+  j.w().EndArray();
+}
+
+void write_provider(JsonOut& j, const ProviderConfig& p, const KeyPool* pool) {
   j.w().StartObject();
   j.field("id", p.id).field("name", p.name).field("base_url", p.display_base_url());
   j.field("api_key", p.redacted_api_key());
+  write_keys(j, p, pool);
   p.models_path.empty() ? j.null_field("models_path") : j.field("models_path", p.models_path);
   j.field("weight", p.weight).field("region", p.region);
   j.field("cost_input", p.cost_input).field("cost_output", p.cost_output);
@@ -122,7 +143,7 @@ class ControlPlane {
     JsonOut j;
     j.w().StartObject();
     j.key("providers").w().StartArray();
-    for (const auto& p : providers.usable) write_provider(j, p.config);
+    for (const auto& p : providers.usable) write_provider(j, p.config, s_.key_pools->find(p.config.id));
     j.w().EndArray();
     j.field("total", providers.usable.size());
     j.key("skipped").w().StartArray();
@@ -153,7 +174,7 @@ class ControlPlane {
     auto p = provider_or_404(ex);
     if (!p) return;
     JsonOut j;
-    write_provider(j, p->config);
+    write_provider(j, p->config, s_.key_pools->find(p->config.id));
     respond_json(ex, j.take());
   }
 

@@ -25,6 +25,16 @@ std::string default_instance_id() {
   return std::string(host) + ":" + std::to_string(getpid());
 }
 
+// Key preferences are shared under HMACs of the keys: with the well-known default secret,
+// anyone who can read Redis can test a guessed key against them.
+void warn_about_default_secret(const GatewayState& state) {
+  if (state.settings.secret_key != Settings::kDefaultSecretKey || !state.settings.uses_redis()) return;
+  for (const auto& p : state.provider_config.providers)
+    if (p.keys.size() > 1)
+      return spdlog::warn("SECRET_KEY is not set: API keys are named in Redis (provider:{{id}}:key_scores) by an "
+                          "HMAC under the default secret; set SECRET_KEY, the same on every instance");
+}
+
 }  // namespace
 
 void log_providers(const PluginGeneration& g) {
@@ -64,12 +74,15 @@ Result<std::unique_ptr<GatewayState>> build_gateway_state(Environment env) {
                  "name a strategy", state->settings.default_strategy);
   DataPlaneLimits limits;
   limits.max_attempts = state->settings.max_attempts;
-  limits.timeouts = {state->settings.upstream_first_byte_timeout, state->settings.upstream_idle_timeout,
-                     state->settings.upstream_total_timeout};
+  limits.timeouts = {std::chrono::milliseconds(0), state->settings.upstream_first_byte_timeout,
+                     state->settings.upstream_idle_timeout, state->settings.upstream_total_timeout};
+  limits.first_byte_set = state->settings.upstream_first_byte_timeout_set;
   limits.stickiness_ttl = state->settings.stickiness_ttl;
+  state->key_pools = std::make_unique<KeyPools>(state->provider_config, state->settings.secret_key);
+  warn_about_default_secret(*state);
   state->data_plane_shared = std::make_unique<DataPlaneShared>(DataPlaneShared{
       limits, state->catalog, state->plugins, state->last_good_models, *state->router, state->limiter,
-      state->metrics, state->weights, state->cooldowns, state->telemetry});
+      state->metrics, state->weights, state->cooldowns, *state->key_pools, state->telemetry});
   state->instance_id = !state->settings.instance_id.empty() ? state->settings.instance_id : default_instance_id();
 
   state->auth = Authenticator(state->settings.auth_token, state->settings.admin_token);

@@ -19,6 +19,7 @@
 #include "core/discovery/model_discovery.hpp"
 #include "core/plugins/plugin_faults.hpp"
 #include "core/plugins/plugin_registry.hpp"
+#include "core/providers/key_pool.hpp"
 #include "core/providers/plugin_generation.hpp"
 #include "core/ratelimit/rate_limiter.hpp"
 #include "core/routing/cooldowns.hpp"
@@ -46,6 +47,7 @@ struct GatewayState {
   RuntimeMetrics metrics;
   DynamicWeights weights;
   Cooldowns cooldowns;
+  std::unique_ptr<KeyPools> key_pools;
   RateLimiter limiter;
   std::unique_ptr<Router> router;
   std::unique_ptr<DataPlaneShared> data_plane_shared;  // what every worker's data plane uses

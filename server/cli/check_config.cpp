@@ -41,6 +41,11 @@ int cmd_check_config(const std::vector<std::string>& args) {
               << " max_qps=" << (c.max_qps > 0 ? fmt::format("{:g}", c.max_qps) : std::string("unlimited"))
               << " models_path=" << (c.models_path.empty() ? "(adapter default)" : c.models_path)
               << " retryable=" << c.retryable.to_string() << "\n";
+    std::cout << "    keys from LLM_PROVIDER_" << c.id << "_" << c.keys_source << ":";
+    for (const auto& k : c.keys)
+      std::cout << " " << k.label << "(weight=" << fmt::format("{:g}", k.weight)
+                << (k.max_qps > 0 ? fmt::format(" max_qps={:g}", k.max_qps) : std::string()) << ")";
+    std::cout << "\n";
   }
   for (const auto& sk : providers.skipped) std::cout << "  SKIPPED " << sk.id << ": " << sk.reason << "\n";
   if (providers.usable.empty()) {

@@ -203,7 +203,7 @@ class Client {
     o.connect_timeout = 500ms;
     return o;
   }
-  static ExchangeTimeouts timeouts() { return {1000ms, 1000ms, 2000ms}; }
+  static ExchangeTimeouts timeouts() { return {0ms, 1000ms, 1000ms, 2000ms}; }
 
   UpstreamRequest request() const {
     UpstreamRequest r;

@@ -39,6 +39,10 @@ void write_behaviour(JsonWriter& w, const Behaviour& b) {
     w.EndArray();
     w.Key("require_key");
     if (b.require_key.empty()) w.Null(); else w.Str(b.require_key);
+    w.Key("key_status");
+    w.StartObject();
+    for (const auto& [key, status] : b.key_status) w.Key(key), w.Int(status);
+    w.EndObject();
     w.EndObject();
 }
 
@@ -97,6 +101,24 @@ bool read_key(const rapidjson::Value& v, std::string& out, std::string& error) {
     return true;
 }
 
+// {"key": status, ...} with 400..599 statuses (0 drops the key), or null for none.
+bool read_key_status(const rapidjson::Value& v, std::map<std::string, int>& out, std::string& error) {
+    error = "key_status must be an object of key: status (0 or 400..599), or null";
+    if (v.IsNull()) {
+        out.clear();
+        return true;
+    }
+    if (!v.IsObject()) return false;
+    std::map<std::string, int> next;
+    for (const auto& m : v.GetObject()) {
+        if (!m.value.IsInt() || !valid_forced_status(m.value.GetInt())) return false;
+        if (m.value.GetInt() != 0) next[std::string(m.name.GetString(), m.name.GetStringLength())] = m.value.GetInt();
+    }
+    out = std::move(next);
+    error.clear();
+    return true;
+}
+
 }  // namespace
 
 bool apply_behaviour_patch(const rapidjson::Value& patch, Behaviour& b, std::string& error) {
@@ -125,6 +147,7 @@ bool apply_behaviour_patch(const rapidjson::Value& patch, Behaviour& b, std::str
         else if (key == "reset_after_chunks") ok = read_count(v, key, next.reset_after_chunks, error);
         else if (key == "models") ok = read_models(v, next.models, error);
         else if (key == "require_key") ok = read_key(v, next.require_key, error);
+        else if (key == "key_status") ok = read_key_status(v, next.key_status, error);
         else {
             error = "unknown config field: " + std::string(key);
             ok = false;

@@ -4,6 +4,7 @@
 
 #include <rapidjson/document.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ struct Behaviour {
     int reset_after_chunks = 0;  // >0: cut streams abruptly after N content chunks
     std::vector<std::string> models{"gpt-4o-mini", "gpt-4o", "text-embedding-3-small"};
     std::string require_key;     // empty = no auth
+    // Per presented key (Bearer token or api-key): the status every API request made with
+    // it gets, e.g. {"sk-revoked": 401, "sk-busy": 429} — for key-pool tests.
+    std::map<std::string, int> key_status;
 };
 
 // A forced status must be a real error status: 0 (off) or 400..599.

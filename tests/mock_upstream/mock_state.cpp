@@ -39,6 +39,15 @@ void to_lower(std::string& s) {
 MockState::MockState(std::string name, Behaviour initial)
     : name_(std::move(name)), initial_(initial), behaviour_(std::move(initial)) {}
 
+std::string_view MockState::presented_key(const Request& req) {
+    if (auto it = req.find(boost::beast::http::field::authorization); it != req.end()) {
+        std::string_view v = it->value();
+        if (v.starts_with("Bearer ")) return v.substr(7);
+    }
+    if (auto it = req.find("api-key"); it != req.end()) return it->value();
+    return {};
+}
+
 bool MockState::authorized(const Request& req) const {
     if (behaviour_.require_key.empty()) return true;
     const std::string& key = behaviour_.require_key;
@@ -56,6 +65,11 @@ void MockState::record(const Request& req, std::string_view path) {
     ++requests_;
     if (auto it = by_path_.find(path); it != by_path_.end()) ++it->second;
     else by_path_.emplace(std::string(path), 1);
+    constexpr std::size_t kMaxKeysCounted = 1000;
+    if (std::string_view key = presented_key(req); !key.empty()) {
+        if (auto it = by_key_.find(key); it != by_key_.end()) ++it->second;
+        else if (by_key_.size() < kMaxKeysCounted) by_key_.emplace(std::string(key), 1);
+    }
 
     last_.present = true;
     last_.method.assign(req.method_string());
@@ -90,6 +104,10 @@ Admission MockState::admit(const Request& req, std::string_view path, bool serva
         a.retry_after = b.retry_after;
         a.authorized = authorized(req);
         a.forced_status = b.status;
+        if (a.forced_status == 0 && !b.key_status.empty()) {
+            auto it = b.key_status.find(std::string(presented_key(req)));
+            if (it != b.key_status.end()) a.forced_status = it->second;
+        }
         // The header decides alone for its request, without consuming the countdown.
         if (status_override < 0 && servable && a.authorized && behaviour_.fail_first > 0) {
             --behaviour_.fail_first;
@@ -128,6 +146,7 @@ void MockState::reset() {
     tls_handshakes_ = 0;
     last_sni_.clear();
     by_path_.clear();
+    by_key_.clear();
     last_.present = false;
     last_.header_count = 0;
     peer_closed_waiting.store(0);
@@ -152,6 +171,10 @@ void MockState::write_stats(JsonWriter& w) const {
     w.Key("by_path");
     w.StartObject();
     for (const auto& [path, n] : by_path_) w.Key(path), w.Uint64(n);
+    w.EndObject();
+    w.Key("by_key");
+    w.StartObject();
+    for (const auto& [key, n] : by_key_) w.Key(key), w.Uint64(n);
     w.EndObject();
     w.Key("open_connections"), w.Int64(open_connections.load(std::memory_order_relaxed));
     w.Key("active_streams"), w.Int64(active_streams.load(std::memory_order_relaxed));

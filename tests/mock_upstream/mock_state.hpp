@@ -80,6 +80,8 @@ private:
 
     void record(const Request& req, std::string_view path);
     bool authorized(const Request& req) const;
+    // The key a request presents: its Bearer token, else its api-key header; "" if none.
+    static std::string_view presented_key(const Request& req);
 
     const std::string name_;
     const Behaviour initial_;
@@ -88,6 +90,7 @@ private:
     Behaviour behaviour_;
     std::uint64_t requests_ = 0;
     std::map<std::string, std::uint64_t, std::less<>> by_path_;
+    std::map<std::string, std::uint64_t, std::less<>> by_key_;  // requests per presented key (bounded)
     LastRequest last_;
     std::uint64_t tls_handshakes_ = 0;
     std::string last_sni_;

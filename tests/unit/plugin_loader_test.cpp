@@ -19,6 +19,7 @@
 #include "core/config/environment.hpp"
 #include "core/plugins/plugin_faults.hpp"
 #include "core/plugins/plugin_registry.hpp"
+#include "core/plugins/provider_adapter.hpp"
 
 namespace apiproxy {
 namespace {
@@ -82,7 +83,7 @@ TEST_F(BrokenPlugins, ExactlyTheBrokenOnesAreRejected) {
             (std::vector<std::string>{"fixture_abi_1_0", "fixture_good", "fixture_score_error",
                                       "fixture_score_garbage", "fixture_score_overrun",
                                       "fixture_score_throws"}));
-  EXPECT_TRUE(registry_->provider_names().empty());
+  EXPECT_EQ(registry_->provider_names(), (std::vector<std::string>{"fixture_abi_1_1"}));
   EXPECT_EQ(registry_->dir(), kBrokenDir);
 }
 
@@ -242,9 +243,32 @@ TEST_F(BrokenPlugins, APluginBuiltForAnOlderMinorLoadsAndScoresUnchanged) {
   EXPECT_EQ(scores, (std::vector<double>{0.5, 0.25}));
 }
 
+TEST_F(BrokenPlugins, AProviderBuiltBeforeKeyPoolsGetsOneObjectPerKey) {
+  // Built against SDK 1.1: it cannot take a key per call, so each key of the pool gets its
+  // own object, created with that key; a call with key i goes to object i.
+  auto plugin = registry_->provider_plugin("fixture_abi_1_1");
+  ASSERT_NE(plugin, nullptr);
+  EXPECT_EQ(plugin->info().abi_minor, 1u);
+  ProviderConfig cfg;
+  cfg.id = "old";
+  cfg.name = "old";
+  cfg.base_url = "http://127.0.0.1:9";
+  cfg.keys = {{"sk-first", "key1", 1, 0}, {"sk-second", "key2", 1, 0}, {"sk-third", "key3", 1, 0}};
+  cfg.api_key = cfg.keys[0].key;
+  auto adapter = ProviderAdapter::create(plugin, cfg);
+  ASSERT_TRUE(adapter) << adapter.error();
+  for (size_t key : {2u, 0u, 1u}) {
+    UpstreamCall call{APX_OP_CHAT_COMPLETIONS, "m", {}, false, key};
+    auto req = adapter.value()->build_request(call, "{}");
+    ASSERT_TRUE(req) << req.error();
+    ASSERT_EQ(req->headers.size(), 1u);
+    EXPECT_EQ(req->headers[0].second, "Bearer " + cfg.keys[key].key);
+  }
+}
+
 TEST_F(BrokenPlugins, ListedInPlugins) {
   auto infos = registry_->plugins();
-  ASSERT_EQ(infos.size(), 6u);
+  ASSERT_EQ(infos.size(), 7u);
   bool good = false;
   for (const auto& i : infos) good |= i.name == "fixture_good" && i.kind == "strategy";
   EXPECT_TRUE(good);

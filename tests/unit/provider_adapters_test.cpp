@@ -205,10 +205,14 @@ class Adapter {
   bool ok() const { return status_ == APX_OK && self_ != nullptr; }
   const RecordingHost& host() const { return host_; }
 
+  // `api_key`: the per-call key of ABI 1.2 (empty: none); `call_size`: the struct size the
+  // host declares (an older host's is smaller).
   apx_status build(uint32_t op, std::string_view model, std::string_view body, bool stream,
-                   Request* out) const {
+                   Request* out, std::string_view api_key = {},
+                   uint32_t call_size = sizeof(apx_upstream_call)) const {
     apx_upstream_call call{};
-    call.struct_size = sizeof(apx_upstream_call);
+    call.struct_size = call_size;
+    call.api_key = str(api_key);
     call.operation = op;
     call.model_id = str(model);
     call.body = str(body);
@@ -745,6 +749,40 @@ TEST(LocalAdapter, BearerWhenAKeyIsSet) {
     Request r = a.request(op, "m", get ? "" : kChatBody);
     EXPECT_EQ(r.header("Authorization"), "Bearer vllm-token-789") << op;
   }
+}
+
+TEST(KeyPerCall, EachBundledAdapterSendsTheKeyTheHostPicked) {
+  struct Case {
+    const char* plugin;
+    ProviderSpec spec;
+    const char* header;
+    const char* prefix;
+  };
+  for (const Case& c : {Case{"openai", openai_spec(), "Authorization", "Bearer "},
+                        Case{"local", local_spec("vllm-token-789"), "Authorization", "Bearer "},
+                        Case{"azure", azure_spec(), "api-key", ""}}) {
+    Adapter a(c.plugin, c.spec);
+    ASSERT_TRUE(a.ok()) << c.plugin << "\n" << a.host().dump();
+    Request configured, picked, older_host;
+    ASSERT_EQ(a.build(APX_OP_CHAT_COMPLETIONS, "dep", kChatBody, false, &configured), APX_OK);
+    ASSERT_EQ(a.build(APX_OP_CHAT_COMPLETIONS, "dep", kChatBody, false, &picked, "sk-pool-second-key"), APX_OK);
+    // A 1.1 host's call has no api_key field: whatever lies past its size is not read.
+    ASSERT_EQ(a.build(APX_OP_CHAT_COMPLETIONS, "dep", kChatBody, false, &older_host, "sk-must-not-be-read",
+                      offsetof(apx_upstream_call, api_key)),
+              APX_OK);
+    EXPECT_EQ(picked.header(c.header), std::string(c.prefix) + "sk-pool-second-key") << c.plugin;
+    EXPECT_EQ(picked.header_count(c.header), 1u) << c.plugin;
+    EXPECT_EQ(older_host.header(c.header), configured.header(c.header)) << c.plugin;
+    EXPECT_TRUE(configured.header(c.header)) << c.plugin;
+  }
+}
+
+TEST(KeyPerCall, LocalAdapterSendsNothingForANotRequiredKey) {
+  Adapter a("local", local_spec("vllm-token-789"));
+  ASSERT_TRUE(a.ok());
+  Request r;
+  ASSERT_EQ(a.build(APX_OP_CHAT_COMPLETIONS, "m", kChatBody, false, &r, "not-required"), APX_OK);
+  EXPECT_FALSE(r.header("Authorization"));
 }
 
 TEST(LocalAdapter, UrlsMethodsAndBodies) {

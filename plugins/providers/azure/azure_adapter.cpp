@@ -18,11 +18,11 @@ constexpr std::string_view kDefaultApiVersion = "2024-10-21";
 class AzureAdapter final : public apx::ProviderAdapter {
  public:
   AzureAdapter(const apx::Host& host, const apx::ProviderConfig& config)
-      : host_(host), id_(config.id), api_key_(config.api_key) {
+      : host_(host), id_(config.id), api_key_("api-key", "", config.api_key, false) {
     std::string_view base = apx::shape::trim(config.base_url);
     if (base.empty()) throw apx::InvalidInput("provider '" + id_ + "': BASE_URL is empty");
-    apx::shape::require_header_safe("provider '" + id_ + "': API_KEY", api_key_);
-    if (api_key_.empty())
+    apx::shape::require_header_safe("provider '" + id_ + "': API_KEY", config.api_key);
+    if (!api_key_.configured())
       host_.warn("provider '" + id_ + "': API_KEY is empty, requests carry no api-key");
 
     api_version_ = std::string(apx::shape::trim(config.settings.get("API_VERSION")));
@@ -48,7 +48,7 @@ class AzureAdapter final : public apx::ProviderAdapter {
         out.method("GET");
         out.url(models_url_);
         if (!call.body.empty()) out.body({});
-        key_header(out);
+        api_key_.write(call, out);
         return;
       case APX_OP_CHAT_COMPLETIONS:
         return post(call, "/chat/completions", "chat completions", out);
@@ -81,10 +81,6 @@ class AzureAdapter final : public apx::ProviderAdapter {
   // 400 content-filter answers must reach the client, which the host rule already does.
 
  private:
-  void key_header(apx::RequestWriter& out) const {
-    if (!api_key_.empty()) out.header("api-key", api_key_);
-  }
-
   void post(const apx::UpstreamCall& call, std::string_view suffix, std::string_view what,
             apx::RequestWriter& out) const {
     if (call.model_id.empty())
@@ -99,7 +95,7 @@ class AzureAdapter final : public apx::ProviderAdapter {
     url.append(deployments_url_).append("/").append(deployment).append(suffix).append(query_);
     out.method("POST");
     out.url(url);
-    key_header(out);
+    api_key_.write(call, out);
     out.header("Content-Type", "application/json");
     if (call.stream && call.operation != APX_OP_EMBEDDINGS)
       out.header("Accept", "text/event-stream");
@@ -107,7 +103,7 @@ class AzureAdapter final : public apx::ProviderAdapter {
 
   apx::Host host_;
   std::string id_;
-  std::string api_key_;  // never logged
+  apx::shape::KeyHeader api_key_;
   std::string api_version_;
   std::string models_url_;       // with api-version
   std::string deployments_url_;  // .../openai/deployments

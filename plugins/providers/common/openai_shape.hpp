@@ -70,6 +70,34 @@ inline void require_header_safe(std::string_view what, std::string_view value) {
 
 // ------------------------------------------------------------------------- URLs ----
 
+// A key-carrying header ("Authorization: Bearer <key>", Azure's "api-key: <key>") for each
+// call: with the key the host picked from the provider's pool (ABI 1.2), else the
+// configured one. The configured key's value is built once; a key that means "none"
+// (empty; for local servers also "not-required") sends no header.
+class KeyHeader {
+ public:
+  KeyHeader(std::string name, std::string_view value_prefix, std::string_view configured_key,
+            bool not_required_means_none)
+      : name_(std::move(name)), prefix_(value_prefix), configured_(trim(configured_key)),
+        none_word_(not_required_means_none) {
+    if (!means_none(configured_)) value_ = prefix_ + configured_;
+  }
+  bool configured() const { return !value_.empty(); }
+  void write(const UpstreamCall& call, RequestWriter& out) const {
+    std::string_view key = trim(call.key_or(configured_));
+    if (key == configured_) {
+      if (!value_.empty()) out.header(name_, value_);
+    } else if (!means_none(key)) {
+      out.header(name_, prefix_ + std::string(key));
+    }
+  }
+
+ private:
+  bool means_none(std::string_view key) const { return key.empty() || (none_word_ && iequals(key, "not-required")); }
+  std::string name_, prefix_, configured_, value_;  // value_: never logged
+  bool none_word_;
+};
+
 inline std::string_view strip_trailing_slashes(std::string_view s) noexcept {
   while (!s.empty() && s.back() == '/') s.remove_suffix(1);
   return s;

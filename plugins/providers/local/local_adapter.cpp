@@ -28,17 +28,15 @@ unsigned infer_local_capabilities(std::string_view id) {
 class LocalAdapter final : public apx::ProviderAdapter {
  public:
   LocalAdapter(const apx::Host& host, const apx::ProviderConfig& config)
-      : host_(host), id_(config.id), endpoints_(config.base_url, config.models_path) {
+      : host_(host), id_(config.id), endpoints_(config.base_url, config.models_path),
+        authorization_("Authorization", "Bearer ", config.api_key, true) {
     if (apx::shape::trim(config.base_url).empty())
       throw apx::InvalidInput("provider '" + id_ + "': BASE_URL is empty");
-    std::string_view key = apx::shape::trim(config.api_key);
-    if (!key.empty() && !apx::shape::iequals(key, "not-required")) {
+    if (authorization_.configured())
       apx::shape::require_header_safe("provider '" + id_ + "': API_KEY", config.api_key);
-      authorization_ = "Bearer " + config.api_key;
-    }
     host_.debug("provider '" + id_ + "': local adapter, models at " +
                 apx::shape::redact_url(endpoints_.models) +
-                (authorization_.empty() ? ", no authentication" : ", bearer authentication"));
+                (!authorization_.configured() ? ", no authentication" : ", bearer authentication"));
   }
 
   void build_request(const apx::UpstreamCall& call, apx::RequestWriter& out) override {
@@ -48,7 +46,7 @@ class LocalAdapter final : public apx::ProviderAdapter {
         out.method("GET");
         out.url(endpoints_.models);
         if (!call.body.empty()) out.body({});
-        auth_header(out);
+        authorization_.write(call, out);
         return;
       case APX_OP_CHAT_COMPLETIONS:
         return post(call, endpoints_.chat, "chat completions", out);
@@ -74,10 +72,6 @@ class LocalAdapter final : public apx::ProviderAdapter {
   // statuses (llama.cpp answers 503 while loading a model, which the host rule retries).
 
  private:
-  void auth_header(apx::RequestWriter& out) const {
-    if (!authorization_.empty()) out.header("Authorization", authorization_);
-  }
-
   void post(const apx::UpstreamCall& call, const std::string& url, std::string_view what,
             apx::RequestWriter& out) const {
     if (call.body.empty())
@@ -85,7 +79,7 @@ class LocalAdapter final : public apx::ProviderAdapter {
                               " needs a JSON body");
     out.method("POST");
     out.url(url);
-    auth_header(out);
+    authorization_.write(call, out);
     out.header("Content-Type", "application/json");
     if (call.stream && call.operation != APX_OP_EMBEDDINGS)
       out.header("Accept", "text/event-stream");
@@ -94,7 +88,7 @@ class LocalAdapter final : public apx::ProviderAdapter {
   apx::Host host_;
   std::string id_;
   apx::shape::OpenAIEndpoints endpoints_;
-  std::string authorization_;  // "Bearer <key>" or empty; never logged
+  apx::shape::KeyHeader authorization_;
 };
 
 }  // namespace

@@ -17,14 +17,15 @@ class OpenAIAdapter final : public apx::ProviderAdapter {
         id_(config.id),
         endpoints_(config.base_url, config.models_path),
         organization_(apx::shape::trim(config.settings.get("ORGANIZATION"))),
-        project_(apx::shape::trim(config.settings.get("PROJECT"))) {
+        project_(apx::shape::trim(config.settings.get("PROJECT"))),
+        authorization_("Authorization", "Bearer ", config.api_key, false) {
     if (apx::shape::trim(config.base_url).empty())
       throw apx::InvalidInput("provider '" + id_ + "': BASE_URL is empty");
     apx::shape::require_header_safe("provider '" + id_ + "': API_KEY", config.api_key);
     apx::shape::require_header_safe("provider '" + id_ + "': ORGANIZATION", organization_);
     apx::shape::require_header_safe("provider '" + id_ + "': PROJECT", project_);
-    if (!config.api_key.empty()) authorization_ = "Bearer " + config.api_key;
-    else host_.warn("provider '" + id_ + "': API_KEY is empty, requests carry no Authorization");
+    if (!authorization_.configured())
+      host_.warn("provider '" + id_ + "': API_KEY is empty, requests carry no Authorization");
     host_.debug("provider '" + id_ + "': openai adapter, models at " +
                 apx::shape::redact_url(endpoints_.models) + ", API at " +
                 apx::shape::redact_url(endpoints_.chat));
@@ -37,7 +38,7 @@ class OpenAIAdapter final : public apx::ProviderAdapter {
         out.method("GET");
         out.url(endpoints_.models);
         if (!call.body.empty()) out.body({});
-        common_headers(out);
+        common_headers(call, out);
         return;
       case APX_OP_CHAT_COMPLETIONS:
         return post(call, endpoints_.chat, "chat completions", out);
@@ -64,8 +65,8 @@ class OpenAIAdapter final : public apx::ProviderAdapter {
   // rule is the right one.
 
  private:
-  void common_headers(apx::RequestWriter& out) const {
-    if (!authorization_.empty()) out.header("Authorization", authorization_);
+  void common_headers(const apx::UpstreamCall& call, apx::RequestWriter& out) const {
+    authorization_.write(call, out);
     if (!organization_.empty()) out.header("OpenAI-Organization", organization_);
     if (!project_.empty()) out.header("OpenAI-Project", project_);
   }
@@ -77,7 +78,7 @@ class OpenAIAdapter final : public apx::ProviderAdapter {
                               " needs a JSON body");
     out.method("POST");
     out.url(url);
-    common_headers(out);
+    common_headers(call, out);
     out.header("Content-Type", "application/json");
     if (call.stream && call.operation != APX_OP_EMBEDDINGS)
       out.header("Accept", "text/event-stream");
@@ -87,7 +88,7 @@ class OpenAIAdapter final : public apx::ProviderAdapter {
   std::string id_;
   apx::shape::OpenAIEndpoints endpoints_;
   std::string organization_, project_;
-  std::string authorization_;  // "Bearer <key>" or empty; never logged
+  apx::shape::KeyHeader authorization_;
 };
 
 }  // namespace

@@ -63,7 +63,7 @@ class HeaderAuthAdapter final : public apx::ProviderAdapter {
       case APX_OP_HEALTH:  // a model list that answers is the health check
         out.method("GET");
         out.url(models_url_);
-        out.header(auth_header_, api_key_);
+        out.header(auth_header_, call.key_or(api_key_));
         return;
       case APX_OP_CHAT_COMPLETIONS: return post(chat_url_, call, out);
       case APX_OP_COMPLETIONS: return post(completions_url_, call, out);
@@ -93,7 +93,7 @@ class HeaderAuthAdapter final : public apx::ProviderAdapter {
     if (call.body.empty()) throw apx::InvalidInput("a JSON body is required");
     out.method("POST");
     out.url(url);
-    out.header(auth_header_, api_key_);
+    out.header(auth_header_, call.key_or(api_key_));
     out.header("Content-Type", "application/json");
     if (call.stream) out.header("Accept", "text/event-stream");
   }

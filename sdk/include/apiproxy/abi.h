@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 #define APX_ABI_MAJOR 1
-#define APX_ABI_MINOR 1
+#define APX_ABI_MINOR 2
 
 /* Name of the one exported symbol, for hosts that look it up by string. */
 #define APX_ENTRY_SYMBOL "apiproxy_plugin_entry"
@@ -192,6 +192,12 @@ typedef struct apx_upstream_call {
   apx_str model_id;   /* physical model (Azure: deployment name); empty for list/health */
   apx_str body;       /* client JSON with `model` already rewritten; empty for GETs */
   uint32_t stream;
+  /* Since 1.2: the API key this call must use, chosen by the host from the provider's
+   * pool (LLM_PROVIDER_{id}_API_KEYS / _API_KEYS_JSON; a one-key provider's API_KEY).
+   * Secret: never log it. Header-safe (the host checked it). Check APX_HAS_FIELD before
+   * reading it. A plugin built against 1.0 or 1.1 never sees it: the host makes one adapter
+   * object per key instead, each created with that key as config->api_key. */
+  apx_str api_key;
 } apx_upstream_call;
 
 /* Host-owned sink for the request an adapter builds. Defaults before the call: method

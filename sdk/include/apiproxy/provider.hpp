@@ -40,6 +40,9 @@ struct UpstreamCall {
   std::string_view model_id;
   std::string_view body;
   bool stream;
+  // The key to use for this call (ABI 1.2: the host's pick from the provider's key pool);
+  // empty from an older host, which calls with one key: ProviderConfig::api_key.
+  std::string_view api_key;
 
   explicit UpstreamCall(const apx_upstream_call& c) noexcept
       : operation(c.operation >= APX_OP_LIST_MODELS && c.operation <= APX_OP_HEALTH
@@ -47,7 +50,11 @@ struct UpstreamCall {
                       : static_cast<apx_operation>(0)),
         model_id(view(c.model_id)),
         body(view(c.body)),
-        stream(c.stream != 0) {}
+        stream(c.stream != 0),
+        api_key(APX_HAS_FIELD(apx_upstream_call, &c, api_key) ? view(c.api_key) : std::string_view()) {}
+
+  // The key this call uses: the host's pick, else the provider's configured key.
+  std::string_view key_or(std::string_view configured) const { return api_key.empty() ? configured : api_key; }
 };
 
 class RequestWriter {
