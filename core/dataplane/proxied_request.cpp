@@ -159,7 +159,8 @@ void ProxiedRequest::attempt() {
 
 void ProxiedRequest::pick_key() {
   key_ = 0;
-  if (!keys_) return send();
+  // One key and no limit of its own (the usual case): nothing to choose or admit.
+  if (!keys_ || (keys_->size() == 1 && !keys_->has_key_limits())) return send();
   auto now = Clock::now();
   keys_->refresh(*store_, now);
   keys_->order(thread_rng(), now, keys_tried_, key_order_);

@@ -66,6 +66,22 @@ TEST(Cli, CheckConfigWithUsableProvidersExitsZeroAndRedactsKeys) {
   EXPECT_TRUE(LacksSecret(r.out + r.err, "not-required"));
 }
 
+TEST(Cli, CheckConfigShowsAKeyPoolByLabelNeverByKey) {
+  const std::string first = "sk-SENTINEL-pool-first-000000001111", second = "sk-SENTINEL-pool-second-00000002222";
+  EnvMap extra;
+  add_provider(extra, "pooled", "https://api.openai.com", "",
+               {{"API_KEYS_JSON", "[{\"key\":\"" + first + "\",\"weight\":3,\"label\":\"team-a\"},{\"key\":\"" +
+                                      second + "\",\"max_qps\":5},{\"weight\":1}]"}});
+  extra.erase("LLM_PROVIDER_pooled_API_KEY");
+  auto r = apiproxy({"check-config"}, extra);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(Contains(r.out, "keys from LLM_PROVIDER_pooled_API_KEYS_JSON: team-a(weight=3) key2-***2222(weight=1 max_qps=5)"))
+      << r.out;
+  EXPECT_TRUE(Contains(r.out + r.err, "LLM_PROVIDER_pooled_API_KEYS_JSON entry 3 skipped")) << r.out << r.err;
+  EXPECT_TRUE(LacksSecret(r.out + r.err, first));
+  EXPECT_TRUE(LacksSecret(r.out + r.err, second));
+}
+
 TEST(Cli, CheckConfigWithNoUsableProviderExitsOne) {
   auto r = apiproxy({"check-config"}, {{"LLM_PROVIDERS", "a4f"}, {"LLM_PROVIDER_openai_NAME", "a4f"}});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;

@@ -77,7 +77,7 @@ TEST(SdkExamples, PluginsListsBothExamplesBesideTheBundledPlugins) {
       round_robin = true;
       EXPECT_EQ(str(p, "kind"), "strategy") << to_string(p);
       EXPECT_EQ(str(p, "version"), "1.0.0") << to_string(p);
-      EXPECT_EQ(str(p, "abi"), "1.1") << to_string(p);  // the SDK it was built with
+      EXPECT_EQ(str(p, "abi"), "1.2") << to_string(p);  // the SDK it was built with
       EXPECT_EQ(str(p, "file"), std::string(kPluginDir) + "/round_robin.so") << to_string(p);
       EXPECT_TRUE(Contains(str(p, "description"), "example"));
     }
@@ -85,7 +85,7 @@ TEST(SdkExamples, PluginsListsBothExamplesBesideTheBundledPlugins) {
       header_auth = true;
       EXPECT_EQ(str(p, "kind"), "provider") << to_string(p);
       EXPECT_EQ(str(p, "version"), "1.0.0") << to_string(p);
-      EXPECT_EQ(str(p, "abi"), "1.1") << to_string(p);  // the SDK it was built with
+      EXPECT_EQ(str(p, "abi"), "1.2") << to_string(p);  // the SDK it was built with
       EXPECT_EQ(str(p, "file"), std::string(kPluginDir) + "/header_auth.so") << to_string(p);
     }
   }
