@@ -2,6 +2,9 @@
 
 #include "json_writer.hpp"
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <climits>
 #include <string_view>
 
@@ -39,6 +42,8 @@ void write_behaviour(JsonWriter& w, const Behaviour& b) {
     w.EndArray();
     w.Key("require_key");
     if (b.require_key.empty()) w.Null(); else w.Str(b.require_key);
+    w.Key("usage");
+    if (b.usage.empty()) w.Null(); else w.RawValue(b.usage.data(), b.usage.size(), rapidjson::kObjectType);
     w.EndObject();
 }
 
@@ -97,6 +102,23 @@ bool read_key(const rapidjson::Value& v, std::string& out, std::string& error) {
     return true;
 }
 
+// The usage object an answer reports instead of the computed one, kept as JSON text.
+bool read_usage(const rapidjson::Value& v, std::string& out, std::string& error) {
+    if (v.IsNull()) {
+        out.clear();
+        return true;
+    }
+    if (!v.IsObject()) {
+        error = "usage must be an object or null";
+        return false;
+    }
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    v.Accept(w);
+    out.assign(buf.GetString(), buf.GetSize());
+    return true;
+}
+
 }  // namespace
 
 bool apply_behaviour_patch(const rapidjson::Value& patch, Behaviour& b, std::string& error) {
@@ -125,6 +147,7 @@ bool apply_behaviour_patch(const rapidjson::Value& patch, Behaviour& b, std::str
         else if (key == "reset_after_chunks") ok = read_count(v, key, next.reset_after_chunks, error);
         else if (key == "models") ok = read_models(v, next.models, error);
         else if (key == "require_key") ok = read_key(v, next.require_key, error);
+        else if (key == "usage") ok = read_usage(v, next.usage, error);
         else {
             error = "unknown config field: " + std::string(key);
             ok = false;

@@ -90,6 +90,7 @@ Admission MockState::admit(const Request& req, std::string_view path, bool serva
         a.retry_after = b.retry_after;
         a.authorized = authorized(req);
         a.forced_status = b.status;
+        a.usage = b.usage;
         // The header decides alone for its request, without consuming the countdown.
         if (status_override < 0 && servable && a.authorized && behaviour_.fail_first > 0) {
             --behaviour_.fail_first;
