@@ -32,17 +32,4 @@ UpstreamAnswer relayable_answer(const UpstreamExchange& up, std::string body) {
   return a;
 }
 
-long long usage_field(std::string_view text, std::string_view field) {
-  auto at = text.rfind(field);
-  if (at == std::string_view::npos) return -1;
-  at = text.find(':', at);
-  if (at == std::string_view::npos) return -1;
-  ++at;
-  while (at < text.size() && text[at] == ' ') ++at;
-  long long v = 0;
-  bool any = false;
-  for (; at < text.size() && text[at] >= '0' && text[at] <= '9'; ++at, any = true) v = v * 10 + (text[at] - '0');
-  return any ? v : -1;
-}
-
 }  // namespace apiproxy

@@ -1,5 +1,5 @@
 // How the data plane reads an upstream's answer: which failures count against the
-// provider, which headers a client may see, where the token counts are.
+// provider, which headers a client may see. (Its token counts: usage_parse.hpp.)
 #pragma once
 
 #include <string>
@@ -19,8 +19,5 @@ bool is_event_stream(std::string_view content_type);
 // The upstream's answer as the client gets it: status, content type (JSON when the
 // upstream named none), the headers worth passing on, the body.
 UpstreamAnswer relayable_answer(const UpstreamExchange& up, std::string body);
-
-// A token count in a usage object, found without parsing the whole body; -1 if absent.
-long long usage_field(std::string_view text, std::string_view field);
 
 }  // namespace apiproxy

@@ -19,6 +19,8 @@ class ClientChannel {
   // Facts for the access log; never a secret.
   virtual void note(std::string_view key, std::string_view value) = 0;
   virtual void note_number(std::string_view key, long long value) = 0;
+  // A real number (a cost); one that is not finite is left out.
+  virtual void note_decimal(std::string_view key, double value) = 0;
   // `f` runs once if the client hangs up before its answer starts.
   virtual void on_hangup(std::function<void()> f) = 0;
 

@@ -6,6 +6,7 @@
 
 #include "core/catalog/model_resolution.hpp"
 #include "core/dataplane/answer_policy.hpp"
+#include "core/dataplane/usage_accounting.hpp"
 #include "core/routing/sessions.hpp"
 
 namespace apiproxy {
@@ -16,7 +17,6 @@ namespace {
 
 constexpr size_t kMaxWholeResponse = 64 * 1024 * 1024;
 constexpr size_t kMaxErrorBody = 64 * 1024;
-constexpr size_t kUsageTail = 4096;
 
 std::mt19937_64& thread_rng() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -295,7 +295,7 @@ void ProxiedRequest::relay_whole(std::shared_ptr<UpstreamExchange> up, bool succ
     answer.from = self->attribution();
     if (success) {
       auto out = std::make_shared<UpstreamAnswer>(std::move(answer));
-      return self->finish_success(out->body, self->elapsed_ms(),
+      return self->finish_success(find_usage(out->body), self->elapsed_ms(),
                                   [self, out] { self->client_->answer(std::move(*out)); });
     }
     const Candidate& c = self->current();
@@ -307,16 +307,19 @@ void ProxiedRequest::relay_whole(std::shared_ptr<UpstreamExchange> up, bool succ
   });
 }
 
-void ProxiedRequest::finish_success(std::string_view tail_for_usage, double latency_ms, std::function<void()> then) {
+void ProxiedRequest::finish_success(const std::optional<TokenUsage>& usage, double latency_ms,
+                                    std::function<void()> then) {
   const Candidate& c = current();
   const std::string& logical = model_->logical_id;
   count_attempt(telemetry::outcome::kSuccess);
   shared_.metrics.end(logical, c.upstream.provider_id, Observation{latency_ms, true});
   shared_.weights.nudge(logical, c.upstream.provider_id, Nudge::Success);
+  account_usage(shared_.telemetry, *client_, logical, c, usage);
   if (spdlog::should_log(spdlog::level::debug)) {
-    spdlog::debug("request {}: {} via {} in {:.1f} ms after {} attempt(s); tokens in {} out {}", request_.request_id, request_.model, candidate_label(c),
-                  elapsed_ms(), attempts_.size() + 1, usage_field(tail_for_usage, "\"prompt_tokens\""),
-                  usage_field(tail_for_usage, "\"completion_tokens\""));
+    spdlog::debug("request {}: {} via {} in {:.1f} ms after {} attempt(s); tokens in {} out {}", request_.request_id,
+                  request_.model, candidate_label(c), elapsed_ms(), attempts_.size() + 1,
+                  usage ? std::to_string(usage->prompt_tokens) : "-",
+                  usage ? std::to_string(usage->completion_tokens) : "-");
   }
   if (request_.session_id.empty() || bound_) return then();
   bind_session(std::move(then));
@@ -334,6 +337,7 @@ void ProxiedRequest::bind_session(std::function<void()> then) {
 }
 
 void ProxiedRequest::relay_stream(std::shared_ptr<UpstreamExchange> up) {
+  usage_tap_ = UsageTap(request_.stream_usage == StreamUsage::Added);
   auto start = [self = shared_from_this(), up = std::move(up)]() mutable {
     self->streaming_ = telemetry::GaugeGuard(self->shared_.telemetry.in_flight_streams);
     int status = up->status();
@@ -352,14 +356,12 @@ void ProxiedRequest::pump(std::shared_ptr<UpstreamExchange> up) {
   exchange.read([self = shared_from_this(), up = std::move(up)](Result<std::string_view> piece) mutable {
     if (!piece) return self->end_stream_with_error(piece.error());  // a partial event is dropped
     if (piece->empty()) return self->end_stream_at_upstream_end(*up);
-    // Keep the end of the stream: `usage` arrives in its last event.
-    self->usage_tail_.append(*piece);
-    if (self->usage_tail_.size() > kUsageTail) self->usage_tail_.erase(0, self->usage_tail_.size() - kUsageTail);
     auto events = self->framer_.next(*piece);
     if (!events)
       return self->end_stream_with_error("an event exceeds " + std::to_string(kMaxSseEventBytes) + " bytes");
-    if (events->empty()) return self->pump(std::move(up));  // no event has ended yet
-    self->client_->stream_write(*events, [self, up = std::move(up)](bool ok) mutable {
+    std::string_view relayed = self->usage_tap_.pass(*events);
+    if (relayed.empty()) return self->pump(std::move(up));  // no event has ended yet, or it was cut
+    self->client_->stream_write(relayed, [self, up = std::move(up)](bool ok) mutable {
       if (!ok) return self->client_gone(*up);
       self->pump(std::move(up));
     });
@@ -368,9 +370,9 @@ void ProxiedRequest::pump(std::shared_ptr<UpstreamExchange> up) {
 
 void ProxiedRequest::end_stream_at_upstream_end(UpstreamExchange& up) {
   auto finish = [self = shared_from_this(), ttfb = static_cast<double>(up.time_to_first_byte().count())] {
-    self->finish_success(self->usage_tail_, ttfb, [self] { self->client_->end_stream(); });
+    self->finish_success(self->usage_tap_.usage(), ttfb, [self] { self->client_->end_stream(); });
   };
-  std::string_view last = framer_.finish();
+  std::string_view last = usage_tap_.pass(framer_.finish());
   if (last.empty()) return finish();
   // The upstream ended without the blank line that ends its last event; a client's SSE
   // parser would drop that event, so it gets its end.

@@ -11,6 +11,7 @@
 
 #include "core/dataplane/data_plane.hpp"
 #include "core/dataplane/sse_framer.hpp"
+#include "core/dataplane/usage_tap.hpp"
 #include "core/telemetry/gauge.hpp"
 
 namespace apiproxy {
@@ -54,8 +55,8 @@ class ProxiedRequest : public std::enable_shared_from_this<ProxiedRequest> {
   // latency_ms: what routing learns from — the whole wait for a JSON answer, the time to
   // the first byte for a stream (a long stream is not a slow upstream). Records the
   // success, binds the conversation (if any), then runs `then` — so the binding is stored
-  // before the client can send its next message.
-  void finish_success(std::string_view tail_for_usage, double latency_ms, std::function<void()> then);
+  // before the client can send its next message. `usage`: what the upstream reported.
+  void finish_success(const std::optional<TokenUsage>& usage, double latency_ms, std::function<void()> then);
   void all_failed();
   void bind_session(std::function<void()> then);
   Attribution attribution() const;
@@ -83,7 +84,7 @@ class ProxiedRequest : public std::enable_shared_from_this<ProxiedRequest> {
   std::chrono::steady_clock::time_point attempt_started_;
   bool bound_ = false;  // this request's conversation binding is written
   std::chrono::milliseconds rate_limited_for_{0};  // every remaining candidate was at MAX_QPS
-  std::string usage_tail_;  // the last bytes of a stream, where `usage` arrives
+  UsageTap usage_tap_;  // reads a stream's usage; cuts the usage event the gateway asked for
   telemetry::GaugeGuard streaming_;  // apiproxy_in_flight_streams once a stream is relayed
   bool client_hung_up_ = false;
   std::shared_ptr<UpstreamExchange> upstream_;  // the attempt in flight, to cancel on a hang-up

@@ -8,6 +8,7 @@
 
 #include "apiproxy/abi.h"
 #include "core/dataplane/request_body.hpp"
+#include "core/dataplane/usage_request.hpp"
 
 namespace apiproxy {
 
@@ -15,6 +16,7 @@ struct ProxyRequest {
   apx_operation op = APX_OP_CHAT_COMPLETIONS;
   std::string model;       // the name the client asked for: a logical model or provider/model
   bool stream = false;
+  StreamUsage stream_usage = StreamUsage::Declined;  // a stream's usage event: see usage_request.hpp
   std::string session_id;  // the conversation to keep on one upstream; "" when none
   std::optional<uint64_t> max_output_tokens;
   RequestBody body;

@@ -1,5 +1,7 @@
 #include "core/dataplane/request_body.hpp"
 
+#include <algorithm>
+
 namespace apiproxy {
 
 namespace {
@@ -18,31 +20,40 @@ void append_json_string(std::string& out, std::string_view s) {
 }  // namespace
 
 RequestBody::RequestBody(std::string text, Span model_value, std::optional<Span> cut)
-    : text_(std::move(text)), model_(model_value), cut_(cut) {}
+    : text_(std::move(text)), model_(model_value) {
+  if (cut) edit({*cut, ""});
+}
+
+void RequestBody::edit(BodyEdit e) {
+  auto at = std::upper_bound(edits_.begin(), edits_.end(), e.span.begin,
+                             [](size_t begin, const BodyEdit& other) { return begin < other.span.begin; });
+  edits_.insert(at, std::move(e));
+}
 
 std::string RequestBody::for_model(std::string_view model_id) const {
   std::string_view t = text_;
   std::string out;
-  out.reserve(t.size() + model_id.size() + 4);
-  auto put_model = [&] { append_json_string(out, model_id); };
-  if (!cut_) {
-    out.append(t.substr(0, model_.begin));
-    put_model();
-    out.append(t.substr(model_.end));
-    return out;
+  size_t added = model_id.size() + 4;
+  for (const auto& e : edits_) added += e.with.size();
+  out.reserve(t.size() + added);
+  size_t copied = 0;  // text before this offset is in `out` (or was edited away)
+  bool model_done = false;
+  auto replace = [&](Span span, auto&& put) {
+    out.append(t.substr(copied, span.begin - copied));
+    put();
+    copied = span.end;
+  };
+  auto put_model = [&] {
+    replace(model_, [&] { append_json_string(out, model_id); });
+    model_done = true;
+  };
+  // The edits and the model in the order they appear in the text (they never overlap).
+  for (const auto& e : edits_) {
+    if (!model_done && model_.begin <= e.span.begin) put_model();
+    replace(e.span, [&] { out += e.with; });
   }
-  // The two edits, in the order they appear in the text (they never overlap).
-  if (cut_->begin < model_.begin) {
-    out.append(t.substr(0, cut_->begin));
-    out.append(t.substr(cut_->end, model_.begin - cut_->end));
-    put_model();
-    out.append(t.substr(model_.end));
-  } else {
-    out.append(t.substr(0, model_.begin));
-    put_model();
-    out.append(t.substr(model_.end, cut_->begin - model_.end));
-    out.append(t.substr(cut_->end));
-  }
+  if (!model_done) put_model();
+  out.append(t.substr(copied));
   return out;
 }
 

@@ -26,6 +26,14 @@ Telemetry::Telemetry()
                 {"logical_model"}),
       rate_limited("apiproxy_rate_limited_requests_total",
                    "Requests answered 429 because every upstream was at its MAX_QPS limit.", {"logical_model"}),
+      tokens("apiproxy_tokens_total",
+             "Tokens of answered data-plane requests as the upstream's usage reported them, by direction "
+             "(prompt, completion), logical model, provider and upstream model.",
+             {"logical_model", "provider", "model"}),  // and `direction` (counter.hpp)
+      cost("apiproxy_cost_total",
+           "Cost of those tokens: prompt tokens / 1000 x the provider's COST_INPUT plus completion tokens / "
+           "1000 x its COST_OUTPUT, by logical model, provider and upstream model.",
+           {"logical_model", "provider", "model"}),
       start_time_seconds_(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count()) {}
 
 void Telemetry::record_request(const RequestRecord& r) {
@@ -40,6 +48,15 @@ void Telemetry::record_attempt(std::string_view logical_model, std::string_view 
   upstream_attempts.with({logical_model, provider, outcome}).inc();
 }
 
+void Telemetry::record_usage(const UsageRecord& r) {
+  usage.record(r.logical_model, r.provider, r.usage, r.cost);
+  if (!r.usage) return;
+  TokenCounters& t = tokens.with({r.logical_model, r.provider, r.model});
+  t.prompt.inc(r.usage->prompt_tokens);
+  t.completion.inc(r.usage->completion_tokens);
+  cost.with({r.logical_model, r.provider, r.model}).add(r.cost);
+}
+
 void Telemetry::write(TextWriter& out) const {
   telemetry::write(out, requests);
   telemetry::write(out, request_duration);
@@ -47,6 +64,8 @@ void Telemetry::write(TextWriter& out) const {
   telemetry::write(out, upstream_attempts);
   telemetry::write(out, failovers);
   telemetry::write(out, rate_limited);
+  telemetry::write(out, tokens);
+  telemetry::write(out, cost);
   out.family("apiproxy_in_flight_requests", "Data-plane requests being served.", "gauge");
   out.sample("apiproxy_in_flight_requests", {}, in_flight_requests.value());
   out.family("apiproxy_in_flight_streams", "Streamed (SSE) answers being relayed.", "gauge");

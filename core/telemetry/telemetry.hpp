@@ -9,8 +9,13 @@
 //   upstream_attempts_total{logical_model,provider,outcome}   one per upstream attempt
 //   failovers_total{logical_model}                            an attempt after a failed one
 //   rate_limited_requests_total{logical_model}                answered 429 because of MAX_QPS
+//   tokens_total{direction,logical_model,provider,model}      tokens the upstream's usage reported,
+//                                                             direction prompt or completion
+//   cost_total{logical_model,provider,model}                  their cost (COST_INPUT/COST_OUTPUT)
 //   in_flight_requests, in_flight_streams                     gauges
-// `logical_model` and `provider` are "none" when the request never got that far.
+// `logical_model` and `provider` are "none" when the request never got that far; `model` is
+// the upstream's model id. Token usage is also summed per logical model and provider in
+// `usage` (usage_summary.hpp), for GET /providers/{id}/metrics.
 #pragma once
 
 #include <optional>
@@ -19,6 +24,8 @@
 #include "core/telemetry/counter.hpp"
 #include "core/telemetry/gauge.hpp"
 #include "core/telemetry/histogram.hpp"
+#include "core/telemetry/token_usage.hpp"
+#include "core/telemetry/usage_summary.hpp"
 
 namespace apiproxy::telemetry {
 
@@ -46,6 +53,15 @@ struct RequestRecord {
   std::optional<double> first_byte_seconds;
 };
 
+// One answered data-plane request, for the token and cost accounting.
+struct UsageRecord {
+  std::string_view logical_model;
+  std::string_view provider;
+  std::string_view model;             // the upstream's model id
+  const TokenUsage* usage = nullptr;  // null: the upstream reported no usage that passed the checks
+  double cost = 0;
+};
+
 class Telemetry {
  public:
   Telemetry();
@@ -56,6 +72,7 @@ class Telemetry {
   void record_attempt(std::string_view logical_model, std::string_view provider, std::string_view outcome);
   void record_failover(std::string_view logical_model) { failovers.with({logical_model}).inc(); }
   void record_rate_limited(std::string_view logical_model) { rate_limited.with({logical_model}).inc(); }
+  void record_usage(const UsageRecord& r);
 
   // Seconds since the epoch when this object was made (≈ process start).
   double start_time_seconds() const { return start_time_seconds_; }
@@ -69,8 +86,11 @@ class Telemetry {
   CounterFamily upstream_attempts;
   CounterFamily failovers;
   CounterFamily rate_limited;
+  TokenCounterFamily tokens;
+  AmountCounterFamily cost;
   Gauge in_flight_requests;
   Gauge in_flight_streams;
+  UsageSummary usage;
 
  private:
   double start_time_seconds_;

@@ -71,6 +71,8 @@ std::variant<ProxyRequest, RequestProblem> read_client_request(std::string text,
       return RequestProblem{"'stream' must be true or false", "invalid_type", "stream"};
     r.stream = stream->boolean && op != APX_OP_EMBEDDINGS;
   }
+  std::optional<StreamUsagePlan> usage;
+  if (r.stream) usage = plan_stream_usage(text, members);
 
   for (const char* field : {"max_tokens", "max_completion_tokens"})
     if (const JsonMember* m = find(members, field); m && m->uint) r.max_output_tokens = m->uint;
@@ -89,6 +91,10 @@ std::variant<ProxyRequest, RequestProblem> read_client_request(std::string text,
     r.session_id = std::string(session_header);
   }
   r.body = RequestBody(std::move(text), model->value, cut);
+  if (usage) {
+    r.stream_usage = usage->usage;
+    if (usage->edit) r.body.edit(std::move(*usage->edit));
+  }
   return r;
 }
 

@@ -20,7 +20,8 @@ struct RequestProblem {
 // Reads `text` (taken: it becomes the request's body) for operation `op`.
 // `session_header` is X-Session-Id ("" if absent). The body must be a JSON object, valid as
 // core/common/json_parse.hpp checks it, with no top-level key twice; `conversation_id` is
-// the gateway's and is cut from what goes upstream.
+// the gateway's and is cut from what goes upstream, and a stream that does not ask for
+// token usage is made to (core/dataplane/usage_request.hpp).
 std::variant<ProxyRequest, RequestProblem> read_client_request(std::string text, apx_operation op,
                                                                std::string_view session_header);
 

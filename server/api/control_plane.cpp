@@ -10,6 +10,7 @@
 #include "server/api/authenticated.hpp"
 #include "server/api/errors.hpp"
 #include "server/api/json_writer.hpp"
+#include "server/api/usage_json.hpp"
 #include "server/app/gateway_state.hpp"
 #include "server/app/plugin_reload.hpp"
 
@@ -226,7 +227,7 @@ class ControlPlane {
     auto p = provider_or_404(ex);
     if (!p) return;
     auto logical = ex->query("logical_model");
-    auto respond_values = [ex](const std::vector<Store::Value>& values) {
+    auto respond_values = [this, ex, logical, provider = p->config.id](const std::vector<Store::Value>& values) {
       JsonOut j;
       j.w().StartObject();
       j.key("metrics").w().StartArray();
@@ -235,6 +236,7 @@ class ControlPlane {
         if (v && !parse_json(d, *v) && d.IsObject()) j.raw(*v);
       }
       j.w().EndArray();
+      write_usage_summary(j, s_.telemetry.usage.rows(provider), logical);
       j.w().EndObject();
       respond_json(ex, j.take());
     };

@@ -83,6 +83,8 @@ void ExchangeChannel::note(std::string_view key, std::string_view value) {
 
 void ExchangeChannel::note_number(std::string_view key, long long value) { ex_->note_number(key, value); }
 
+void ExchangeChannel::note_decimal(std::string_view key, double value) { ex_->note_decimal(key, value); }
+
 void ExchangeChannel::on_hangup(std::function<void()> f) { ex_->on_client_gone(std::move(f)); }
 
 void ExchangeChannel::refuse(const Refusal& why) {

@@ -23,6 +23,7 @@ class ExchangeChannel : public ClientChannel, public std::enable_shared_from_thi
 
   void note(std::string_view key, std::string_view value) override;
   void note_number(std::string_view key, long long value) override;
+  void note_decimal(std::string_view key, double value) override;
   void on_hangup(std::function<void()> f) override;
   void refuse(const Refusal& why) override;
   void answer(UpstreamAnswer answer) override;

@@ -1,5 +1,7 @@
 #include "server/http/exchange.hpp"
 
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 
 #include <spdlog/spdlog.h>
@@ -89,6 +91,13 @@ void Exchange::set_note(std::string_view key, std::string_view value, bool liter
     }
   }
   notes_.push_back({std::string(key), std::string(value), literal});
+}
+
+void Exchange::note_decimal(std::string_view key, double value) {
+  if (!std::isfinite(value) || !access_logging()) return;
+  char number[32];
+  auto end = std::to_chars(number, number + sizeof number, value).ptr;
+  set_note(key, std::string_view(number, static_cast<size_t>(end - number)), true);
 }
 
 void Exchange::complete(int status, size_t body_bytes, std::chrono::steady_clock::time_point at) {

@@ -54,6 +54,9 @@ class Exchange {
   void note_number(std::string_view key, long long value) {
     if (access_logging()) set_note(key, std::to_string(value), true);
   }
+  // The shortest decimal that reads back as `value`; a value that is not finite (no JSON
+  // number spells it) is left out.
+  void note_decimal(std::string_view key, double value);
   void note_flag(std::string_view key, bool value) { set_note(key, value ? "true" : "false", true); }
   // The status sent (0 until an answer or a stream head went out).
   int status() const { return status_; }

@@ -2,6 +2,9 @@
 
 #include "json_writer.hpp"
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <climits>
 #include <string_view>
 
@@ -43,6 +46,8 @@ void write_behaviour(JsonWriter& w, const Behaviour& b) {
     w.StartObject();
     for (const auto& [key, status] : b.key_status) w.Key(key), w.Int(status);
     w.EndObject();
+    w.Key("usage");
+    if (b.usage.empty()) w.Null(); else w.RawValue(b.usage.data(), b.usage.size(), rapidjson::kObjectType);
     w.EndObject();
 }
 
@@ -119,6 +124,23 @@ bool read_key_status(const rapidjson::Value& v, std::map<std::string, int>& out,
     return true;
 }
 
+// The usage object an answer reports instead of the computed one, kept as JSON text.
+bool read_usage(const rapidjson::Value& v, std::string& out, std::string& error) {
+    if (v.IsNull()) {
+        out.clear();
+        return true;
+    }
+    if (!v.IsObject()) {
+        error = "usage must be an object or null";
+        return false;
+    }
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    v.Accept(w);
+    out.assign(buf.GetString(), buf.GetSize());
+    return true;
+}
+
 }  // namespace
 
 bool apply_behaviour_patch(const rapidjson::Value& patch, Behaviour& b, std::string& error) {
@@ -148,6 +170,7 @@ bool apply_behaviour_patch(const rapidjson::Value& patch, Behaviour& b, std::str
         else if (key == "models") ok = read_models(v, next.models, error);
         else if (key == "require_key") ok = read_key(v, next.require_key, error);
         else if (key == "key_status") ok = read_key_status(v, next.key_status, error);
+        else if (key == "usage") ok = read_usage(v, next.usage, error);
         else {
             error = "unknown config field: " + std::string(key);
             ok = false;

@@ -27,6 +27,8 @@ struct Behaviour {
     // Per presented key (Bearer token or api-key): the status every API request made with
     // it gets, e.g. {"sk-revoked": 401, "sk-busy": 429} — for key-pool tests.
     std::map<std::string, int> key_status;
+    std::string usage;           // the `usage` object of every answer, as JSON text (any
+                                 // counts, even absurd ones); empty = counted from the text
 };
 
 // A forced status must be a real error status: 0 (off) or 400..599.
@@ -38,7 +40,8 @@ std::vector<std::string> split_models(std::string_view csv);
 // Writes the behaviour as one JSON object (the body of GET /__mock/config).
 void write_behaviour(JsonWriter& w, const Behaviour& b);
 
-// Applies a JSON object with any subset of the fields onto `b`. All-or-nothing: on error
+// Applies a JSON object with any subset of the fields onto `b` (`usage`: an object, or null
+// for the computed counts). All-or-nothing: on error
 // `b` is untouched and `error` says which field was wrong (unknown fields are errors too,
 // so a typo in a test fails loudly instead of silently doing nothing).
 bool apply_behaviour_patch(const rapidjson::Value& patch, Behaviour& b, std::string& error);

@@ -108,6 +108,7 @@ Admission MockState::admit(const Request& req, std::string_view path, bool serva
             auto it = b.key_status.find(std::string(presented_key(req)));
             if (it != b.key_status.end()) a.forced_status = it->second;
         }
+        a.usage = b.usage;
         // The header decides alone for its request, without consuming the countdown.
         if (status_override < 0 && servable && a.authorized && behaviour_.fail_first > 0) {
             --behaviour_.fail_first;

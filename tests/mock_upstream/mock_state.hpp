@@ -32,6 +32,7 @@ struct Admission {
     int retry_after = 0;
     int forced_status = 0;  // non-zero: answer with this error status
     bool authorized = true;
+    std::string usage;  // Behaviour::usage
 };
 
 class MockState {

@@ -39,7 +39,9 @@ slow_body, endless_chunk_ext, huge_header, pad_bytes, chunks, chunk_interval_ms
 Control API: GET|POST /__mock/config, GET /__mock/stats, POST /__mock/reset,
 GET /__mock/health. POST /__mock/config takes the settings above in JSON (latency_ms,
 status, fail_first, ...) plus error_rate: 0..1, the probability that an inference request
-fails (503, or the configured status). The stats count, besides requests,
+fails (503, or the configured status), and usage: a JSON object that every answer reports
+as its "usage" instead of the counted one (any values, to test a client's checks), or null.
+The stats count, besides requests,
 peer_closed_waiting (the peer hung up before the answer began: it cancelled its call),
 peer_closed_answering and misbehaved; with TLS also tls_handshakes (completed) and
 last_sni (the name the client sent, "" if none).

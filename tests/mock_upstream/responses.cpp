@@ -23,6 +23,10 @@ std::uint32_t process_salt() {
 
 void write_usage(JsonWriter& w, const Completion& c) {
     w.Key("usage");
+    if (!c.usage.empty()) {
+        w.RawValue(c.usage.data(), c.usage.size(), rapidjson::kObjectType);
+        return;
+    }
     w.StartObject();
     w.Key("prompt_tokens"), w.Int(c.prompt_tokens);
     w.Key("completion_tokens"), w.Int(c.completion_tokens);
@@ -242,7 +246,7 @@ void completion_body(std::string& out, const Completion& c) {
     w.EndObject();
 }
 
-void embeddings_body(std::string& out, const ApiRequest& req, std::string_view model) {
+void embeddings_body(std::string& out, const ApiRequest& req, std::string_view model, std::string_view usage) {
     int tokens = estimate_tokens(req.prompt_chars);
     JsonWriter w(out);
     w.StartObject();
@@ -260,10 +264,14 @@ void embeddings_body(std::string& out, const ApiRequest& req, std::string_view m
     w.EndArray();
     w.Key("model"), w.Str(model);
     w.Key("usage");
-    w.StartObject();
-    w.Key("prompt_tokens"), w.Int(tokens);
-    w.Key("total_tokens"), w.Int(tokens);
-    w.EndObject();
+    if (!usage.empty()) {
+        w.RawValue(usage.data(), usage.size(), rapidjson::kObjectType);
+    } else {
+        w.StartObject();
+        w.Key("prompt_tokens"), w.Int(tokens);
+        w.Key("total_tokens"), w.Int(tokens);
+        w.EndObject();
+    }
     w.EndObject();
 }
 

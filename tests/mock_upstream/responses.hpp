@@ -19,6 +19,7 @@ struct Completion {
     long long created = 0;
     int prompt_tokens = 0;
     int completion_tokens = 0;
+    std::string_view usage;  // not empty: the usage object to report instead, as JSON text
 };
 
 // A fresh, process-unique id such as "chatcmpl-6f1c09a2000000000001".
@@ -35,7 +36,8 @@ void models_azure_body(std::string& out, const std::vector<std::string>& models)
 
 void chat_body(std::string& out, const Completion& c);
 void completion_body(std::string& out, const Completion& c);
-void embeddings_body(std::string& out, const ApiRequest& req, std::string_view model);
+// `usage`: as Completion::usage.
+void embeddings_body(std::string& out, const ApiRequest& req, std::string_view model, std::string_view usage = {});
 
 // Server-sent events ("data: <json>\n\n"), appended to `out`.
 void chat_role_event(std::string& out, const Completion& c);

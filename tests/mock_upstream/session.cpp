@@ -256,7 +256,7 @@ int Session::handle_inference(Request& req, const Route& route, const Admission&
     else model_ = "mock-model";
 
     if (route.endpoint == Endpoint::embeddings) {
-        embeddings_body(body_, api_, model_);
+        embeddings_body(body_, api_, model_, a.usage);
         begin_head(200, "application/json");
         end_head_fixed();
         send_after(a.latency_ms);
@@ -267,7 +267,7 @@ int Session::handle_inference(Request& req, const Route& route, const Admission&
     make_id(id_, chat ? "chatcmpl-" : "cmpl-");
     reply_.assign("mock ").append(settings_.name).append(" reply to: ").append(api_.prompt);
     completion_ = Completion{settings_.fingerprint, id_, model_, reply_, static_cast<long long>(std::time(nullptr)),
-                             estimate_tokens(api_.prompt_chars), estimate_tokens(reply_.size())};
+                             estimate_tokens(api_.prompt_chars), estimate_tokens(reply_.size()), a.usage};
     if (misbehaving && m.needs_raw_writer()) return misbehave(chat, m.status ? m.status : 200);
     if (api_.stream) {
         prepare_stream(a, chat);

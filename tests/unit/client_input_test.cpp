@@ -127,9 +127,12 @@ TEST(ClientRequest, ReadsWhatTheGatewayNeeds) {
   EXPECT_TRUE(r.request->stream);
   EXPECT_EQ(r.request->max_output_tokens, 50u);
   EXPECT_EQ(r.request->session_id, "c1");
-  // What goes upstream: the client's bytes, the model swapped, conversation_id (ours) cut.
+  // What goes upstream: the client's bytes, the model swapped, conversation_id (ours) cut,
+  // and — a stream that did not ask for usage — include_usage asked for in its place.
   EXPECT_EQ(r.request->body.for_model("gpt-4o-2024"),
-            R"({"model":"gpt-4o-2024","stream":true,"max_tokens":50,"messages":[]})");
+            R"({"model":"gpt-4o-2024","stream":true,"max_tokens":50,"messages":[],)"
+            R"("stream_options":{"include_usage":true}})");
+  EXPECT_EQ(r.request->stream_usage, StreamUsage::Added);
 }
 
 // The upstream body for `body` with the model swapped for `model`.
