@@ -46,6 +46,8 @@ int cmd_check_config(const std::vector<std::string>& args) {
       std::cout << " " << k.label << "(weight=" << fmt::format("{:g}", k.weight)
                 << (k.max_qps > 0 ? fmt::format(" max_qps={:g}", k.max_qps) : std::string()) << ")";
     std::cout << "\n";
+    if (!c.static_models_source.empty())
+      std::cout << "    " << c.static_models.size() << " static model(s) from " << c.static_models_source << "\n";
   }
   for (const auto& sk : providers.skipped) std::cout << "  SKIPPED " << sk.id << ": " << sk.reason << "\n";
   if (providers.usable.empty()) {

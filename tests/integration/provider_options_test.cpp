@@ -1,6 +1,7 @@
 // Per-provider options against the real gateway and the project's mock upstream: static
 // model lists (used instead of MODELS_PATH, or as its fallback) and per-provider timeouts.
 #include <chrono>
+#include <fstream>
 #include <set>
 #include <string>
 
@@ -56,6 +57,36 @@ TEST_F(ProviderOptions, AStaticListIsTheFallbackWhenModelsPathFails) {
   }, 10s, 50ms));
   EXPECT_GE(path_count(relay.stats(), "/no/such/list"), 1);
   EXPECT_TRUE(Contains(gateway->log(), "using its 1 static models"));
+}
+
+TEST_F(ProviderOptions, AnOriginalEnvFileWithAKeyPoolAndStaticModelsWorksUnchanged) {
+  // Written as for the Python gateway: JSON values with spaces, quoted and unquoted, string
+  // entries in the key list, no API_KEY.
+  TempDir dir;
+  std::string env_file = (dir.path() / ".env").string();
+  std::ofstream(env_file) << "LLM_PROVIDERS=relay\n"
+                             "LLM_PROVIDER_relay_NAME=Relay\n"
+                             "LLM_PROVIDER_relay_BASE_URL=" << relay.base_url() << "\n"
+                             "LLM_PROVIDER_relay_API_KEYS_JSON=[{\"key\": \"sk-file-pool-one-0000\", \"weight\": 2, \"label\": \"one\"}, \"sk-file-pool-two-0000\"]\n"
+                             "LLM_PROVIDER_relay_STATIC_MODELS_JSON='[{\"id\": \"file-static\", \"context_length\": 4096}]'\n"
+                             "SECRET_KEY=file-secret\n"
+                             "APIPROXY_AUTH_TOKEN=" << kToken << "\n";
+  EnvMap env = base_env();
+  env["APIPROXY_ENV_FILE"] = env_file;
+  Gateway gw(env);
+  ASSERT_TRUE(eventually([&] { return model_ids(gw).count("relay/file-static") || model_ids(gw).count("file-static"); }, 10s, 50ms))
+      << gw.client().get("/v1/models", {bearer(kToken)}).dump();
+  for (int i = 0; i < 20; ++i) {
+    auto r = gw.client().post(kChatPath, chat_body("relay/file-static", "from the file " + std::to_string(i)), {bearer(kToken)});
+    ASSERT_EQ(r.status, 200) << r.dump();
+  }
+  auto by_key = relay.stats()["by_key"].GetObject();
+  long long one = by_key.HasMember("sk-file-pool-one-0000") ? by_key["sk-file-pool-one-0000"].GetInt64() : 0;
+  long long two = by_key.HasMember("sk-file-pool-two-0000") ? by_key["sk-file-pool-two-0000"].GetInt64() : 0;
+  EXPECT_EQ(one + two, 20);
+  EXPECT_GT(one, 0);
+  EXPECT_GT(two, 0);
+  EXPECT_EQ(path_count(relay.stats(), "/v1/models"), 0);
 }
 
 TEST_F(ProviderOptions, TheProvidersTotalTimeoutBoundsANonStreamedAnswer) {
