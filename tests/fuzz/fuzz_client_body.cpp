@@ -14,6 +14,7 @@
 
 #include <rapidjson/document.h>
 
+#include "core/dataplane/usage_request.hpp"
 #include "server/api/client_request.hpp"
 
 namespace {
@@ -40,8 +41,9 @@ void check_accepted(const ProxyRequest& r, apx_operation op) {
   require(valid_session(r.session_id));
   if (op == APX_OP_EMBEDDINGS) require(!r.stream);
 
-  // What the gateway sends upstream: the client's bytes with the model swapped and
-  // conversation_id cut. It must be one valid JSON object (UTF-8 validated: nothing
+  // What the gateway sends upstream: the client's bytes with the model swapped,
+  // conversation_id cut, and — for a stream the gateway asks usage for — stream_options
+  // with include_usage true. It must be one valid JSON object (UTF-8 validated: nothing
   // malformed goes on) naming the new model, without conversation_id, and with every
   // other top-level key the client sent.
   for (std::string_view model : {"m", "a\"b\\c"}) {
@@ -55,6 +57,13 @@ void check_accepted(const ProxyRequest& r, apx_operation op) {
     original.Parse(r.body.text().data(), r.body.text().size());
     require(original.IsObject());
     unsigned expected = original.MemberCount() - (original.HasMember("conversation_id") ? 1 : 0);
+    if (r.stream_usage == StreamUsage::Added) {
+      require(r.stream);
+      if (!original.HasMember("stream_options")) ++expected;
+      require(doc.HasMember("stream_options") && doc["stream_options"].IsObject());
+      const auto& options = doc["stream_options"];
+      require(options.HasMember("include_usage") && options["include_usage"].IsTrue());
+    }
     require(doc.MemberCount() == expected);
   }
 }
