@@ -22,3 +22,12 @@ if(APIPROXY_BUILD_FUZZERS)
                       -fno-omit-frame-pointer -O1 -gline-tables-only)
   add_link_options(-fsanitize=address,undefined)
 endif()
+
+# The test programs' own code — GoogleTest bodies, the integration harness's HTTP client —
+# is built without optimisation: it checks answers, it is not what is measured, and at -O2
+# it was over half of a clean build (Beast's templates optimised once per test program).
+# The code under test (core, server, plugins, the gateway binary, the mock upstream and the
+# benchmarks) keeps the build type's flags.
+function(apiproxy_test_code target)
+  target_compile_options(${target} PRIVATE -O0)
+endfunction()

@@ -5,8 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
+# A unity build (source files compiled eight at a time) builds from scratch in about two
+# thirds of the time: Asio's and Beast's templates are compiled once per batch instead of
+# once per file. UNITY_BUILD=OFF for a build that recompiles one file per change.
 BUILD_DIR=${BUILD_DIR:-build/ci} ./scripts/build.sh -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} \
-  -DAPIPROXY_BUILD_TESTS=ON ${CMAKE_ARGS:-}
+  -DAPIPROXY_BUILD_TESTS=ON -DCMAKE_UNITY_BUILD=${UNITY_BUILD:-ON} -DCMAKE_UNITY_BUILD_BATCH_SIZE=8 \
+  ${CMAKE_ARGS:-}
 build_dir=${BUILD_DIR:-build/ci}
 
 # A shared Redis on a free loopback port for tests that just need one; tests that stop,

@@ -2,7 +2,7 @@
 
 #include <openssl/crypto.h>
 
-#include <cctype>
+#include "core/common/text.hpp"
 
 namespace apiproxy {
 
@@ -32,19 +32,6 @@ std::string base64_encode(std::string_view data) {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
 
 }  // namespace
 
@@ -53,15 +40,15 @@ Authenticator::Authenticator(std::string token, std::string admin_token)
       admin_expected_(admin_token.empty() ? std::string() : base64_encode(admin_token)) {}
 
 std::string_view Authenticator::bearer(std::string_view authorization) {
-  authorization = trim(authorization);
+  authorization = trim_space(authorization);
   if (authorization.size() > 7 && iequals(authorization.substr(0, 7), "bearer "))
-    return trim(authorization.substr(7));
+    return trim_space(authorization.substr(7));
   return {};
 }
 
 Access Authenticator::access(std::string_view authorization, std::string_view api_key_header) const {
   Access best = enabled() ? Access::None : Access::Client;
-  for (std::string_view token : {bearer(authorization), trim(api_key_header)}) {
+  for (std::string_view token : {bearer(authorization), trim_space(api_key_header)}) {
     if (token.empty()) continue;
     if (admin_enabled() && matches(token, admin_expected_)) return Access::Admin;
     if (enabled() && matches(token, expected_)) best = Access::Client;

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <map>
 
+#include "core/common/text.hpp"
+
 namespace apiproxy {
 
 namespace {
@@ -14,12 +16,6 @@ bool valid_name(std::string_view name) {
   for (char c : name)
     if (!is_name_char(c) && c != '.' && c != '-') return false;
   return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
 }
 
 class Parser {
@@ -55,7 +51,7 @@ class Parser {
     int start_line = line_;
     size_t line_end = text_.find('\n', pos_);
     if (line_end == std::string_view::npos) line_end = text_.size();
-    std::string_view head = trim(text_.substr(pos_, line_end - pos_));
+    std::string_view head = trim_space(text_.substr(pos_, line_end - pos_));
     if (head.empty() || head.front() == '#') {
       rest_of_line();
       ++line_;
@@ -71,7 +67,7 @@ class Parser {
       problem(start_line, "expected KEY=value");
       return;
     }
-    std::string key(trim(text_.substr(pos_, eq - pos_)));
+    std::string key(trim_space(text_.substr(pos_, eq - pos_)));
     pos_ = eq + 1;
     while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t')) ++pos_;
     std::optional<std::string> value = parse_value(start_line);
@@ -96,7 +92,7 @@ class Parser {
         break;
       }
     }
-    return expand(trim(raw));
+    return expand(trim_space(raw));
   }
 
   std::optional<std::string> parse_single_quoted(int start_line) {

@@ -1,9 +1,9 @@
 #include "core/config/environment.hpp"
 
+#include <unistd.h>  // environ
+
 #include <fstream>
 #include <sstream>
-
-extern char** environ;
 
 namespace apiproxy {
 

@@ -6,20 +6,16 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "core/common/text.hpp"
+
 namespace apiproxy {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 }  // namespace
 
 std::optional<double> parse_double(std::string_view text) {
-  text = trim(text);
+  text = trim_space(text);
   if (text.empty()) return std::nullopt;
   std::string s(text);
   char* end = nullptr;
@@ -29,7 +25,7 @@ std::optional<double> parse_double(std::string_view text) {
 }
 
 std::optional<long long> parse_integer(std::string_view text) {
-  text = trim(text);
+  text = trim_space(text);
   long long v = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (text.empty() || ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
@@ -37,7 +33,7 @@ std::optional<long long> parse_integer(std::string_view text) {
 }
 
 std::optional<bool> parse_bool(std::string_view text) {
-  std::string s(trim(text));
+  std::string s(trim_space(text));
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (s == "1" || s == "true" || s == "yes" || s == "on") return true;
@@ -50,7 +46,7 @@ std::optional<StatusCodeSet> StatusCodeSet::parse(std::string_view text) {
   bool any = false;
   while (!text.empty()) {
     auto comma = text.find(',');
-    std::string_view item = trim(text.substr(0, comma));
+    std::string_view item = trim_space(text.substr(0, comma));
     text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
     if (item.empty()) continue;
     auto dash = item.find('-');

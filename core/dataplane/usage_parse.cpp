@@ -13,13 +13,6 @@ constexpr size_t kMaxUsageObjectBytes = 16 * 1024;
 // in a nested object is passed over).
 constexpr int kMaxUsageKeysTried = 8;
 
-bool blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-size_t skip_blanks(std::string_view text, size_t at) {
-  while (at < text.size() && blank(text[at])) ++at;
-  return at;
-}
-
 // The offset just past the `}` that closes the object opening at `open`, or npos. Strings
 // are stepped over (a brace in a string does not count), escapes included.
 size_t object_end(std::string_view text, size_t open) {
@@ -59,10 +52,15 @@ std::optional<uint64_t> count_of(const std::vector<JsonMember>& members, std::st
 
 }  // namespace
 
+size_t skip_json_blanks(std::string_view text, size_t at) {
+  while (at < text.size() && (text[at] == ' ' || text[at] == '\t' || text[at] == '\n' || text[at] == '\r')) ++at;
+  return at;
+}
+
 std::optional<Span> usage_object_at(std::string_view text, size_t key) {
-  size_t at = skip_blanks(text, key + kUsageKey.size());
+  size_t at = skip_json_blanks(text, key + kUsageKey.size());
   if (at >= text.size() || text[at] != ':') return std::nullopt;
-  at = skip_blanks(text, at + 1);
+  at = skip_json_blanks(text, at + 1);
   if (at >= text.size() || text[at] != '{') return std::nullopt;
   size_t end = object_end(text, at);
   if (end == std::string_view::npos) return std::nullopt;

@@ -28,6 +28,9 @@ std::optional<TokenUsage> read_usage_object(std::string_view object);
 // The last `"usage":{...}` of a JSON text (where OpenAI-style answers put it) read as above.
 std::optional<TokenUsage> find_usage(std::string_view json);
 
+// The first offset from `at` that is not JSON whitespace (space, tab, CR, LF).
+size_t skip_json_blanks(std::string_view text, size_t at);
+
 // The key as it appears in the text.
 inline constexpr std::string_view kUsageKey = "\"usage\"";
 

@@ -11,11 +11,6 @@ size_t past_line_end(std::string_view text, size_t at) {
   return text[at] == '\r' && at + 1 < text.size() && text[at + 1] == '\n' ? at + 2 : at + 1;
 }
 
-size_t skip_blanks(std::string_view text, size_t at) {
-  while (at < text.size() && (text[at] == ' ' || text[at] == '\t' || line_end(text[at]))) ++at;
-  return at;
-}
-
 }  // namespace
 
 size_t end_of_event(std::string_view text, size_t from) {
@@ -32,11 +27,11 @@ bool has_no_choices(std::string_view event) {
   constexpr std::string_view kChoices = "\"choices\"";
   size_t key = event.find(kChoices);
   if (key == std::string_view::npos) return false;
-  size_t at = skip_blanks(event, key + kChoices.size());
+  size_t at = skip_json_blanks(event, key + kChoices.size());
   if (at >= event.size() || event[at] != ':') return false;
-  at = skip_blanks(event, at + 1);
+  at = skip_json_blanks(event, at + 1);
   if (at >= event.size() || event[at] != '[') return false;
-  at = skip_blanks(event, at + 1);
+  at = skip_json_blanks(event, at + 1);
   return at < event.size() && event[at] == ']';
 }
 

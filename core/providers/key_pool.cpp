@@ -73,7 +73,10 @@ void KeyPool::order(std::mt19937_64& rng, Clock::time_point now, const std::vect
   for (size_t i = 0; i < keys_.size(); ++i) {
     auto index = static_cast<uint16_t>(i);
     if (state_[i].backoff_until > now || std::find(tried.begin(), tried.end(), index) != tried.end()) continue;
-    double w = keys_[i].weight * state_[i].preference;
+    // A preference above 1 is a record of reliability that absorbs a few 429s; it does not
+    // buy a larger share, or healthy keys would drift away from their weights (the first
+    // key to succeed would be drawn more, succeed more, and starve the others for a while).
+    double w = keys_[i].weight * std::min(state_[i].preference, 1.0);
     draws.emplace_back(std::log(unit(rng)) / w, index);
   }
   std::sort(draws.begin(), draws.end(), [](const auto& a, const auto& b) { return a.first > b.first; });

@@ -1,7 +1,7 @@
 // The API keys of each provider and what the gateway has learned about them.
 //
 // Each upstream attempt takes one key of its provider's pool: among the keys that are not
-// backing off, at random in proportion to weight × preference. A 401/403 sends a key into
+// backing off, at random in proportion to weight × min(preference, 1). A 401/403 sends a key into
 // back-off for at least 30 s, a 429 for its Retry-After (else 1 s doubling to 60 s); the
 // data plane then tries another key of the same provider before failing over. A pool of
 // one key never backs off (the provider's own cooldowns and failover apply, as before).
@@ -10,7 +10,8 @@
 // `provider:{id}:key_scores` whose members are HMAC-SHA256(SECRET_KEY, "{id}:{key}") in
 // hex — never the key. Success raises a key's preference towards 10, a 429 lowers it, an
 // authentication failure lowers it most (floor 0.1); each instance re-reads the set every
-// few seconds. Back-off and the per-key counters are this instance's own.
+// few seconds. Only a preference below 1 changes a key's share: one above is a credit of
+// past successes that a few 429s spend before the share drops. Back-off and the per-key counters are this instance's own.
 #pragma once
 
 #include <atomic>

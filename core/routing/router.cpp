@@ -1,21 +1,15 @@
 #include "core/routing/router.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <initializer_list>
 
+#include "core/common/text.hpp"
+
 namespace apiproxy {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-           return std::tolower(x) == std::tolower(y);
-         });
-}
 
 const std::string& region_of(const Candidate& c) {
   return c.upstream.region ? *c.upstream.region : c.provider->config.region;

@@ -81,10 +81,6 @@ class ConnectionOver final : public UpstreamConnection {
   Deadline deadline_;
 };
 
-std::string describe(const boost::system::error_code& ec) {
-  return ec == beast::error::timeout ? "timed out" : ec.message();
-}
-
 // Why the certificate was refused ("certificate has expired", "unable to get local issuer
 // certificate", "Hostname mismatch"...), as " (...)", or empty when verification was not
 // what failed.
@@ -109,7 +105,7 @@ void connect_upstream(asio::io_context& io, asio::ssl::context& tls, const Url& 
     if (ec) return done(Error{"cannot resolve " + url.host + ": " + ec.message()});
     auto connected = [url, shared_done](auto conn, const boost::system::error_code& ec) {
       auto& done = *shared_done;
-      if (ec) return done(Error{"cannot connect to " + url.origin() + ": " + describe(conn->outcome(ec))});
+      if (ec) return done(Error{"cannot connect to " + url.origin() + ": " + describe_network_error(conn->outcome(ec))});
       boost::system::error_code ignored;
       lowest(conn->stream()).set_option(tcp::no_delay(true), ignored);
       done(Conn(std::move(conn)));
@@ -146,12 +142,16 @@ void connect_upstream(asio::io_context& io, asio::ssl::context& tls, const Url& 
                                     [conn = std::move(conn), connected, url, shared_done](auto ec) mutable {
                                       if (ec)
                                         return (*shared_done)(Error{"TLS handshake with " + url.origin() +
-                                                                    " failed: " + describe(conn->outcome(ec)) +
+                                                                    " failed: " + describe_network_error(conn->outcome(ec)) +
                                                                     verify_failure(conn->stream())});
                                       connected(std::move(conn), ec);
                                     });
     });
   });
+}
+
+std::string describe_network_error(const boost::system::error_code& ec) {
+  return ec == beast::error::timeout ? "timed out" : ec.message();
 }
 
 }  // namespace apiproxy

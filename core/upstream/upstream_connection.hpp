@@ -75,6 +75,10 @@ class UpstreamConnection {
   std::string origin_;
 };
 
+// A network error as words for a log line or an error message ("timed out" for Beast's
+// timeout).
+std::string describe_network_error(const boost::system::error_code& ec);
+
 // Resolves, connects and (for https) handshakes with SNI and host-name verification.
 void connect_upstream(boost::asio::io_context& io, boost::asio::ssl::context& tls, const Url& url,
                       std::chrono::milliseconds timeout,

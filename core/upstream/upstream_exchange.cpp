@@ -22,10 +22,6 @@ namespace {
 
 constexpr int kMaxInterimResponses = 8;
 
-std::string describe(const boost::system::error_code& ec) {
-  return ec == beast::error::timeout ? "timed out" : ec.message();
-}
-
 // The server closed a kept-alive connection before our request reached it.
 bool stale_connection(const boost::system::error_code& ec) {
   namespace e = boost::asio::error;
@@ -173,7 +169,7 @@ void UpstreamExchange::on_head(const boost::system::error_code& ec, Started done
     if (cancelled_) return done(Error{"cancelled"});
     if (ec == beast::error::timeout)
       return done(Error{timeout_reason("no response from " + url_->origin() + " before the first-byte timeout")});
-    return done(Error{"request to " + url_->origin() + " failed: " + describe(ec)});
+    return done(Error{"request to " + url_->origin() + " failed: " + describe_network_error(ec)});
   }
   int status = this->status();
   if (status < 100 || status > 599) {
@@ -232,7 +228,7 @@ void UpstreamExchange::read(std::function<void(Result<std::string_view>)> done) 
 size_t UpstreamExchange::chunk_filled() const { return conn_->chunk().size() - parser_->get().body().size; }
 
 std::string UpstreamExchange::read_failure(const boost::system::error_code& ec) const {
-  return "reading from " + url_->origin() + " failed: " + describe(ec);
+  return "reading from " + url_->origin() + " failed: " + describe_network_error(ec);
 }
 
 void UpstreamExchange::read_all(size_t limit, std::function<void(Result<std::string>)> done) {

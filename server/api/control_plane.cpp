@@ -264,7 +264,7 @@ class ControlPlane {
   }
 
   void list_logical_models(const ExchangePtr& ex) {
-    load_logical_models(*w_.store, [this, ex](Result<LogicalModelCatalog::Snapshot> loaded,
+    load_logical_models(*w_.store, [ex](Result<LogicalModelCatalog::Snapshot> loaded,
                                               std::vector<std::string> problems) {
       if (!loaded) return store_unavailable(ex, loaded.error());
       JsonOut j;

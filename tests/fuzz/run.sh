@@ -29,7 +29,7 @@ fuzzers=${FUZZERS:-"http_request client_body upstream_response dotenv logical_mo
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DAPIPROXY_BUILD_FUZZERS=ON -DAPIPROXY_BUILD_TESTS=OFF -DAPIPROXY_BUILD_MOCK=OFF \
-  -DAPIPROXY_BUILD_BENCHMARKS=OFF >/dev/null
+  -DAPIPROXY_BUILD_BENCHMARKS=OFF -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=8 >/dev/null
 cmake --build "$build_dir" -j "$jobs" --target apiproxy_fuzzers
 
 work=$(mktemp -d)

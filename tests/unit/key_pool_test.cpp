@@ -159,6 +159,22 @@ TEST_F(KeyPoolTest, FirstChoiceFollowsTheWeights) {
   EXPECT_NEAR(heavy / 4000.0, 0.75, 0.04);
 }
 
+TEST_F(KeyPoolTest, SuccessesDoNotPullHealthyKeysAwayFromTheirWeights) {
+  KeyPool pool("p", keys({1, 1}), "s");
+  for (int i = 0; i < 30; ++i) pool.record(0, KeyOutcome::Success, 0ms, now, *store);
+  EXPECT_GT(pool.view(now)[0].preference, 9.0);
+  int first = 0;
+  for (int i = 0; i < 4000; ++i) first += order(pool).front() == 0;
+  EXPECT_NEAR(first / 4000.0, 0.5, 0.04);
+  // The credit absorbs a 429 (10 × 0.7 is still above 1); a key below 1 loses share.
+  pool.record(0, KeyOutcome::RateLimited, 0ms, now, *store);
+  pool.record(1, KeyOutcome::RateLimited, 0ms, now, *store);
+  now += 61s;
+  first = 0;
+  for (int i = 0; i < 4000; ++i) first += order(pool).front() == 0;
+  EXPECT_NEAR(first / 4000.0, 1 / 1.7, 0.04);
+}
+
 TEST_F(KeyPoolTest, OrderListsEveryUsableKeyOnceAndSkipsTriedOnes) {
   KeyPool pool("p", keys({1, 1, 1}), "s");
   auto all = order(pool);

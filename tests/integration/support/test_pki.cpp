@@ -11,16 +11,19 @@
 
 namespace it {
 
-namespace {
-
+// Outside the anonymous namespace: TestPki::Ca holds them, and a type with external
+// linkage must not have members of an internal one.
 template <auto Free>
-struct Deleter {
+struct PkiDeleter {
   template <class T>
   void operator()(T* p) const { Free(p); }
 };
-using Key = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
-using Cert = std::unique_ptr<X509, Deleter<X509_free>>;
-using Bio = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
+using Key = std::unique_ptr<EVP_PKEY, PkiDeleter<EVP_PKEY_free>>;
+using Cert = std::unique_ptr<X509, PkiDeleter<X509_free>>;
+
+namespace {
+
+using Bio = std::unique_ptr<BIO, PkiDeleter<BIO_free_all>>;
 
 constexpr long kDay = 24 * 3600;
 
