@@ -108,6 +108,14 @@ std::optional<std::string> parse_stream(rapidjson::Document& doc, Stream& in) {
 
 using ValidatingStream = rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream>;
 
+// RapidJSON takes a NUL byte for the end of the text, so `{...}\0anything` parses: a
+// parser differential (the bytes are passed on as they came). A successful parse must have
+// read the whole text.
+std::optional<std::string> unread_rest(const ValidatingStream& in, std::string_view text) {
+  if (in.Tell() == text.size()) return std::nullopt;
+  return "invalid JSON at offset " + std::to_string(in.Tell()) + ": a NUL byte outside a string";
+}
+
 // Collects the top-level members of an object with their byte ranges (see scan_members).
 class MemberScanner {
  public:
@@ -192,7 +200,8 @@ class MemberScanner {
 std::optional<std::string> parse_json(rapidjson::Document& doc, std::string_view text) {
   rapidjson::MemoryStream bytes(text.data(), text.size());
   ValidatingStream in(bytes);
-  return parse_stream<kFlags>(doc, in);
+  auto why = parse_stream<kFlags>(doc, in);
+  return why ? why : unread_rest(in, text);
 }
 
 std::optional<std::string> scan_members(std::string_view text, std::vector<JsonMember>& members) {
@@ -203,18 +212,8 @@ std::optional<std::string> scan_members(std::string_view text, std::vector<JsonM
   // The reader's string buffer is reused from one request to the next on this thread.
   thread_local rapidjson::Reader reader;
   auto why = guarded_parse(scanner, [&](auto& handler) { return reader.Parse<kFlags>(in, handler); });
+  if (!why) why = unread_rest(in, text);
   if (!why && !scanner.is_object()) return std::string(kJsonNotAnObject);
-  return why;
-}
-
-std::optional<std::string> parse_json_in_place(rapidjson::Document& doc, std::string& text) {
-  // RapidJSON 1.1's UTF-8 validation reads a sequence's continuation bytes before checking
-  // them, past the terminating NUL when the text ends inside a sequence: pad the buffer.
-  size_t size = text.size();
-  text.append(4, '\0');
-  rapidjson::InsituStringStream in(text.data());
-  auto why = parse_stream<kFlags | rapidjson::kParseInsituFlag>(doc, in);
-  text.resize(size);  // shrinking keeps the buffer the document points into
   return why;
 }
 

@@ -16,13 +16,10 @@ namespace apiproxy {
 // Deeper than any real request, answer or configuration; shallow enough for recursion.
 inline constexpr unsigned kMaxJsonDepth = 64;
 
-// Fills `doc` from `text`. Returns the reason when `text` is not JSON or nests deeper than
+// Fills `doc` from `text`. Returns the reason when `text` is not JSON (a NUL byte outside a
+// string included: the whole text must be the one value) or nests deeper than
 // kMaxJsonDepth; `doc` is then unspecified.
 std::optional<std::string> parse_json(rapidjson::Document& doc, std::string_view text);
-
-// The same, parsing `text` in place: the document's strings point into `text`, which must
-// outlive it. Bytes after a NUL are ignored (as RapidJSON's in-situ parser does).
-std::optional<std::string> parse_json_in_place(rapidjson::Document& doc, std::string& text);
 
 // A byte range [begin, end) of a text.
 struct Span {

@@ -7,6 +7,8 @@
 
 #include <rapidjson/document.h>
 
+#include "core/common/json_parse.hpp"
+
 namespace apiproxy {
 
 namespace {
@@ -120,8 +122,7 @@ std::optional<std::string> read_entry(const rapidjson::Value& e, size_t n, ApiKe
 void read_json(const std::string& prefix, const std::string& text, ApiKeyPool& out) {
   PoolBuilder pool(prefix, "API_KEYS_JSON", out);
   rapidjson::Document doc;
-  doc.Parse(text.data(), text.size());
-  if (doc.HasParseError() || !doc.IsArray()) {
+  if (parse_json(doc, text) || !doc.IsArray()) {
     out.warnings.push_back(prefix + "API_KEYS_JSON is not a JSON list (expected [{\"key\": \"...\"}, ...]); ignored");
     return;
   }

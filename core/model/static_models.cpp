@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 
 #include "core/common/identifiers.hpp"
+#include "core/common/json_parse.hpp"
 #include "core/model/json_codec.hpp"
 
 namespace apiproxy {
@@ -23,8 +24,7 @@ void fill_model_defaults(Model& m) {
 StaticModels parse_static_models(std::string_view text, const std::string& provider_id, const std::string& variable) {
   StaticModels out;
   rapidjson::Document doc;
-  doc.Parse(text.data(), text.size());
-  if (doc.HasParseError() || !doc.IsArray()) {
+  if (parse_json(doc, text) || !doc.IsArray()) {
     out.warnings.push_back(variable + " is not a JSON list (expected [\"model-id\", {\"id\": \"...\"}, ...]); ignored");
     return out;
   }

@@ -22,8 +22,6 @@ std::string nested(size_t depth, char open = '[', char close = ']') {
 TEST(JsonParse, AcceptsNestingUpToTheLimit) {
   rapidjson::Document d;
   EXPECT_EQ(parse_json(d, nested(kMaxJsonDepth)), std::nullopt);
-  std::string text = nested(kMaxJsonDepth);
-  EXPECT_EQ(parse_json_in_place(d, text), std::nullopt);
 }
 
 TEST(JsonParse, RefusesDeeperNestingWithoutRecursing) {
@@ -34,7 +32,6 @@ TEST(JsonParse, RefusesDeeperNestingWithoutRecursing) {
   // Half a million levels: a recursive parser (or writer) would overflow the stack here.
   std::string deep = std::string(500000, '[');
   EXPECT_TRUE(parse_json(d, deep));
-  EXPECT_TRUE(parse_json_in_place(d, deep));
   std::string objects;
   for (int i = 0; i < 200000; ++i) objects += "{\"a\":";
   EXPECT_TRUE(parse_json(d, objects));
@@ -63,11 +60,27 @@ TEST(JsonParse, TextEndingInsideAUtf8SequenceAndLoneSurrogateEscapes) {
   rapidjson::Document d;
   std::string cut = "{\"a\":\"\xF0";
   cut.shrink_to_fit();
-  EXPECT_TRUE(parse_json_in_place(d, cut));  // no read past the end (ASan)
+  EXPECT_TRUE(parse_json(d, cut));  // no read past the end (ASan)
   auto why = parse_json(d, R"(["gpt-4o\uDE22"])");
   ASSERT_TRUE(why);
   EXPECT_NE(why->find("escape"), std::string::npos) << *why;
   EXPECT_EQ(parse_json(d, R"(["\uD83D\uDE00"])"), std::nullopt);  // a proper pair is fine
+}
+
+// Found by fuzz_client_body: RapidJSON stops at a NUL, so the bytes after one were passed
+// upstream unchecked (and the gateway's stream_options went in among them).
+TEST(JsonParse, RefusesAnythingAfterANulByte) {
+  rapidjson::Document d;
+  using namespace std::string_literals;
+  for (std::string text : {"{\"model\":\"m\"}\0"s, "{\"model\":\"m\"}\0\0{\"x\":1}"s, "{\"model\":\"m\"} \0 "s}) {
+    auto why = parse_json(d, text);
+    ASSERT_TRUE(why) << text.size();
+    EXPECT_NE(why->find("NUL"), std::string::npos) << *why;
+    std::vector<JsonMember> members;
+    EXPECT_TRUE(scan_members(text, members));
+  }
+  EXPECT_TRUE(parse_json(d, "\0"s));
+  EXPECT_EQ(parse_json(d, "{\"a\":\"\\u0000\"} \n"), std::nullopt);  // an escaped NUL is a character
 }
 
 TEST(JsonParse, BuildsTheSameDocumentAsRapidJson) {

@@ -552,6 +552,8 @@ void for_each_model_entry(std::string_view body, const Host& host, std::string_v
                        std::string(why));
   };
   if (trim(body).empty()) fail("is empty");
+  // RapidJSON would stop at a NUL and take what came before it; valid JSON has none.
+  if (body.find('\0') != std::string_view::npos) fail("is not valid JSON (a NUL byte)");
   if (nests_deeper_than(body, kMaxJsonDepth))
     fail("nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   rapidjson::Document doc;
