@@ -83,9 +83,12 @@ std::string MetricsPublisher::merge_document(const std::string& existing, const 
   std::map<std::string, std::pair<RemoteShare, int64_t>> shares;
   rapidjson::Document d;
   if (!existing.empty() && !parse_json(d, existing) && d.IsObject()) {
-    auto inst = d.FindMember("instances");
-    if (inst != d.MemberEnd() && inst->value.IsObject()) {
-      for (auto& m : inst->value.GetObject()) {
+    // Through a const reference: RapidJSON 1.1's non-const member iterators have an
+    // operator!= that C++20 finds ambiguous (clang warns).
+    const rapidjson::Value& root = d;
+    auto inst = root.FindMember("instances");
+    if (inst != root.MemberEnd() && inst->value.IsObject()) {
+      for (const auto& m : inst->value.GetObject()) {
         if (!m.value.IsObject()) continue;
         int64_t updated = static_cast<int64_t>(num(m.value, "updated_at"));
         std::string id(m.name.GetString(), m.name.GetStringLength());
