@@ -3,12 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <optional>
 #include <set>
 
-#include "core/common/result.hpp"
+#include "core/common/file_read.hpp"
 #include "core/common/url.hpp"
 #include "core/config/api_keys.hpp"
 #include "core/model/static_models.hpp"
@@ -62,18 +60,8 @@ std::string without_userinfo(const std::string& url) {
   return url.substr(0, start) + "****@" + url.substr(at + 1);
 }
 
-// A model-list file: at most 16 MiB.
-Result<std::string> read_small_file(const std::string& path) {
-  constexpr uintmax_t kMax = 16 << 20;
-  std::error_code ec;
-  uintmax_t size = std::filesystem::file_size(path, ec);
-  if (ec) return Error{ec.message()};
-  if (size > kMax) return Error{"larger than 16 MiB"};
-  std::ifstream in(path, std::ios::binary);
-  std::string text(static_cast<size_t>(size), '\0');
-  if (!in.read(text.data(), static_cast<std::streamsize>(size))) return Error{"read error"};
-  return text;
-}
+// A model-list file is at most this large.
+constexpr size_t kMaxStaticModelsFileBytes = 16 << 20;
 
 // Reads one provider; returns the reason it is unusable, if it is.
 class ProviderReader {
@@ -147,9 +135,9 @@ class ProviderReader {
       std::string path = optional_text("STATIC_MODELS_FILE");
       if (path.empty()) return;
       source = "STATIC_MODELS_FILE";
-      auto contents = read_small_file(path);
+      auto contents = read_whole_file(path, kMaxStaticModelsFileBytes);
       if (!contents) {
-        warnings_.push_back(prefix_ + source + "='" + path + "' cannot be read: " + contents.error());
+        warnings_.push_back(prefix_ + source + "='" + path + "' " + contents.error());
         return;
       }
       text = std::move(contents.value());

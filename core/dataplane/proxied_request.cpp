@@ -190,20 +190,21 @@ void ProxiedRequest::pick_key() {
   });
 }
 
-void ProxiedRequest::record_key(int status, const UpstreamExchange* up) {
+std::optional<KeyOutcome> ProxiedRequest::record_key(int status, const UpstreamExchange* up) {
   KeyOutcome outcome;
   if (status >= 200 && status < 300) outcome = KeyOutcome::Success;
   else if (status == 401 || status == 403) outcome = KeyOutcome::AuthFailure;
   else if (status == 429) outcome = KeyOutcome::RateLimited;
   else if (status >= 500 || !up) outcome = KeyOutcome::OtherFailure;
-  else return;  // the client's own mistake (400, 404, 422...) says nothing about the key
+  else return std::nullopt;  // the client's own mistake (400, 404, 422...) says nothing about the key
   auto retry_after = up && status == 429 ? Cooldowns::parse_retry_after(up->header("retry-after"))
                                          : std::chrono::milliseconds(0);
   keys_->record(key_, outcome, retry_after, Clock::now(), *store_);
+  return outcome;
 }
 
-bool ProxiedRequest::rotate_key(UpstreamExchange& up, int status) {
-  if (status != 401 && status != 403 && status != 429) return false;
+bool ProxiedRequest::rotate_key(UpstreamExchange& up, int status, std::optional<KeyOutcome> outcome) {
+  if (outcome != KeyOutcome::AuthFailure && outcome != KeyOutcome::RateLimited) return false;
   if (keys_->size() < 2 || attempts_.size() + 1 >= shared_.limits.max_attempts) return false;
   keys_tried_.push_back(static_cast<uint16_t>(key_));
   keys_->order(thread_rng(), Clock::now(), keys_tried_, key_order_);
@@ -261,10 +262,7 @@ void ProxiedRequest::on_head(Result<std::shared_ptr<UpstreamExchange>> started) 
   auto up = std::move(started.value());
   const Candidate& c = current();
   int status = up->status();
-  if (keys_) {
-    record_key(status, up.get());
-    if (rotate_key(*up, status)) return;
-  }
+  if (keys_ && rotate_key(*up, status, record_key(status, up.get()))) return;
   Outcome outcome = c.provider->adapter->classify(status, {});
   if (outcome == Outcome::Retryable) {
     shared_.cooldowns.cool(c.upstream.provider_id, c.upstream.model_id,

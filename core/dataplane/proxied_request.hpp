@@ -34,10 +34,12 @@ class ProxiedRequest : public std::enable_shared_from_this<ProxiedRequest> {
   // key's own MAX_QPS), then sends; with no usable key, moves on to the next candidate.
   void pick_key();
   void send();
-  // After a 401/403/429: true when the request goes on with another key of the same
-  // provider (the answer's body is drained first).
-  bool rotate_key(UpstreamExchange& up, int status);
-  void record_key(int status, const UpstreamExchange* up);
+  // After a key was refused (401/403) or rate-limited (429): true when the request goes on
+  // with another key of the same provider (the answer's body is drained first).
+  bool rotate_key(UpstreamExchange& up, int status, std::optional<KeyOutcome> outcome);
+  // What the answer (status 0 and no `up`: none came) says about the key, recorded in its
+  // pool; nullopt when it says nothing.
+  std::optional<KeyOutcome> record_key(int status, const UpstreamExchange* up);
   void on_head(Result<std::shared_ptr<UpstreamExchange>> started);
   void fail_attempt(const std::string& why, Nudge nudge, double latency_ms, std::string_view outcome);
   void count_attempt(std::string_view outcome);

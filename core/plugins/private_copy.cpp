@@ -11,6 +11,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/common/file_read.hpp"
+
 namespace apiproxy {
 
 namespace {
@@ -36,37 +38,10 @@ bool write_all(int fd, const std::string& bytes) {
   return true;
 }
 
-// The whole file, or why not. Plain POSIX calls: nothing here may throw.
-Result<std::string> read_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error{std::string("cannot be read: ") + std::strerror(errno)};
-  struct stat st {};
-  std::string bytes;
-  std::string problem;
-  if (::fstat(fd, &st) != 0) {
-    problem = std::string("cannot be read: ") + std::strerror(errno);
-  } else if (!S_ISREG(st.st_mode)) {
-    problem = "is not a regular file";
-  } else {
-    bytes.resize(static_cast<size_t>(st.st_size));
-    size_t done = 0;
-    while (done < bytes.size()) {
-      ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      done += static_cast<size_t>(n);
-    }
-    if (done != bytes.size()) problem = "changed size while being read";
-  }
-  ::close(fd);
-  if (!problem.empty()) return Error{problem};
-  return bytes;
-}
-
 }  // namespace
 
 Result<PrivateCopy> PrivateCopy::of(const std::string& path) {
-  auto read = read_file(path);
+  auto read = read_whole_file(path);
   if (!read) return Error{read.error()};
   const std::string& bytes = read.value();
 

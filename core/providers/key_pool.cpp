@@ -6,6 +6,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "core/common/text.hpp"
+
 namespace apiproxy {
 
 namespace {
@@ -35,14 +37,7 @@ std::string key_member(std::string_view secret, std::string_view provider_id, st
   unsigned int len = 0;
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
        reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &len);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned i = 0; i < len; ++i) {
-    out.push_back(hex[mac[i] >> 4]);
-    out.push_back(hex[mac[i] & 15]);
-  }
-  return out;
+  return to_hex(mac, len);
 }
 
 KeyPool::KeyPool(std::string provider_id, const std::vector<ApiKeyConfig>& keys, std::string_view secret)

@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <openssl/evp.h>
 
+#include "core/common/text.hpp"
 #include "core/store/gcra.hpp"
 
 namespace apiproxy {
@@ -220,13 +221,7 @@ const std::string& rate_script_sha() {
     unsigned int len = 0;
     const std::string& s = rate_script();
     EVP_Digest(s.data(), s.size(), md, &len, EVP_sha1(), nullptr);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < len; ++i) {
-      out += hex[md[i] >> 4];
-      out += hex[md[i] & 0xf];
-    }
-    return out;
+    return to_hex(md, len);
   }();
   return sha;
 }
