@@ -152,6 +152,11 @@ void RuntimeMetrics::add_recent(Entry& e, const Observation& o, double ms, Clock
   if (o.success || ms > mean) {
     r.latency_weight += 1;
     r.latency_sum += ms;
+    if (r.latency_weight > thresholds_.recent_latency_max_samples) {
+      double scale = thresholds_.recent_latency_max_samples / r.latency_weight;
+      r.latency_weight *= scale;
+      r.latency_sum *= scale;
+    }
   }
 }
 

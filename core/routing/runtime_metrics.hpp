@@ -80,6 +80,10 @@ struct MetricsThresholds {
   // The recent figures' time constants.
   double recent_latency_tau_s = 0.5;
   double recent_error_tau_s = 2.0;
+  // The recent latency also forgets by count: it is the mean of at most about this many
+  // attempts. At a high request rate, 0.5 s holds hundreds of fast answers, and a brownout
+  // would need as many slow ones (each held for the slow latency) before it showed.
+  double recent_latency_max_samples = 20;
   // Ejection: this many failures in a row, or a recent error rate above down_error_rate
   // over at least eject_min_samples (decayed) attempts.
   uint32_t eject_consecutive_failures = 5;

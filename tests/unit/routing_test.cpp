@@ -963,6 +963,21 @@ TEST(RuntimeMetrics, RecentFiguresDecayByTime) {
   EXPECT_NEAR(rm.view_at("m", "p", T0 + 3s).recent_error_rate, 1 / count, 1e-9);
 }
 
+TEST(RuntimeMetrics, RecentLatencyAlsoForgetsByCountSoABrownoutShowsInAFewSamples) {
+  MetricsThresholds t;
+  t.recent_latency_max_samples = 20;
+  RuntimeMetrics rm(t);
+  // A busy upstream: a thousand 5 ms answers within the time constant...
+  for (int i = 0; i < 1000; ++i) rm.record_at("m", "p", {5, true}, T0);
+  EXPECT_DOUBLE_EQ(rm.view_at("m", "p", T0).recent_latency_ms, 5);
+  // ...then eight 50 ms ones. By time alone the mean would be ~5.4 ms; the count bound
+  // makes it the mean of about the last 20: 5 + 45 × (1 − (20/21)^8).
+  for (int i = 0; i < 8; ++i) rm.record_at("m", "p", {50, true}, T0);
+  EXPECT_NEAR(rm.view_at("m", "p", T0).recent_latency_ms, 5 + 45 * (1 - std::pow(20.0 / 21, 8)), 1e-9);
+  // The error count is not bounded by it.
+  EXPECT_DOUBLE_EQ(rm.view_at("m", "p", T0).recent_samples, 1008);
+}
+
 TEST(RuntimeMetrics, AFastFailureDoesNotMakeAnUpstreamLookFastASlowOneMakesItSlow) {
   RuntimeMetrics rm;
   for (int i = 0; i < 4; ++i) rm.record_at("m", "p", {100, true}, T0);

@@ -138,8 +138,9 @@ typedef struct apx_candidate {
   double max_qps;   /* 0 = unlimited */
   double current_qps;
   /* ---- ABI 1.1: check with APX_HAS_FIELD(apx_candidate, c, field) before reading. ---- */
-  double recent_latency_ms; /* mean latency of recent attempts (time constant 0.5 s): successes,
-                               and failures slower than that mean; 0 = none yet */
+  double recent_latency_ms; /* mean latency of recent attempts (time constant 0.5 s, at most
+                               about the last 20): successes, and failures slower than that
+                               mean; 0 = none yet */
   double recent_error_rate; /* 0..1, recent attempts that failed (time constant 2 s) */
   double recent_samples;    /* decayed count behind recent_error_rate (~ attempts in the last
                                2 s); near 0: the recent figures are stale or empty */
