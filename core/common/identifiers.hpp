@@ -35,4 +35,10 @@ inline bool is_valid_token(std::string_view s, size_t max) {
 
 inline bool is_valid_session_id(std::string_view s) { return is_valid_token(s, kMaxSessionIdBytes); }
 
+// A header value a client sends that the gateway passes on (e.g. anthropic-version):
+// 1 to `max` printable ASCII characters, spaces allowed — nothing that could end a header.
+inline bool is_valid_header_text(std::string_view s, size_t max) {
+  return !s.empty() && s.size() <= max && detail::all_in(s, ' ');
+}
+
 }  // namespace apiproxy

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/catalog/model_resolution.hpp"
+#include "core/common/text.hpp"
 #include "core/dataplane/answer_policy.hpp"
 #include "core/dataplane/usage_accounting.hpp"
 #include "core/routing/sessions.hpp"
@@ -225,9 +226,7 @@ void ProxiedRequest::send() {
   const Candidate& c = current();
   if (!attempts_.empty()) shared_.telemetry.record_failover(model_->logical_id);
   if (keys_) keys_->count_request(key_);
-  auto request = c.provider->adapter->build_request(
-      UpstreamCall{request_.op, c.upstream.model_id, {}, request_.stream, key_},
-      request_.body.for_model(c.upstream.model_id));
+  auto request = build_call(c);
   if (!request) {
     attempts_.push_back({candidate_label(c), request.error()});
     count_attempt(telemetry::outcome::kAdapterError);
@@ -241,6 +240,99 @@ void ProxiedRequest::send() {
                                         self->on_head(std::move(started));
                                       },
                                       attempt_started_);
+}
+
+Result<UpstreamRequest> ProxiedRequest::build_call(const Candidate& c) {
+  translation_.reset();
+  if (!request_.chat_body) return build_with(c, request_.op, request_.body, nullptr);
+  // Messages or Responses: natively when the adapter speaks the client's API.
+  bool unsupported = false;
+  auto native = build_with(c, request_.op, request_.body, &unsupported);
+  if (!unsupported) {
+    if (native) pass_native_headers(native->headers);
+    return native;
+  }
+  translation_ = make_client_translation(request_.api, request_.body.text());
+  return build_with(c, APX_OP_CHAT_COMPLETIONS, *request_.chat_body, nullptr);
+}
+
+void ProxiedRequest::pass_native_headers(Headers& headers) const {
+  // The client's own (anthropic-version, say) win over the adapter's defaults.
+  for (const auto& [name, value] : request_.native_headers) {
+    std::erase_if(headers, [&](const auto& h) { return iequals(h.first, name); });
+    headers.emplace_back(name, value);
+  }
+}
+
+Result<UpstreamRequest> ProxiedRequest::build_with(const Candidate& c, apx_operation op, const RequestBody& body,
+                                                   bool* unsupported) {
+  const ProviderAdapter& adapter = *c.provider->adapter;
+  std::string text = body.for_model(c.upstream.model_id);
+  call_op_ = op;
+  // Only an adapter that transforms its answers reads the call again later.
+  if (adapter.transforms_answers()) call_body_ = text;
+  else call_body_.clear();
+  return adapter.build_request(UpstreamCall{op, c.upstream.model_id, {}, request_.stream, key_}, std::move(text),
+                               unsupported);
+}
+
+UpstreamCall ProxiedRequest::call() const {
+  return UpstreamCall{call_op_, current().upstream.model_id, call_body_, request_.stream, key_};
+}
+
+Status ProxiedRequest::shape_answer(UpstreamAnswer& answer, std::optional<TokenUsage>& usage) {
+  const ProviderAdapter& adapter = *current().provider->adapter;
+  if (adapter.transforms_answers()) {
+    auto transformed = adapter.transform_answer(call(), answer.status, answer.body);
+    if (!transformed) return Error{transformed.error()};
+    if (*transformed) {
+      answer.body = std::move(**transformed);
+      answer.content_type = "application/json";
+    }
+  }
+  if (answer.status >= 200 && answer.status < 300) usage = find_usage(answer.body);
+  if (translation_) {
+    auto translated = translation_->answer(answer.status, answer.body);
+    answer.status = translated.status;
+    answer.body = std::move(translated.body);
+    answer.content_type = "application/json";
+  }
+  return ok_status();
+}
+
+Result<std::string_view> ProxiedRequest::shape_stream(std::string_view piece) {
+  if (adapter_stream_) {
+    adapter_out_.clear();
+    if (auto fed = adapter_stream_->feed(piece, adapter_out_); !fed) return Error{fed.error()};
+    piece = adapter_out_;
+  }
+  auto events = framer_.next(piece);
+  if (!events) return Error{"an event exceeds " + std::to_string(kMaxSseEventBytes) + " bytes"};
+  std::string_view relayed = usage_tap_.pass(*events);
+  if (!translation_ || relayed.empty()) return relayed;
+  client_out_.clear();
+  translation_->stream(relayed, client_out_);
+  return std::string_view(client_out_);
+}
+
+Result<std::string_view> ProxiedRequest::shape_stream_end() {
+  std::string owed;
+  if (adapter_stream_) {
+    adapter_out_.clear();
+    if (auto finished = adapter_stream_->finish(adapter_out_); !finished) return Error{finished.error()};
+    auto events = framer_.next(adapter_out_);
+    if (!events) return Error{"an event exceeds " + std::to_string(kMaxSseEventBytes) + " bytes"};
+    owed = usage_tap_.pass(*events);
+  }
+  owed += usage_tap_.pass(framer_.finish());
+  if (!translation_) {
+    client_out_ = std::move(owed);
+    return std::string_view(client_out_);
+  }
+  client_out_.clear();
+  if (!owed.empty()) translation_->stream(owed, client_out_);
+  translation_->finish(client_out_);
+  return std::string_view(client_out_);
 }
 
 void ProxiedRequest::fail_attempt(const std::string& why, Nudge nudge, double latency_ms, std::string_view outcome) {
@@ -291,10 +383,15 @@ void ProxiedRequest::relay_whole(std::shared_ptr<UpstreamExchange> up, bool succ
     }
     UpstreamAnswer answer = relayable_answer(*up, std::move(body.value()));
     answer.from = self->attribution();
+    std::optional<TokenUsage> usage;
+    if (auto shaped = self->shape_answer(answer, usage); !shaped) {
+      // The adapter could not read its upstream's answer: as if the answer broke off.
+      return self->fail_attempt(shaped.error(), Nudge::RetryableFailure, self->elapsed_ms(),
+                                telemetry::outcome::kAdapterError);
+    }
     if (success) {
       auto out = std::make_shared<UpstreamAnswer>(std::move(answer));
-      return self->finish_success(find_usage(out->body), self->elapsed_ms(),
-                                  [self, out] { self->client_->answer(std::move(*out)); });
+      return self->finish_success(usage, self->elapsed_ms(), [self, out] { self->client_->answer(std::move(*out)); });
     }
     const Candidate& c = self->current();
     bool fault = provider_fault(answer.status);
@@ -336,6 +433,7 @@ void ProxiedRequest::bind_session(std::function<void()> then) {
 
 void ProxiedRequest::relay_stream(std::shared_ptr<UpstreamExchange> up) {
   usage_tap_ = UsageTap(request_.stream_usage == StreamUsage::Added);
+  adapter_stream_ = current().provider->adapter->open_stream(call());
   auto start = [self = shared_from_this(), up = std::move(up)]() mutable {
     self->streaming_ = telemetry::GaugeGuard(self->shared_.telemetry.in_flight_streams);
     int status = up->status();
@@ -354,12 +452,10 @@ void ProxiedRequest::pump(std::shared_ptr<UpstreamExchange> up) {
   exchange.read([self = shared_from_this(), up = std::move(up)](Result<std::string_view> piece) mutable {
     if (!piece) return self->end_stream_with_error(piece.error());  // a partial event is dropped
     if (piece->empty()) return self->end_stream_at_upstream_end(*up);
-    auto events = self->framer_.next(*piece);
-    if (!events)
-      return self->end_stream_with_error("an event exceeds " + std::to_string(kMaxSseEventBytes) + " bytes");
-    std::string_view relayed = self->usage_tap_.pass(*events);
-    if (relayed.empty()) return self->pump(std::move(up));  // no event has ended yet, or it was cut
-    self->client_->stream_write(relayed, [self, up = std::move(up)](bool ok) mutable {
+    auto relayed = self->shape_stream(*piece);
+    if (!relayed) return self->end_stream_with_error(relayed.error());
+    if (relayed->empty()) return self->pump(std::move(up));  // no event has ended yet, or it was cut
+    self->client_->stream_write(*relayed, [self, up = std::move(up)](bool ok) mutable {
       if (!ok) return self->client_gone(*up);
       self->pump(std::move(up));
     });
@@ -370,11 +466,13 @@ void ProxiedRequest::end_stream_at_upstream_end(UpstreamExchange& up) {
   auto finish = [self = shared_from_this(), ttfb = static_cast<double>(up.time_to_first_byte().count())] {
     self->finish_success(self->usage_tap_.usage(), ttfb, [self] { self->client_->end_stream(); });
   };
-  std::string_view last = usage_tap_.pass(framer_.finish());
-  if (last.empty()) return finish();
-  // The upstream ended without the blank line that ends its last event; a client's SSE
-  // parser would drop that event, so it gets its end.
-  client_->stream_write(last, [finish](bool ok) {
+  // Usually nothing is owed. When something is: the upstream ended without the blank line
+  // that ends its last event (a client's SSE parser would drop that event, so it gets its
+  // end), or a transform or translation closes its stream.
+  auto last = shape_stream_end();
+  if (!last) return end_stream_with_error(last.error());
+  if (last->empty()) return finish();
+  client_->stream_write(*last, [finish](bool ok) {
     if (ok) finish();
   });
 }

@@ -34,6 +34,25 @@ class ProxiedRequest : public std::enable_shared_from_this<ProxiedRequest> {
   // key's own MAX_QPS), then sends; with no usable key, moves on to the next candidate.
   void pick_key();
   void send();
+  // The request for the current candidate: in the client's API when its adapter speaks it,
+  // else translated to chat completions (translation_ is then set for the answer).
+  Result<UpstreamRequest> build_call(const Candidate& c);
+  Result<UpstreamRequest> build_with(const Candidate& c, apx_operation op, const RequestBody& body,
+                                     bool* unsupported);
+  // Adds the client's headers for an upstream that speaks the client's API.
+  void pass_native_headers(Headers& headers) const;
+  // The call as the adapter built it, for its answer transforms.
+  UpstreamCall call() const;
+  // An answer turned into the client's format: the adapter's transform (ABI 1.3), then the
+  // client API's translation. Sets `usage` from the chat-format answer. An error when the
+  // adapter failed.
+  Status shape_answer(UpstreamAnswer& answer, std::optional<TokenUsage>& usage);
+  // Stream bytes from the upstream through the adapter's transform, the framer, the usage
+  // tap and the client API's translation: what the client gets now (valid until the next
+  // call), or an error.
+  Result<std::string_view> shape_stream(std::string_view piece);
+  // The same at the upstream's end: everything still owed.
+  Result<std::string_view> shape_stream_end();
   // After a key was refused (401/403) or rate-limited (429): true when the request goes on
   // with another key of the same provider (the answer's body is drained first).
   bool rotate_key(UpstreamExchange& up, int status, std::optional<KeyOutcome> outcome);
@@ -91,6 +110,15 @@ class ProxiedRequest : public std::enable_shared_from_this<ProxiedRequest> {
   bool client_hung_up_ = false;
   std::shared_ptr<UpstreamExchange> upstream_;  // the attempt in flight, to cancel on a hang-up
   SseFramer framer_;
+  // The attempt's formats: what the adapter was asked for and with which body (kept only for
+  // an adapter with answer transforms), and the client API's translation when the request
+  // went up as chat completions.
+  apx_operation call_op_ = APX_OP_CHAT_COMPLETIONS;
+  std::string call_body_;
+  std::unique_ptr<ClientTranslation> translation_;
+  std::unique_ptr<AdapterStream> adapter_stream_;
+  std::string adapter_out_;  // the adapter's transformed stream bytes
+  std::string client_out_;   // the translated stream bytes
 };
 
 }  // namespace apiproxy

@@ -9,6 +9,8 @@
 #include "apiproxy/abi.h"
 #include "core/dataplane/request_body.hpp"
 #include "core/dataplane/usage_request.hpp"
+#include "core/translate/client_translation.hpp"
+#include "core/upstream/http_types.hpp"
 
 namespace apiproxy {
 
@@ -21,6 +23,13 @@ struct ProxyRequest {
   std::optional<uint64_t> max_output_tokens;
   RequestBody body;
   std::string request_id;  // for log lines about this request
+  // The API the client called. For Messages and Responses (op APX_OP_MESSAGES or
+  // APX_OP_RESPONSES): `chat_body` is the same request as chat completions, sent to an
+  // upstream whose adapter does not speak the client's API, and `native_headers` are the
+  // client's headers that go along when it does (anthropic-version and the like).
+  ClientApi api = ClientApi::OpenAIChat;
+  std::optional<RequestBody> chat_body;
+  Headers native_headers;
 };
 
 }  // namespace apiproxy

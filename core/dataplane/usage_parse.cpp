@@ -75,6 +75,10 @@ std::optional<TokenUsage> read_usage_object(std::string_view object) {
   bool ok = true;
   auto prompt = count_of(members, "prompt_tokens", ok);
   auto completion = count_of(members, "completion_tokens", ok);
+  if (!prompt && !completion) {  // the Anthropic Messages and OpenAI Responses names
+    prompt = count_of(members, "input_tokens", ok);
+    completion = count_of(members, "output_tokens", ok);
+  }
   auto total = count_of(members, "total_tokens", ok);
   if (!ok || (!prompt && !completion)) return std::nullopt;
   TokenUsage u;

@@ -4,8 +4,9 @@
 //
 // The counts come from an upstream and are checked, not trusted: a usage object is taken
 // only when each count it has is a whole number from 0 to kMaxTokensPerRequest and it has
-// prompt_tokens or completion_tokens. A missing completion_tokens (embeddings) is 0; a
-// missing total_tokens is their sum.
+// prompt_tokens or completion_tokens (or, in the Messages and Responses APIs, input_tokens
+// or output_tokens). A missing completion_tokens (embeddings) is 0; a missing total_tokens
+// is their sum.
 #pragma once
 
 #include <optional>

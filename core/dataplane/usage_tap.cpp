@@ -53,7 +53,15 @@ std::string_view UsageTap::pass(std::string_view events) {
       event_start = event_end;
       event_end = end_of_event(events, event_start);
     }
-    if (auto u = read_usage_object(events.substr(object->begin, object->end - object->begin))) usage_ = u;
+    if (auto u = read_usage_object(events.substr(object->begin, object->end - object->begin))) {
+      // Anthropic's stream counts the input in its first event and only the output in its
+      // last: a later count without input keeps the earlier input.
+      if (usage_ && u->prompt_tokens == 0) {
+        u->prompt_tokens = usage_->prompt_tokens;
+        u->total_tokens = u->prompt_tokens + u->completion_tokens;
+      }
+      usage_ = u;
+    }
     if (cut_ && has_no_choices(events.substr(event_start, event_end - event_start))) {
       if (!cut_any) kept_.clear();
       kept_.append(events.substr(copied, event_start - copied));

@@ -1,11 +1,14 @@
 #include "core/plugins/provider_adapter.hpp"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
 #include "core/common/identifiers.hpp"
+#include "core/common/utf8.hpp"
 #include "core/model/json_codec.hpp"
 #include "core/model/static_models.hpp"
 #include "core/plugins/strategy_plugin.hpp"
@@ -76,6 +79,29 @@ struct ModelSink {
   }
 };
 
+// Collects what a transform hook writes, and why it failed.
+struct TransformSink {
+  std::string* out;
+  std::string failure;
+
+  static void write(void* ctx, apx_str bytes) { static_cast<TransformSink*>(ctx)->out->append(to_view(bytes)); }
+  static void fail(void* ctx, apx_str message) {
+    // Bounded: the message reaches a client's error and the log.
+    static_cast<TransformSink*>(ctx)->failure = std::string(to_view(message).substr(0, 512));
+  }
+  apx_transform_writer writer() { return {sizeof(apx_transform_writer), this, &write, &fail}; }
+};
+
+// A hook's failure as the host reports it.
+Error transform_error(const std::string& plugin, std::string_view hook, bool threw, apx_status st,
+                      const std::string& why) {
+  std::string text = "adapter " + plugin + " could not transform the upstream's answer";
+  if (threw) return Error{text + " (" + std::string(hook) + " threw)"};
+  text += " (" + std::string(status_name(st)) + ")";
+  if (!why.empty()) text += ": " + to_valid_utf8(why);
+  return Error{std::move(text)};
+}
+
 }  // namespace
 
 ProviderAdapter::ProviderAdapter(std::shared_ptr<const PluginLibrary> lib,
@@ -91,6 +117,19 @@ ProviderAdapter::ProviderAdapter(std::shared_ptr<const PluginLibrary> lib,
   host_.struct_size = sizeof(apx_host);
   host_.ctx = &log_context_;
   host_.log = &plugin_log;
+  read_transform_hooks();
+}
+
+void ProviderAdapter::read_transform_hooks() {
+  auto holds = [&](size_t offset, size_t size) { return vt_->struct_size >= offset + size; };
+  if (holds(offsetof(apx_provider_vtable, transform_answer), sizeof(vt_->transform_answer)))
+    transform_answer_ = vt_->transform_answer;
+  streams_ = holds(offsetof(apx_provider_vtable, stream_close), sizeof(vt_->stream_close)) && vt_->stream_open &&
+             vt_->stream_feed && vt_->stream_finish && vt_->stream_close;
+}
+
+bool ProviderAdapter::knows_operation(apx_operation op) const {
+  return op <= APX_OP_HEALTH || lib_->descriptor().abi_minor >= 3;
 }
 
 bool ProviderAdapter::takes_key_per_call() const {
@@ -137,26 +176,40 @@ Result<UpstreamRequest> ProviderAdapter::build_request(const UpstreamCall& call)
   return build_request(call, std::string(call.body));
 }
 
-Result<UpstreamRequest> ProviderAdapter::build_request(const UpstreamCall& call, std::string body) const {
-  RequestSink sink;
-  apx_request_writer writer{sizeof(apx_request_writer), &sink, &RequestSink::set_method,
-                            &RequestSink::set_url, &RequestSink::add_header,
-                            &RequestSink::set_body};
+Error ProviderAdapter::unsupported_error(bool* unsupported) const {
+  if (unsupported) *unsupported = true;
+  return Error{"adapter " + plugin_name() + " cannot build this request (" + status_name(APX_ERR_UNSUPPORTED) + ")"};
+}
+
+apx_upstream_call ProviderAdapter::to_apx_call(const UpstreamCall& call, std::string_view body) const {
   apx_upstream_call c{};
   c.struct_size = sizeof(c);
   c.operation = call.operation;
   c.model_id = to_apx(call.model_id);
   c.body = to_apx(body);
   c.stream = call.stream ? 1 : 0;
-  size_t key = call.key < keys_.size() ? call.key : 0;
-  c.api_key = to_apx(keys_[key]);
-  void* object = object_for(key);
+  c.api_key = to_apx(keys_[call.key < keys_.size() ? call.key : 0]);
+  return c;
+}
+
+Result<UpstreamRequest> ProviderAdapter::build_request(const UpstreamCall& call, std::string body,
+                                                       bool* unsupported) const {
+  if (unsupported) *unsupported = false;
+  if (!knows_operation(call.operation))
+    return unsupported_error(unsupported);
+  RequestSink sink;
+  apx_request_writer writer{sizeof(apx_request_writer), &sink, &RequestSink::set_method,
+                            &RequestSink::set_url, &RequestSink::add_header,
+                            &RequestSink::set_body};
+  apx_upstream_call c = to_apx_call(call, body);
+  void* object = object_for(call.key < keys_.size() ? call.key : 0);
   auto st = lib_->call<apx_status>("build_request", [&] { return vt_->build_request(object, &c, &writer); });
   if (!sink.body_set) sink.request.body = std::move(body);
   if (st.threw) return Error{"adapter " + plugin_name() + " threw while building a request"};
+  if (st.value == APX_ERR_UNSUPPORTED) return unsupported_error(unsupported);
   if (st.value != APX_OK) {
-    // INVALID and UNSUPPORTED are answers about the request; INTERNAL is the plugin failing.
-    if (st.value != APX_ERR_INVALID && st.value != APX_ERR_UNSUPPORTED)
+    // INVALID is an answer about the request; INTERNAL is the plugin failing.
+    if (st.value != APX_ERR_INVALID)
       lib_->fault(plugin_fault::kError, std::string("build_request returned ") + status_name(st.value));
     return Error{"adapter " + plugin_name() + " cannot build this request (" + status_name(st.value) + ")"};
   }
@@ -183,6 +236,64 @@ Result<std::vector<Model>> ProviderAdapter::parse_models(std::string_view body) 
                  "characters; at most {} models are kept)",
                  provider_id_, sink.dropped, kMaxModelNameBytes, kMaxModelsPerProvider);
   return std::move(sink.models);
+}
+
+Result<std::optional<std::string>> ProviderAdapter::transform_answer(const UpstreamCall& call, int status,
+                                                                     std::string_view body) const {
+  if (!transform_answer_) return std::optional<std::string>();
+  std::string out;
+  TransformSink sink{&out, {}};
+  apx_transform_writer writer = sink.writer();
+  apx_upstream_call c = to_apx_call(call, call.body);
+  void* object = object_for(call.key < keys_.size() ? call.key : 0);
+  auto st = lib_->call<apx_status>("transform_answer",
+                                   [&] { return transform_answer_(object, &c, status, to_apx(body), &writer); });
+  if (!st.threw && st.value == APX_ERR_UNSUPPORTED) return std::optional<std::string>();
+  if (!st.threw && st.value == APX_OK) return std::optional<std::string>(std::move(out));
+  if (!st.threw && st.value != APX_ERR_INVALID) lib_->fault(plugin_fault::kError, "transform_answer failed");
+  return transform_error(plugin_name(), "transform_answer", st.threw, st.value, sink.failure);
+}
+
+std::unique_ptr<AdapterStream> ProviderAdapter::open_stream(const UpstreamCall& call) const {
+  if (!streams_) return nullptr;
+  apx_upstream_call c = to_apx_call(call, call.body);
+  void* object = object_for(call.key < keys_.size() ? call.key : 0);
+  void* state = nullptr;
+  auto st = lib_->call<apx_status>("stream_open", [&] { return vt_->stream_open(object, &c, &state); });
+  if (st.threw || st.value != APX_OK || !state) {
+    if (!st.threw && st.value != APX_OK && st.value != APX_ERR_UNSUPPORTED)
+      lib_->fault(plugin_fault::kError, "stream_open failed");
+    return nullptr;
+  }
+  return std::make_unique<AdapterStream>(*this, object, state);
+}
+
+AdapterStream::~AdapterStream() {
+  const auto* vt = adapter_.vt_;
+  adapter_.lib_->call<int>("stream_close", [&] {
+    vt->stream_close(object_, state_);
+    return 0;
+  });
+}
+
+Status AdapterStream::feed(std::string_view bytes, std::string& out) {
+  TransformSink sink{&out, {}};
+  apx_transform_writer writer = sink.writer();
+  const auto* vt = adapter_.vt_;
+  auto st = adapter_.lib_->call<apx_status>(
+      "stream_feed", [&] { return vt->stream_feed(object_, state_, to_apx(bytes), &writer); });
+  if (!st.threw && st.value == APX_OK) return ok_status();
+  return transform_error(adapter_.plugin_name(), "stream_feed", st.threw, st.value, sink.failure);
+}
+
+Status AdapterStream::finish(std::string& out) {
+  TransformSink sink{&out, {}};
+  apx_transform_writer writer = sink.writer();
+  const auto* vt = adapter_.vt_;
+  auto st = adapter_.lib_->call<apx_status>("stream_finish",
+                                            [&] { return vt->stream_finish(object_, state_, &writer); });
+  if (!st.threw && st.value == APX_OK) return ok_status();
+  return transform_error(adapter_.plugin_name(), "stream_finish", st.threw, st.value, sink.failure);
 }
 
 Outcome ProviderAdapter::classify(int status, std::string_view body) const {

@@ -40,23 +40,56 @@ RequestProblem invalid_session(std::string_view where) {
           "invalid_session_id", where == "X-Session-Id" ? "" : "conversation_id"};
 }
 
+ClientApi api_of(apx_operation op) {
+  if (op == APX_OP_MESSAGES) return ClientApi::AnthropicMessages;
+  if (op == APX_OP_RESPONSES) return ClientApi::OpenAIResponses;
+  return ClientApi::OpenAIChat;
+}
+
+std::optional<RequestProblem> scan_body(std::string_view text, std::vector<JsonMember>& members) {
+  auto why = scan_members(text, members);
+  if (!why) return std::nullopt;
+  if (*why == kJsonNotAnObject) return RequestProblem{"the request body must be a JSON object", "invalid_json", ""};
+  return RequestProblem{"the request body is not valid JSON: " + *why, "invalid_json", ""};
+}
+
+// A client that sent no `stream` but accepts only server-sent events gets a stream: the
+// body says so to the upstream too (one more scan, only for such a client).
+std::optional<RequestProblem> stream_for_accept(std::string& text, std::vector<JsonMember>& members) {
+  size_t brace = text.find('{');
+  text.insert(brace + 1, members.empty() ? R"("stream":true)" : R"("stream":true,)");
+  return scan_body(text, members);
+}
+
+// The request as chat completions, for upstreams that speak only that.
+std::optional<RequestProblem> attach_chat_form(ProxyRequest& r, std::string_view text) {
+  auto chat = translate_request_to_chat(r.api, text);
+  if (!chat) return RequestProblem{chat.error(), "invalid_request", ""};
+  std::vector<JsonMember> members;
+  if (auto problem = scan_body(*chat, members)) return problem;
+  const JsonMember* model = find(members, "model");
+  if (!model || model->kind != JsonKind::String) return RequestProblem{"'model' is required", "missing_model", "model"};
+  Span model_value = model->value;
+  r.chat_body = RequestBody(std::move(chat.value()), model_value);
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::variant<ProxyRequest, RequestProblem> read_client_request(std::string text, apx_operation op,
-                                                               std::string_view session_header) {
+                                                               ClientRequestContext context) {
   // Scanned on every request: the member list keeps its capacity on this thread.
   thread_local std::vector<JsonMember> members;
-  if (auto why = scan_members(text, members)) {
-    if (*why == kJsonNotAnObject)
-      return RequestProblem{"the request body must be a JSON object", "invalid_json", ""};
-    return RequestProblem{"the request body is not valid JSON: " + *why, "invalid_json", ""};
-  }
+  if (auto problem = scan_body(text, members)) return *problem;
+  if (context.accepts_event_stream && op != APX_OP_EMBEDDINGS && !find(members, "stream"))
+    if (auto problem = stream_for_accept(text, members)) return *problem;
   if (auto key = duplicate_key(members))
     return RequestProblem{"the key '" + std::string(key->substr(0, 64)) + "' appears more than once",
                           "duplicate_key", std::string(key->substr(0, 64))};
 
   ProxyRequest r;
   r.op = op;
+  r.api = api_of(op);
   const JsonMember* model = find(members, "model");
   if (!model || model->kind != JsonKind::String || model->string.empty())
     return RequestProblem{"'model' is required and must be a non-empty string", "missing_model", "model"};
@@ -72,9 +105,11 @@ std::variant<ProxyRequest, RequestProblem> read_client_request(std::string text,
     r.stream = stream->boolean && op != APX_OP_EMBEDDINGS;
   }
   std::optional<StreamUsagePlan> usage;
-  if (r.stream) usage = plan_stream_usage(text, members);
+  // A translated stream asks for usage itself; a native Messages or Responses stream
+  // reports it anyway.
+  if (r.stream && r.api == ClientApi::OpenAIChat) usage = plan_stream_usage(text, members);
 
-  for (const char* field : {"max_tokens", "max_completion_tokens"})
+  for (const char* field : {"max_tokens", "max_completion_tokens", "max_output_tokens"})
     if (const JsonMember* m = find(members, field); m && m->uint) r.max_output_tokens = m->uint;
 
   std::optional<Span> cut;
@@ -86,9 +121,13 @@ std::variant<ProxyRequest, RequestProblem> read_client_request(std::string text,
     // Ours, not the upstream's: OpenAI rejects unknown fields.
     cut = member_cut(text, members, static_cast<size_t>(conv - members.data()));
   }
-  if (!session_header.empty()) {
-    if (!is_valid_session_id(session_header)) return invalid_session("X-Session-Id");
-    r.session_id = std::string(session_header);
+  if (!context.session_header.empty()) {
+    if (!is_valid_session_id(context.session_header)) return invalid_session("X-Session-Id");
+    r.session_id = std::string(context.session_header);
+  }
+  if (r.api != ClientApi::OpenAIChat) {
+    if (auto problem = attach_chat_form(r, text)) return *problem;
+    r.native_headers = std::move(context.native_headers);
   }
   r.body = RequestBody(std::move(text), model->value, cut);
   if (usage) {

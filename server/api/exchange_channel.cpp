@@ -1,6 +1,8 @@
 #include "server/api/exchange_channel.hpp"
 
+#include "core/translate/anthropic_messages.hpp"
 #include "server/api/errors.hpp"
+#include "server/api/json_writer.hpp"
 
 namespace apiproxy {
 
@@ -17,6 +19,8 @@ std::string_view route_of(apx_operation op) {
     case APX_OP_CHAT_COMPLETIONS: return "/v1/chat/completions";
     case APX_OP_COMPLETIONS: return "/v1/completions";
     case APX_OP_EMBEDDINGS: return "/v1/embeddings";
+    case APX_OP_MESSAGES: return "/v1/messages";
+    case APX_OP_RESPONSES: return "/v1/responses";
     default: return "other";
   }
 }
@@ -92,7 +96,8 @@ void ExchangeChannel::refuse(const Refusal& why) {
   Exchange::Response res{static_cast<http::status>(shape.status), ex_->request().version()};
   res.set(http::field::content_type, "application/json");
   if (why.kind == RefusalKind::RateLimited) res.set(http::field::retry_after, std::to_string(why.retry_after.count()));
-  res.body() = openai_error_body(why.message, shape.type, shape.code, shape.param);
+  res.body() = op_ == APX_OP_MESSAGES ? translate::anthropic_error_body(static_cast<int>(shape.status), why.message)
+                                      : openai_error_body(why.message, shape.type, shape.code, shape.param);
   ex_->respond(std::move(res));
 }
 
@@ -130,8 +135,25 @@ void ExchangeChannel::end_stream() {
   ex_->end_stream([](bool) {});
 }
 
+namespace {
+
+// The in-band error event each client API's readers understand.
+std::string stream_error_event(apx_operation op, std::string_view why) {
+  if (op == APX_OP_MESSAGES) return translate::ChatStreamToMessages::error_event(why);
+  if (op == APX_OP_RESPONSES) {
+    JsonOut j;
+    j.w().StartObject();
+    j.field("type", "error").field("code", "upstream_stream_error").field("message", why).null_field("param");
+    j.w().EndObject();
+    return "event: error\ndata: " + j.take() + "\n\n";
+  }
+  return "data: " + openai_error_body(why, "api_error", "upstream_stream_error") + "\n\ndata: [DONE]\n\n";
+}
+
+}  // namespace
+
 void ExchangeChannel::end_stream_with_error(std::string_view why) {
-  error_tail_ = "data: " + openai_error_body(why, "api_error", "upstream_stream_error") + "\n\ndata: [DONE]\n\n";
+  error_tail_ = stream_error_event(op_, why);
   ex_->stream_write(error_tail_, [self = shared_from_this()](bool ok) {
     if (ok) self->end_stream();
   });

@@ -4,6 +4,7 @@
 #include <rapidjson/writer.h>
 
 #include "core/common/utf8.hpp"
+#include "core/translate/anthropic_messages.hpp"
 
 namespace apiproxy {
 
@@ -85,6 +86,8 @@ std::string openai_error_body(std::string_view message, std::string_view type,
 }
 
 std::string error_body_for(std::string_view path, http::status status, std::string_view message) {
+  // Anthropic's SDKs read their own error shape.
+  if (path == "/v1/messages") return translate::anthropic_error_body(static_cast<int>(status), to_valid_utf8(message));
   if (path.substr(0, 4) == "/v1/" || path == "/v1")
     return openai_error_body(message, openai_type(status), error_name(status));
   return control_error_body(status, message);

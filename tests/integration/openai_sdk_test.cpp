@@ -2,13 +2,7 @@
 // The package is installed once with npm into <build>/tests/integration/openai_client/
 // (skipped when node_modules/openai is already there); openai_client/sdk_check.mjs makes
 // the calls and prints a JSON summary that this test checks.
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
-#include <cstdlib>
 #include <filesystem>
-#include <iostream>
 #include <set>
 #include <string>
 
@@ -16,6 +10,7 @@
 
 #include "assertions.hpp"
 #include "data_plane.hpp"
+#include "npm_client.hpp"
 
 namespace it {
 namespace {
@@ -32,68 +27,16 @@ fs::path source_dir() {
 #endif
 }
 
-// Next to this test program, inside the build tree.
-fs::path install_dir() { return fs::read_symlink("/proc/self/exe").parent_path() / "openai_client"; }
-
-// Serialises installs between test processes running in parallel.
-class FileLock {
- public:
-  explicit FileLock(const fs::path& path) : fd_(::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644)) {
-    if (fd_ >= 0) ::flock(fd_, LOCK_EX);
-  }
-  ~FileLock() {
-    if (fd_ >= 0) ::close(fd_);  // releases the lock
-  }
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-
- private:
-  int fd_;
-};
-
-bool looks_like_no_network(const std::string& npm_output) {
-  for (const char* sign : {"ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENETUNREACH",
-                           "network", "proxy", "getaddrinfo", "self-signed certificate", "UNABLE_TO_GET_ISSUER"})
-    if (npm_output.find(sign) != std::string::npos) return true;
-  return false;
-}
-
-// Copies the script and package.json into the install directory and installs `openai` there
-// unless it is already. Returns "" when ready, else why not (`skip` tells whether to skip).
-std::string prepare_client(bool& skip) {
-  skip = false;
-  if (which("node").empty() || which("npm").empty()) {
-    skip = true;
-    return "node and npm are not installed (Debian: apt-get install nodejs npm)";
-  }
-  fs::path src = source_dir(), dst = install_dir();
-  if (!fs::exists(src / "sdk_check.mjs")) return "cannot find " + (src / "sdk_check.mjs").string();
-  fs::create_directories(dst);
-  FileLock lock(dst / ".install.lock");
-  fs::copy_file(src / "sdk_check.mjs", dst / "sdk_check.mjs", fs::copy_options::overwrite_existing);
-  if (fs::exists(dst / "node_modules" / "openai" / "package.json")) return {};
-  fs::copy_file(src / "package.json", dst / "package.json", fs::copy_options::overwrite_existing);
-  EnvMap env = base_env();
-  // npm may need the machine's proxy and registry settings.
-  for (const char* name : {"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
-                           "npm_config_registry", "NPM_CONFIG_REGISTRY", "npm_config_cache", "NODE_EXTRA_CA_CERTS"})
-    if (const char* v = std::getenv(name)) env[name] = v;
-  // Few, short retries: without a registry the test is skipped in seconds, not minutes.
-  auto r = run_command({"npm", "install", "--no-audit", "--no-fund", "--no-update-notifier", "--fetch-retries=1",
-                        "--fetch-retry-mintimeout=1000", "--fetch-retry-maxtimeout=3000", "--prefix", dst.string(),
-                        "openai@4"},
-                       env, 70s);
-  if (r.exit_code == 0 && fs::exists(dst / "node_modules" / "openai" / "package.json")) return {};
-  std::string why = "npm install openai@4 failed (exit " + std::to_string(r.exit_code) + "):\n" + r.out + r.err;
-  skip = r.exit_code == -1 || looks_like_no_network(r.out + r.err);
-  return why;
+// `openai` next to this test program, inside the build tree.
+NpmClient openai_client() {
+  return {source_dir(), beside_test_program("openai_client"), "openai@4", "openai", {"sdk_check.mjs"}};
 }
 
 class OpenAISdk : public ::testing::Test {
  protected:
   void SetUp() override {
     bool skip = false;
-    std::string problem = prepare_client(skip);
+    std::string problem = prepare_npm_client(openai_client(), skip);
     if (!problem.empty() && skip) GTEST_SKIP() << problem;
     ASSERT_TRUE(problem.empty()) << problem;
     world.start();
@@ -106,13 +49,7 @@ class OpenAISdk : public ::testing::Test {
     env["APIPROXY_API_KEY"] = base64(kToken);
     env["APIPROXY_MODEL"] = "chat-pool";
     env["APIPROXY_EMBEDDING"] = "text-embedding-3-small";
-    auto r = run_command({"node", (install_dir() / "sdk_check.mjs").string()}, env, 45s);
-    EXPECT_EQ(r.exit_code, 0) << "node sdk_check.mjs failed:\n" << r.out << r.err;
-    std::string line = r.out;
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-    if (auto nl = line.rfind('\n'); nl != std::string::npos) line = line.substr(nl + 1);
-    std::cout << "sdk_check.mjs: " << line << "\n";
-    return parse_json(line.empty() ? "{}" : line);
+    return run_node_script(openai_client().install_dir / "sdk_check.mjs", env);
   }
 
   World world;

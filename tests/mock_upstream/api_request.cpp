@@ -1,5 +1,8 @@
 #include "api_request.hpp"
 
+#include "anthropic_request.hpp"
+#include "openai_responses_request.hpp"
+
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
@@ -108,9 +111,49 @@ void reset(ApiRequest& r) {
     r.prompt_chars = 0;
     r.input_count = 0;
     r.mock = Misbehaviour{};
+    r.tool_name.clear();
+    r.tool_result = false;
+    r.has_instructions = false;
+    r.instructions.clear();
+}
+
+bool mentions_weather(std::string_view text) {
+    constexpr std::string_view word = "weather";
+    for (std::size_t i = 0; i + word.size() <= text.size(); ++i) {
+        std::size_t n = 0;
+        while (n < word.size() && (text[i + n] | 0x20) == word[n]) ++n;  // ASCII case-insensitive
+        if (n == word.size()) return true;
+    }
+    return false;
+}
+
+// True when arrays/objects nest deeper than `limit` (strings skipped, escapes honoured).
+// Checked before parsing: even an iterative parse of a maximally nested 10 MiB body
+// needs half a gigabyte, and no real request nests more than a few levels.
+bool nests_deeper_than(std::string_view json, int limit) {
+    int depth = 0;
+    bool in_string = false, escaped = false;
+    for (char c : json) {
+        if (in_string) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > limit) return true;
+        } else if (c == ']' || c == '}') {
+            --depth;
+        }
+    }
+    return false;
 }
 
 }  // namespace
+
+bool wants_tool_call(const ApiRequest& req) {
+    return !req.tool_name.empty() && !req.tool_result && mentions_weather(req.prompt);
+}
 
 bool parse_api_request(std::string& body, Endpoint endpoint, ApiRequest& out, ParseFailure& failure) {
     reset(out);
@@ -120,7 +163,13 @@ bool parse_api_request(std::string& body, Endpoint endpoint, ApiRequest& out, Pa
     Pool parse_pool(parse_buffer, sizeof parse_buffer);
     Doc doc(&value_pool, sizeof parse_buffer, &parse_pool);
 
-    if (doc.ParseInsitu(body.data()).HasParseError()) {
+    constexpr int max_nesting = 64;
+    if (nests_deeper_than(body, max_nesting)) {
+        failure = {"The request body nests more than " + std::to_string(max_nesting) + " levels deep", ""};
+        return false;
+    }
+    // Iterative as well: the stack never depends on the client.
+    if (doc.ParseInsitu<rapidjson::kParseIterativeFlag>(body.data()).HasParseError()) {
         failure = {std::string("We could not parse the JSON body of your request: ") +
                        rapidjson::GetParseError_En(doc.GetParseError()),
                    ""};
@@ -147,6 +196,8 @@ bool parse_api_request(std::string& body, Endpoint endpoint, ApiRequest& out, Pa
         case Endpoint::chat: read_chat(doc, out); return true;
         case Endpoint::completions: read_completion(doc, out); return true;
         case Endpoint::embeddings: out.stream = false; return read_embeddings(doc, out, failure);
+        case Endpoint::messages: return read_messages_request(doc, out, failure);
+        case Endpoint::responses: return read_responses_request(doc, out, failure);
         default: return true;
     }
 }

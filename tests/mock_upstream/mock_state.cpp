@@ -34,24 +34,27 @@ void to_lower(std::string& s) {
         if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
 }
 
+// The header that carries a key not sent as a Bearer token.
+std::string_view non_bearer_key_header(bool anthropic) { return anthropic ? "x-api-key" : "api-key"; }
+
 }  // namespace
 
 MockState::MockState(std::string name, Behaviour initial)
     : name_(std::move(name)), initial_(initial), behaviour_(std::move(initial)) {}
 
-std::string_view MockState::presented_key(const Request& req) {
+std::string_view MockState::presented_key(const Request& req, bool anthropic) {
     if (auto it = req.find(boost::beast::http::field::authorization); it != req.end()) {
         std::string_view v = it->value();
         if (v.starts_with("Bearer ")) return v.substr(7);
     }
-    if (auto it = req.find("api-key"); it != req.end()) return it->value();
+    if (auto it = req.find(non_bearer_key_header(anthropic)); it != req.end()) return it->value();
     return {};
 }
 
-bool MockState::authorized(const Request& req) const {
+bool MockState::authorized(const Request& req, bool anthropic) const {
     if (behaviour_.require_key.empty()) return true;
     const std::string& key = behaviour_.require_key;
-    if (auto it = req.find("api-key"); it != req.end() && it->value() == key) return true;
+    if (auto it = req.find(non_bearer_key_header(anthropic)); it != req.end() && it->value() == key) return true;
     if (auto it = req.find(boost::beast::http::field::authorization); it != req.end()) {
         std::string_view v = it->value();
         return v.size() == key.size() + 7 && v.starts_with("Bearer ") && v.substr(7) == key;
@@ -61,12 +64,14 @@ bool MockState::authorized(const Request& req) const {
 
 // Keeps a copy of the request for GET /__mock/stats. Assigning into the existing strings
 // reuses their capacity, so steady-state recording does not allocate.
-void MockState::record(const Request& req, std::string_view path) {
+void MockState::record(const Request& req, const Arrival& arrival) {
+    std::string_view path = arrival.path;
     ++requests_;
+    ++by_endpoint_[std::size_t(arrival.endpoint)];
     if (auto it = by_path_.find(path); it != by_path_.end()) ++it->second;
     else by_path_.emplace(std::string(path), 1);
     constexpr std::size_t kMaxKeysCounted = 1000;
-    if (std::string_view key = presented_key(req); !key.empty()) {
+    if (std::string_view key = presented_key(req, arrival.anthropic); !key.empty()) {
         if (auto it = by_key_.find(key); it != by_key_.end()) ++it->second;
         else if (by_key_.size() < kMaxKeysCounted) by_key_.emplace(std::string(key), 1);
     }
@@ -86,7 +91,8 @@ void MockState::record(const Request& req, std::string_view path) {
     last_.header_count = n;
 }
 
-Admission MockState::admit(const Request& req, std::string_view path, bool servable) {
+Admission MockState::admit(const Request& req, const Arrival& arrival) {
+    const bool servable = arrival.servable;
     // -1 = no (valid) X-Mock-Status header.
     int status_override = override_of(req, "X-Mock-Status", 0, 599).value_or(-1);
     if (!valid_forced_status(status_override)) status_override = -1;
@@ -95,17 +101,17 @@ Admission MockState::admit(const Request& req, std::string_view path, bool serva
     double error_rate = 0;
     {
         std::lock_guard lock(mutex_);
-        record(req, path);
+        record(req, arrival);
         const Behaviour& b = behaviour_;
         a.latency_ms = b.latency_ms;
         a.chunks = b.chunks;
         a.chunk_interval_ms = b.chunk_interval_ms;
         a.reset_after_chunks = b.reset_after_chunks;
         a.retry_after = b.retry_after;
-        a.authorized = authorized(req);
+        a.authorized = authorized(req, arrival.anthropic);
         a.forced_status = b.status;
         if (a.forced_status == 0 && !b.key_status.empty()) {
-            auto it = b.key_status.find(std::string(presented_key(req)));
+            auto it = b.key_status.find(std::string(presented_key(req, arrival.anthropic)));
             if (it != b.key_status.end()) a.forced_status = it->second;
         }
         a.usage = b.usage;
@@ -147,6 +153,7 @@ void MockState::reset() {
     tls_handshakes_ = 0;
     last_sni_.clear();
     by_path_.clear();
+    by_endpoint_.fill(0);
     by_key_.clear();
     last_.present = false;
     last_.header_count = 0;
@@ -172,6 +179,10 @@ void MockState::write_stats(JsonWriter& w) const {
     w.Key("by_path");
     w.StartObject();
     for (const auto& [path, n] : by_path_) w.Key(path), w.Uint64(n);
+    w.EndObject();
+    w.Key("by_endpoint");
+    w.StartObject();
+    for (int e = 0; e < kEndpointCount; ++e) w.Key(endpoint_name(Endpoint(e))), w.Uint64(by_endpoint_[std::size_t(e)]);
     w.EndObject();
     w.Key("by_key");
     w.StartObject();

@@ -9,6 +9,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -35,16 +36,26 @@ struct Admission {
     std::string usage;  // Behaviour::usage
 };
 
+// What the session found out about a request before admitting it.
+struct Arrival {
+    std::string_view path;  // the target without its query
+    Endpoint endpoint = Endpoint::unknown;
+    // A real endpoint with the right method (and api-version for Azure) that does
+    // inference: only such requests consume the fail-first countdown and the error rate.
+    bool servable = false;
+    // Speaks the Anthropic API: its key comes in x-api-key (or as a Bearer token, as some
+    // relays send it) instead of api-key.
+    bool anthropic = false;
+};
+
 class MockState {
 public:
     MockState(std::string name, Behaviour initial);
 
     const std::string& name() const { return name_; }
 
-    // Counts and records one API request and decides how to treat it. `servable` says the
-    // request names a real endpoint with the right method (and api-version for Azure):
-    // only such requests consume the fail-first countdown.
-    Admission admit(const Request& req, std::string_view path, bool servable);
+    // Counts and records one API request and decides how to treat it.
+    Admission admit(const Request& req, const Arrival& arrival);
 
     // Control API.
     bool patch_behaviour(const rapidjson::Value& patch, std::string& error);
@@ -79,10 +90,11 @@ private:
         std::size_t header_count = 0;  // entries in use; the vector keeps its capacity
     };
 
-    void record(const Request& req, std::string_view path);
-    bool authorized(const Request& req) const;
-    // The key a request presents: its Bearer token, else its api-key header; "" if none.
-    static std::string_view presented_key(const Request& req);
+    void record(const Request& req, const Arrival& arrival);
+    bool authorized(const Request& req, bool anthropic) const;
+    // The key a request presents: its Bearer token, else its api-key header (x-api-key for
+    // the Anthropic API); "" if none.
+    static std::string_view presented_key(const Request& req, bool anthropic);
 
     const std::string name_;
     const Behaviour initial_;
@@ -91,6 +103,7 @@ private:
     Behaviour behaviour_;
     std::uint64_t requests_ = 0;
     std::map<std::string, std::uint64_t, std::less<>> by_path_;
+    std::array<std::uint64_t, kEndpointCount> by_endpoint_{};
     std::map<std::string, std::uint64_t, std::less<>> by_key_;  // requests per presented key (bounded)
     LastRequest last_;
     std::uint64_t tls_handshakes_ = 0;

@@ -9,7 +9,10 @@ namespace mock {
 std::string usage(const char* argv0) {
     return std::string("usage: ") + argv0 + R"( [options]
 
-A mock OpenAI / Azure OpenAI compatible upstream for tests and benchmarks.
+A mock OpenAI / Azure OpenAI compatible upstream for tests and benchmarks; it also
+serves the Anthropic Messages API (POST /v1/messages, key in x-api-key, anthropic-version
+header required; GET /v1/models with anthropic-version lists models Anthropic's way) and
+the OpenAI Responses API (POST /v1/responses), streamed or not, with the same settings.
 Prints "listening on HOST:PORT" on stdout once it accepts connections.
 
   --host ADDR                 listen address (default 127.0.0.1)
@@ -24,6 +27,7 @@ Prints "listening on HOST:PORT" on stdout once it accepts connections.
   --chunk-interval-ms N       pause before each content chunk (default 0)
   --reset-after-chunks N      cut streams abruptly after N content chunks (default 0 = off)
   --require-key KEY           require "Authorization: Bearer KEY" or "api-key: KEY"
+                              ("x-api-key: KEY" on the Anthropic API)
   --threads N                 event-loop threads, one SO_REUSEPORT acceptor each (default 1)
   --tls-cert FILE             serve HTTPS only, with this PEM certificate (chain: leaf first)
   --tls-key FILE              the PEM private key of --tls-cert; both or neither
@@ -36,12 +40,16 @@ Per-request misbehaviour, from the request body (passes through a gateway unchan
 a top-level "mock" object with on, delay_ms, interim, status, reset, close, garbage,
 slow_body, endless_chunk_ext, huge_header, pad_bytes, chunks, chunk_interval_ms
 (see misbehaviour.hpp). Chat answers echo the last message: "mock NAME reply to: TEXT".
+Messages and Responses answers echo the last user message the same way; offered tools and
+a user text mentioning "weather", they call the first tool with {"city":"Paris"} after
+"Let me check."; handed a tool result, they answer "The tool said: RESULT".
 Control API: GET|POST /__mock/config, GET /__mock/stats, POST /__mock/reset,
 GET /__mock/health. POST /__mock/config takes the settings above in JSON (latency_ms,
 status, fail_first, ...) plus error_rate: 0..1, the probability that an inference request
 fails (503, or the configured status), and usage: a JSON object that every answer reports
 as its "usage" instead of the counted one (any values, to test a client's checks), or null.
-The stats count, besides requests,
+The stats count, besides requests (by_path, and by_endpoint: models, chat, completions,
+embeddings, messages, responses, unknown),
 peer_closed_waiting (the peer hung up before the answer began: it cancelled its call),
 peer_closed_answering and misbehaved; with TLS also tls_handshakes (completed) and
 last_sni (the name the client sent, "" if none).

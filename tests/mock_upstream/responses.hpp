@@ -20,7 +20,17 @@ struct Completion {
     int prompt_tokens = 0;
     int completion_tokens = 0;
     std::string_view usage;  // not empty: the usage object to report instead, as JSON text
+
+    // Anthropic Messages and OpenAI Responses only.
+    std::string_view item_id{};       // Responses: the output message's id (msg_...)
+    std::string_view tool_name{};     // not empty: the answer ends with a call of this tool
+    std::string_view tool_call_id{};  // toolu_... / call_...
+    std::string_view tool_item_id{};  // Responses: the function_call item's id (fc_...)
+    const std::string* instructions = nullptr;  // Responses: echoed back; null: none
 };
+
+// The arguments the mock always calls its tool with.
+inline constexpr std::string_view kToolArguments = R"({"city":"Paris"})";
 
 // A fresh, process-unique id such as "chatcmpl-6f1c09a2000000000001".
 void make_id(std::string& out, std::string_view prefix);

@@ -10,6 +10,8 @@ Endpoint endpoint_for(std::string_view rest) {
     if (rest == "/completions") return Endpoint::completions;
     if (rest == "/embeddings") return Endpoint::embeddings;
     if (rest == "/models") return Endpoint::models;
+    if (rest == "/messages") return Endpoint::messages;
+    if (rest == "/responses") return Endpoint::responses;
     return Endpoint::unknown;
 }
 
@@ -36,8 +38,10 @@ Route route_azure(Route r) {
     auto slash = rest.find('/');
     if (slash == 0 || slash == std::string_view::npos) return r;
     r.deployment = rest.substr(0, slash);
+    // No per-deployment model list, and the newer APIs are not served in this shape.
     auto e = endpoint_for(rest.substr(slash));
-    r.endpoint = e == Endpoint::models ? Endpoint::unknown : e;  // no per-deployment model list
+    bool deployment_api = e == Endpoint::chat || e == Endpoint::completions || e == Endpoint::embeddings;
+    r.endpoint = deployment_api ? e : Endpoint::unknown;
     return r;
 }
 
@@ -52,6 +56,19 @@ Route route_api(std::string_view target) {
     auto rest = r.path.starts_with("/v1/") ? r.path.substr(3) : r.path;
     r.endpoint = endpoint_for(rest);
     return r;
+}
+
+std::string_view endpoint_name(Endpoint e) {
+    switch (e) {
+        case Endpoint::models: return "models";
+        case Endpoint::chat: return "chat";
+        case Endpoint::completions: return "completions";
+        case Endpoint::embeddings: return "embeddings";
+        case Endpoint::messages: return "messages";
+        case Endpoint::responses: return "responses";
+        case Endpoint::unknown: break;
+    }
+    return "unknown";
 }
 
 bool is_control_path(std::string_view path) { return path.starts_with("/__mock/"); }

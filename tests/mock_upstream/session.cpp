@@ -1,6 +1,8 @@
 #include "session.hpp"
 
+#include "anthropic_responses.hpp"
 #include "control.hpp"
+#include "openai_responses_api.hpp"
 
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
@@ -197,22 +199,31 @@ int Session::handle_api(Request& req) {
         routing = {s, s == 404 ? "Unknown request URL: " + std::string(route.path)
                                : "Method not allowed for " + std::string(route.path)};
     }
-    Rejection azure;
-    if (route.azure && !route.has_api_version) azure = {400, "Missing required query parameter: api-version", "api-version"};
+    // The Anthropic API: Messages, and the model list when asked with its version header.
+    const bool versioned = req.find("anthropic-version") != req.end();
+    const bool anthropic_models = route.endpoint == Endpoint::models && !route.azure && versioned;
+    anthropic_ = route.endpoint == Endpoint::messages || anthropic_models;
+    Rejection missing;  // a required parameter outside the body
+    if (route.azure && !route.has_api_version)
+        missing = {400, "Missing required query parameter: api-version", "api-version"};
+    if (route.endpoint == Endpoint::messages && !versioned) missing = {400, "anthropic-version: header is required"};
 
-    bool servable = routing.status == 0 && azure.status == 0;
-    Admission a = state_.admit(req, route.path, servable && is_inference(route.endpoint));
+    bool servable = routing.status == 0 && missing.status == 0 && is_inference(route.endpoint);
+    Admission a = state_.admit(req, Arrival{route.path, route.endpoint, servable, anthropic_});
 
     if (routing.status) return reject(routing, a);
-    if (!a.authorized) return reject({401, "Incorrect API key provided (mock " + settings_.name + ")"}, a);
-    if (azure.status) return reject(azure, a);
+    if (!a.authorized) {
+        const std::string who = " (mock " + settings_.name + ")";
+        return reject({401, anthropic_ ? "invalid x-api-key" + who : "Incorrect API key provided" + who}, a);
+    }
+    if (missing.status) return reject(missing, a);
     if (a.forced_status) return reject({a.forced_status, "mock forced status " + std::to_string(a.forced_status)}, a, true);
     if (route.endpoint == Endpoint::models) return send_models(route, a);
     return handle_inference(req, route, a);
 }
 
 int Session::reject(const Rejection& r, const Admission& a, bool forced) {
-    error_body(body_, r.status, r.message, r.param);
+    write_error(r.status, r.message, r.param);
     begin_head(r.status, "application/json");
     if (forced && a.retry_after > 0) {
         std::string seconds = std::to_string(a.retry_after);
@@ -223,9 +234,16 @@ int Session::reject(const Rejection& r, const Admission& a, bool forced) {
     return r.status;
 }
 
+// The error body in the envelope of the API the request speaks.
+void Session::write_error(int status, std::string_view message, std::string_view param) {
+    if (anthropic_) anthropic_error_body(body_, status, message);
+    else error_body(body_, status, message, param);
+}
+
 int Session::send_models(const Route& route, const Admission& a) {
     auto models = state_.models();
     if (route.azure) models_azure_body(body_, models);
+    else if (anthropic_) anthropic_models_body(body_, models);
     else models_openai_body(body_, models, settings_.name);
     begin_head(200, "application/json");
     end_head_fixed();
@@ -263,24 +281,76 @@ int Session::handle_inference(Request& req, const Route& route, const Admission&
         return 200;
     }
 
-    const bool chat = route.endpoint == Endpoint::chat;
-    make_id(id_, chat ? "chatcmpl-" : "cmpl-");
-    reply_.assign("mock ").append(settings_.name).append(" reply to: ").append(api_.prompt);
-    completion_ = Completion{settings_.fingerprint, id_, model_, reply_, static_cast<long long>(std::time(nullptr)),
-                             estimate_tokens(api_.prompt_chars), estimate_tokens(reply_.size()), a.usage};
-    if (misbehaving && m.needs_raw_writer()) return misbehave(chat, m.status ? m.status : 200);
+    const Endpoint endpoint = route.endpoint;
+    compose_answer(endpoint);
+    if (misbehaving && m.needs_raw_writer()) return misbehave(endpoint, m.status ? m.status : 200);
     if (api_.stream) {
-        prepare_stream(a, chat);
+        prepare_stream(a, endpoint);
         if (a.latency_ms > 0) wait(a.latency_ms, &Session::start_stream);
         else start_stream();
         return 200;
     }
-    if (chat) chat_body(body_, completion_);
-    else completion_body(body_, completion_);
+    render_body(endpoint);
     begin_head(200, "application/json");
     end_head_fixed();
     send_after(a.latency_ms);
     return 200;
+}
+
+namespace {
+
+const char* answer_id_prefix(Endpoint endpoint) {
+    switch (endpoint) {
+        case Endpoint::chat: return "chatcmpl-";
+        case Endpoint::messages: return "msg_";
+        case Endpoint::responses: return "resp_";
+        default: return "cmpl-";
+    }
+}
+
+}  // namespace
+
+// The answer's text and ids into completion_. The reply echoes the prompt, as it always
+// has for chat; a Messages or Responses answer may instead call the tool offered (see
+// wants_tool_call) or report the tool result it was handed.
+void Session::compose_answer(Endpoint endpoint) {
+    const bool newer_api = endpoint == Endpoint::messages || endpoint == Endpoint::responses;
+    const bool calls_tool = newer_api && wants_tool_call(api_);
+    make_id(id_, answer_id_prefix(endpoint));
+    if (api_.tool_result) reply_.assign("The tool said: ").append(api_.prompt);
+    else if (calls_tool) reply_.assign("Let me check.");
+    else reply_.assign("mock ").append(settings_.name).append(" reply to: ").append(api_.prompt);
+    completion_ = Completion{.fingerprint = settings_.fingerprint,
+                             .id = id_,
+                             .model = model_,
+                             .reply = reply_,
+                             .created = static_cast<long long>(std::time(nullptr)),
+                             .prompt_tokens = estimate_tokens(api_.prompt_chars),
+                             .completion_tokens = estimate_tokens(reply_.size()),
+                             .usage = admission_.usage};
+    const bool responses = endpoint == Endpoint::responses;
+    if (responses) {
+        make_id(item_id_, "msg_");
+        completion_.item_id = item_id_;
+        if (api_.has_instructions) completion_.instructions = &api_.instructions;
+    }
+    if (!calls_tool) return;
+    make_id(call_id_, responses ? "call_" : "toolu_");
+    completion_.tool_name = api_.tool_name;
+    completion_.tool_call_id = call_id_;
+    if (!responses) return;
+    make_id(call_item_id_, "fc_");
+    completion_.tool_item_id = call_item_id_;
+}
+
+// A whole (not streamed) answer into body_.
+void Session::render_body(Endpoint endpoint) {
+    switch (endpoint) {
+        case Endpoint::chat: return chat_body(body_, completion_);
+        case Endpoint::messages: return messages_body(body_, completion_);
+        case Endpoint::responses: return response_body(body_, completion_);
+        default: return completion_body(body_, completion_);
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -333,8 +403,8 @@ void Session::finish_response() {
 // SSE streams: head (+ role chunk), then one write per content piece, then the finish,
 // optional usage and [DONE] events with the terminating chunk. One write in flight.
 
-void Session::prepare_stream(const Admission& a, bool chat) {
-    stream_ = Stream{chat, api_.include_usage, a.chunks, a.chunk_interval_ms, a.reset_after_chunks, 0};
+void Session::prepare_stream(const Admission& a, Endpoint endpoint) {
+    stream_ = Stream{endpoint, api_.include_usage, a.chunks, a.chunk_interval_ms, a.reset_after_chunks, 0, 0};
     if (!chunked_) keep_alive_ = false;  // HTTP/1.0: the body ends when the connection does
 }
 
@@ -348,29 +418,45 @@ void Session::stream_head() {
     if (!keep_alive_) add_header("Connection", "close");
 }
 
-// The pieces of a stream, each framed and appended to out_: the role chunk (chat only),
-// content piece `i` of stream_.chunks, and the end (finish, optional usage, [DONE], last chunk).
-void Session::append_role() {
-    if (!stream_.chat) return;
+// The pieces of a stream, each framed and appended to out_: the opening events (chat: the
+// role chunk; Messages: message_start, ping, the text block's start; Responses: created,
+// in_progress, the message item and its text part; completions: none), content piece `i`
+// of stream_.chunks, and the end (the API's closing events, then the last chunk).
+void Session::append_opening() {
     auto at = begin_chunk();
-    chat_role_event(out_, completion_);
-    end_chunk(at);
+    switch (stream_.endpoint) {
+        case Endpoint::chat: chat_role_event(out_, completion_); break;
+        case Endpoint::messages: messages_opening_events(out_, completion_); break;
+        case Endpoint::responses: response_opening_events(out_, completion_, stream_.sequence); break;
+        default: break;
+    }
+    end_chunk(at);  // drops the chunk when nothing was written
 }
 
 void Session::append_piece(int i) {
     auto piece = reply_piece(reply_, i, stream_.chunks);
     auto at = begin_chunk();
-    if (stream_.chat) chat_delta_event(out_, completion_, piece);
-    else completion_text_event(out_, completion_, piece, false);
+    switch (stream_.endpoint) {
+        case Endpoint::chat: chat_delta_event(out_, completion_, piece); break;
+        case Endpoint::messages: messages_text_event(out_, piece); break;
+        case Endpoint::responses: response_text_event(out_, completion_, piece, stream_.sequence); break;
+        default: completion_text_event(out_, completion_, piece, false); break;
+    }
     end_chunk(at);
 }
 
 void Session::append_end() {
+    const bool chat = stream_.endpoint == Endpoint::chat;
     auto at = begin_chunk();
-    if (stream_.chat) chat_finish_event(out_, completion_);
-    else completion_text_event(out_, completion_, {}, true);
-    if (stream_.include_usage) usage_event(out_, completion_, stream_.chat);
-    done_event(out_);
+    switch (stream_.endpoint) {
+        case Endpoint::messages: messages_closing_events(out_, completion_); break;
+        case Endpoint::responses: response_closing_events(out_, completion_, stream_.sequence); break;
+        default:  // the OpenAI chat and completions streams: finish, optional usage, [DONE]
+            if (chat) chat_finish_event(out_, completion_);
+            else completion_text_event(out_, completion_, {}, true);
+            if (stream_.include_usage) usage_event(out_, completion_, chat);
+            done_event(out_);
+    }
     end_chunk(at);
     if (chunked_) out_.append("0\r\n\r\n");
 }
@@ -381,7 +467,7 @@ void Session::start_stream() {
     body_.clear();
     stream_head();
     out_.append("\r\n");
-    append_role();
+    append_opening();
     write_out(&Session::stream_next);
 }
 
@@ -436,7 +522,7 @@ void Session::end_chunk(std::size_t at) {
 // steps send interim responses, wait, and send the answer as asked: whole, cut short,
 // trickled, replaced by garbage, or followed by an endless chunk extension.
 
-int Session::misbehave(bool chat, int status) {
+int Session::misbehave(Endpoint endpoint, int status) {
     const Misbehaviour& m = api_.mock;
     const bool endless = m.endless_chunk_ext > 0 || (m.slow && m.slow_endless);
     const bool stream = api_.stream && status == 200;
@@ -444,12 +530,11 @@ int Session::misbehave(bool chat, int status) {
     if (raw_.capacity() > keep_body_capacity) std::string().swap(raw_);
     body_.clear();
     if (stream) {
-        prepare_stream(admission_, chat);
+        prepare_stream(admission_, endpoint);
         stream_head();
     } else {
-        if (status != 200) error_body(body_, status, "mock forced status " + std::to_string(status));
-        else if (chat) chat_body(body_, completion_);
-        else completion_body(body_, completion_);
+        if (status != 200) write_error(status, "mock forced status " + std::to_string(status));
+        else render_body(endpoint);
         if (m.pad_bytes > 0 && !body_.empty() && body_.back() == '}') {
             body_.pop_back();
             body_.append(",\"mock_padding\":\"").append(std::size_t(m.pad_bytes), 'p').append("\"}");
@@ -471,7 +556,7 @@ int Session::misbehave(bool chat, int status) {
             out_.append(": ").append(std::size_t(m.pad_bytes), 'p').append("\n\n");
             end_chunk(at);
         }
-        append_role();
+        append_opening();
         for (int i = 0; i < stream_.chunks; ++i) append_piece(i);
         append_end();
     } else {

@@ -66,6 +66,9 @@ private:
     int handle_inference(Request& req, const Route& route, const Admission& a);
     int send_models(const Route& route, const Admission& a);
     int reject(const Rejection& r, const Admission& a, bool forced = false);
+    void write_error(int status, std::string_view message, std::string_view param = {});
+    void compose_answer(Endpoint endpoint);
+    void render_body(Endpoint endpoint);
 
     // Responses with a Content-Length.
     void begin_head(int status, std::string_view content_type);
@@ -76,7 +79,7 @@ private:
     void finish_response();
 
     // SSE streams.
-    void prepare_stream(const Admission& a, bool chat);
+    void prepare_stream(const Admission& a, Endpoint endpoint);
     void start_stream();
     void stream_next();
     void stream_piece();
@@ -85,13 +88,13 @@ private:
     std::size_t begin_chunk();
     void end_chunk(std::size_t at);
     void stream_head();
-    void append_role();
+    void append_opening();
     void append_piece(int i);
     void append_end();
 
     // Misbehaviour asked for by the request body (misbehaviour.hpp): the answer is rendered
     // whole into raw_, then sent by these steps.
-    int misbehave(bool chat, int status);
+    int misbehave(Endpoint endpoint, int status);
     void mis_after_interim();
     void mis_answer();
     void mis_trickle();
@@ -119,15 +122,18 @@ private:
     std::string body_;  // fixed-length response body
     ApiRequest api_;
     std::string id_, model_, reply_;  // referenced by completion_ while a stream runs
+    std::string item_id_, call_id_, call_item_id_;  // likewise (Messages, Responses)
     Completion completion_;
+    bool anthropic_ = false;  // the current request speaks the Anthropic API: so do its errors
 
     struct Stream {
-        bool chat = true;
+        Endpoint endpoint = Endpoint::chat;  // chat, completions, messages or responses
         bool include_usage = false;
         int chunks = 0;
         int interval_ms = 0;
         int reset_after = 0;
         int sent = 0;
+        int sequence = 0;  // Responses: the next event's sequence_number
     } stream_;
     std::optional<Gauge> stream_gauge_;
 

@@ -28,6 +28,8 @@ using dp::logical;
 using dp::physical;
 
 constexpr const char* kPluginDir = APIPROXY_SDK_PLUGIN_DIR;
+// The ABI of this tree's SDK headers, which the examples are built against.
+constexpr const char* kSdkAbi = "1.3";
 constexpr const char* kToken = "sdk-examples-token";
 
 // A gateway with the example plugin directory and no Redis (the in-process store).
@@ -77,7 +79,7 @@ TEST(SdkExamples, PluginsListsBothExamplesBesideTheBundledPlugins) {
       round_robin = true;
       EXPECT_EQ(str(p, "kind"), "strategy") << to_string(p);
       EXPECT_EQ(str(p, "version"), "1.0.0") << to_string(p);
-      EXPECT_EQ(str(p, "abi"), "1.2") << to_string(p);  // the SDK it was built with
+      EXPECT_EQ(str(p, "abi"), kSdkAbi) << to_string(p);  // the SDK it was built with
       EXPECT_EQ(str(p, "file"), std::string(kPluginDir) + "/round_robin.so") << to_string(p);
       EXPECT_TRUE(Contains(str(p, "description"), "example"));
     }
@@ -85,7 +87,7 @@ TEST(SdkExamples, PluginsListsBothExamplesBesideTheBundledPlugins) {
       header_auth = true;
       EXPECT_EQ(str(p, "kind"), "provider") << to_string(p);
       EXPECT_EQ(str(p, "version"), "1.0.0") << to_string(p);
-      EXPECT_EQ(str(p, "abi"), "1.2") << to_string(p);  // the SDK it was built with
+      EXPECT_EQ(str(p, "abi"), kSdkAbi) << to_string(p);  // the SDK it was built with
       EXPECT_EQ(str(p, "file"), std::string(kPluginDir) + "/header_auth.so") << to_string(p);
     }
   }

@@ -389,11 +389,11 @@ TEST(PluginLoader, StrategyOutlivesRegistry) {
 }
 
 TEST(PluginLoader, RealPluginDirectoryHasTheProviderAdapters) {
-  for (const char* f : {"provider_openai.so", "provider_azure.so", "provider_local.so"})
+  for (const char* f : {"provider_openai.so", "provider_azure.so", "provider_local.so", "provider_anthropic.so"})
     if (!fs::exists(fs::path(kPluginDir) / f))
       GTEST_SKIP() << f << " not built in " << kPluginDir;
   auto reg = PluginRegistry::load(kPluginDir, Environment::from_text(""));
-  for (const char* name : {"openai", "azure", "local"}) {
+  for (const char* name : {"openai", "azure", "local", "anthropic"}) {
     auto p = reg->provider_plugin(name);
     ASSERT_NE(p, nullptr) << name;
     EXPECT_EQ(p->info().kind, "provider");

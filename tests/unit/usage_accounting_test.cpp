@@ -36,7 +36,7 @@ struct Upstream {
 };
 
 Upstream upstream_of(std::string client_body, apx_operation op = APX_OP_CHAT_COMPLETIONS) {
-  auto read = read_client_request(std::move(client_body), op, "");
+  auto read = read_client_request(std::move(client_body), op, ClientRequestContext());
   auto* request = std::get_if<ProxyRequest>(&read);
   if (!request) {
     ADD_FAILURE() << "refused: " << std::get<RequestProblem>(read).message;

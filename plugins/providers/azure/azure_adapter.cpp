@@ -56,6 +56,9 @@ class AzureAdapter final : public apx::ProviderAdapter {
         return post(call, "/completions", "completions", out);
       case APX_OP_EMBEDDINGS:
         return post(call, "/embeddings", "embeddings", out);
+      case APX_OP_MESSAGES:   // Azure OpenAI speaks neither: the host translates to chat
+      case APX_OP_RESPONSES:  // completions for this adapter
+        break;
     }
     throw apx::Unsupported("operation " + std::to_string(call.operation));
   }

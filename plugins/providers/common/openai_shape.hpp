@@ -225,6 +225,17 @@ struct OpenAIEndpoints {
         embeddings(join_api_url(base, "/v1/embeddings")) {}
 };
 
+// The URL of a client API the provider also serves natively (ABI 1.3 operations:
+// Anthropic Messages, OpenAI Responses), from the setting `key` — a path under BASE_URL, or
+// "off" — else `fallback` ("" = not served). Empty when not served: the adapter then
+// answers Unsupported and the host translates the request to chat completions.
+inline std::string native_api_url(const Settings& settings, std::string_view base, std::string_view key,
+                                  std::string_view fallback) {
+  std::string path(trim(settings.get(key, fallback)));
+  if (path.empty() || iequals(path, "off")) return {};
+  return join_api_url(base, path);
+}
+
 // ------------------------------------------------------------- model families ----
 
 namespace detail {

@@ -29,6 +29,8 @@ class LocalAdapter final : public apx::ProviderAdapter {
  public:
   LocalAdapter(const apx::Host& host, const apx::ProviderConfig& config)
       : host_(host), id_(config.id), endpoints_(config.base_url, config.models_path),
+        messages_(apx::shape::native_api_url(config.settings, config.base_url, "MESSAGES_PATH", "")),
+        responses_(apx::shape::native_api_url(config.settings, config.base_url, "RESPONSES_PATH", "")),
         authorization_("Authorization", "Bearer ", config.api_key, true) {
     if (apx::shape::trim(config.base_url).empty())
       throw apx::InvalidInput("provider '" + id_ + "': BASE_URL is empty");
@@ -54,6 +56,12 @@ class LocalAdapter final : public apx::ProviderAdapter {
         return post(call, endpoints_.completions, "completions", out);
       case APX_OP_EMBEDDINGS:
         return post(call, endpoints_.embeddings, "embeddings", out);
+      case APX_OP_MESSAGES:  // natively only when configured; else the host translates
+        if (messages_.empty()) break;
+        return post(call, messages_, "messages", out);
+      case APX_OP_RESPONSES:
+        if (responses_.empty()) break;
+        return post(call, responses_, "responses", out);
     }
     throw apx::Unsupported("operation " + std::to_string(call.operation));
   }
@@ -88,6 +96,7 @@ class LocalAdapter final : public apx::ProviderAdapter {
   apx::Host host_;
   std::string id_;
   apx::shape::OpenAIEndpoints endpoints_;
+  std::string messages_, responses_;  // MESSAGES_PATH / RESPONSES_PATH URLs, or empty
   apx::shape::KeyHeader authorization_;
 };
 

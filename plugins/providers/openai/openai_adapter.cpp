@@ -4,6 +4,10 @@
 // completions and embeddings under /v1/ (one /v1 when BASE_URL already ends in /v1).
 // Headers: Authorization: Bearer API_KEY; optional settings ORGANIZATION and PROJECT
 // become OpenAI-Organization / OpenAI-Project. Bodies pass through unchanged.
+// Other client APIs (ABI 1.3): Responses natively at RESPONSES_PATH (default
+// /v1/responses, "off" to have the gateway translate to chat completions instead);
+// Anthropic Messages natively only when MESSAGES_PATH is set (a relay that serves both;
+// the key then also goes in x-api-key), else translated.
 #include <apiproxy/provider.hpp>
 
 #include "../common/openai_shape.hpp"
@@ -18,6 +22,9 @@ class OpenAIAdapter final : public apx::ProviderAdapter {
         endpoints_(config.base_url, config.models_path),
         organization_(apx::shape::trim(config.settings.get("ORGANIZATION"))),
         project_(apx::shape::trim(config.settings.get("PROJECT"))),
+        messages_(apx::shape::native_api_url(config.settings, config.base_url, "MESSAGES_PATH", "")),
+        responses_(apx::shape::native_api_url(config.settings, config.base_url, "RESPONSES_PATH", "/v1/responses")),
+        api_key_(config.api_key),
         authorization_("Authorization", "Bearer ", config.api_key, false) {
     if (apx::shape::trim(config.base_url).empty())
       throw apx::InvalidInput("provider '" + id_ + "': BASE_URL is empty");
@@ -46,6 +53,14 @@ class OpenAIAdapter final : public apx::ProviderAdapter {
         return post(call, endpoints_.completions, "completions", out);
       case APX_OP_EMBEDDINGS:
         return post(call, endpoints_.embeddings, "embeddings", out);
+      case APX_OP_MESSAGES:
+        if (messages_.empty()) break;  // the host translates to chat completions
+        post(call, messages_, "messages", out);
+        out.header("x-api-key", std::string(apx::shape::trim(call.key_or(api_key_))));
+        return;
+      case APX_OP_RESPONSES:
+        if (responses_.empty()) break;
+        return post(call, responses_, "responses", out);
     }
     throw apx::Unsupported("operation " + std::to_string(call.operation));
   }
@@ -88,6 +103,8 @@ class OpenAIAdapter final : public apx::ProviderAdapter {
   std::string id_;
   apx::shape::OpenAIEndpoints endpoints_;
   std::string organization_, project_;
+  std::string messages_, responses_;  // native Messages / Responses URLs, or empty
+  std::string api_key_;               // never logged
   apx::shape::KeyHeader authorization_;
 };
 

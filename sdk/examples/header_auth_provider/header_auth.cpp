@@ -68,6 +68,9 @@ class HeaderAuthAdapter final : public apx::ProviderAdapter {
       case APX_OP_CHAT_COMPLETIONS: return post(chat_url_, call, out);
       case APX_OP_COMPLETIONS: return post(completions_url_, call, out);
       case APX_OP_EMBEDDINGS: return post(embeddings_url_, call, out);
+      case APX_OP_MESSAGES:   // other client APIs (SDK 1.3): answering Unsupported has the
+      case APX_OP_RESPONSES:  // host translate them to chat completions for this adapter
+        break;
     }
     // An operation added by a newer host arrives as 0: say so instead of guessing.
     throw apx::Unsupported("operation not supported by header_auth");

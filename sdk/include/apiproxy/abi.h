@@ -23,8 +23,9 @@
  * writer callbacks, which copy what they are given; memory never changes owner.
  *
  * Threading: the host may call `score` / `build_request` / `parse_models` /
- * `classify_status` on one plugin object from several threads at once; `create` and
- * `destroy` are never concurrent with other calls on the same object.
+ * `classify_status` / `transform_answer` / `stream_open` on one plugin object from several
+ * threads at once; `create` and `destroy` are never concurrent with other calls on the
+ * same object. One stream's state is used by one thread at a time.
  */
 #ifndef APIPROXY_ABI_H
 #define APIPROXY_ABI_H
@@ -37,7 +38,7 @@ extern "C" {
 #endif
 
 #define APX_ABI_MAJOR 1
-#define APX_ABI_MINOR 2
+#define APX_ABI_MINOR 3
 
 /* Name of the one exported symbol, for hosts that look it up by string. */
 #define APX_ENTRY_SYMBOL "apiproxy_plugin_entry"
@@ -168,7 +169,13 @@ typedef enum apx_operation {
   APX_OP_CHAT_COMPLETIONS = 2,
   APX_OP_COMPLETIONS = 3,
   APX_OP_EMBEDDINGS = 4,
-  APX_OP_HEALTH = 5
+  APX_OP_HEALTH = 5,
+  /* ABI 1.3: an adapter built against 1.0-1.2 is never asked for these; the host
+   * translates such a request to APX_OP_CHAT_COMPLETIONS for it instead. An adapter that
+   * does not speak one natively answers build_request with APX_ERR_UNSUPPORTED, and the
+   * host translates likewise. */
+  APX_OP_MESSAGES = 6, /* Anthropic Messages (POST /v1/messages): body in that format */
+  APX_OP_RESPONSES = 7 /* OpenAI Responses (POST /v1/responses): body in that format */
 } apx_operation;
 
 /* One configured provider (LLM_PROVIDER_{id}_*). Borrowed during `create` only: an
@@ -237,6 +244,17 @@ typedef enum apx_outcome {
   APX_OUTCOME_HOST_RULE = 3  /* no opinion: apply RETRYABLE_STATUS_CODES */
 } apx_outcome;
 
+/* ABI 1.3. Host-owned sink for the bytes an answer or stream transform produces. Both
+ * callbacks copy what they are given. */
+typedef struct apx_transform_writer {
+  uint32_t struct_size;
+  void* ctx;
+  void (*write)(void* ctx, apx_str bytes);
+  /* Reports why the transform failed, for the client's error and the log (no secrets).
+   * Call it before returning APX_ERR_INVALID or APX_ERR_INTERNAL. */
+  void (*fail)(void* ctx, apx_str message);
+} apx_transform_writer;
+
 typedef struct apx_provider_vtable {
   uint32_t struct_size;
   /* One adapter object per configured provider. */
@@ -251,6 +269,32 @@ typedef struct apx_provider_vtable {
   /* Optional (may be NULL): overrides the host's RETRYABLE_STATUS_CODES rule. */
   apx_outcome (*classify_status)(void* self, int http_status, apx_str response_body);
   void (*destroy)(void* self);
+  /* ---- ABI 1.3, all Optional (NULL, or a vtable from an older plugin: the host checks
+   * struct_size). Answer and stream transforms: for an adapter whose upstream speaks
+   * another format than the call's operation promises its client (e.g. an Anthropic
+   * upstream serving APX_OP_CHAT_COMPLETIONS), they turn the upstream's answer into the
+   * operation's format. `call` is the one build_request shaped, borrowed for the call. A
+   * plugin that leaves them NULL, or answers APX_ERR_UNSUPPORTED for a call, has its
+   * upstream's bytes relayed as they are, at no cost. ---- */
+  /* Required with the stream hooks, else Optional. Transforms a whole answer (any HTTP
+   * status: an error body becomes the operation's error format). Writes the new body
+   * through `out`. */
+  apx_status (*transform_answer)(void* self, const apx_upstream_call* call, int http_status,
+                                 apx_str body, const apx_transform_writer* out);
+  /* Optional. Starts transforming a successful stream of `call`: writes a per-call state
+   * object to *state_out, which the plugin owns until stream_close. The host feeds it
+   * from one thread at a time. */
+  apx_status (*stream_open)(void* self, const apx_upstream_call* call, void** state_out);
+  /* Required with stream_open. Bytes as they arrive, split anywhere; writes whole
+   * server-sent events of the operation's format through `out`, as soon as it can (the
+   * client sees them at once). */
+  apx_status (*stream_feed)(void* self, void* state, apx_str bytes, const apx_transform_writer* out);
+  /* Required with stream_open. The upstream's stream ended: write what is still owed
+   * (e.g. the final events). Not called when the stream broke. */
+  apx_status (*stream_finish)(void* self, void* state, const apx_transform_writer* out);
+  /* Required with stream_open. Frees the state; called exactly once per stream_open that
+   * returned APX_OK, also when the stream broke. */
+  void (*stream_close)(void* self, void* state);
 } apx_provider_vtable;
 
 /* ------------------------------------------------------------------ descriptor ---- */

@@ -10,10 +10,25 @@
 //
 // An adapter only transforms: the host does all network I/O. One object exists per
 // configured provider; its methods may run on several threads at once.
+//
+// An adapter whose upstream speaks another format than its callers (ABI 1.3) derives from
+// apx::TranslatingAdapter instead and also turns answers and streams back:
+//
+//   class MyAdapter : public apx::TranslatingAdapter {
+//     ...
+//     bool transform_answer(const apx::UpstreamCall& call, int status, std::string_view body,
+//                           apx::TransformWriter& out) override;
+//     std::unique_ptr<apx::StreamTransform> open_stream(const apx::UpstreamCall& call) override;
+//   };
+//
+// A plain ProviderAdapter exports no transform hooks, so the host has nothing to call.
 #ifndef APIPROXY_PROVIDER_HPP
 #define APIPROXY_PROVIDER_HPP
 
 #include <apiproxy/plugin.hpp>
+
+#include <memory>
+#include <type_traits>
 
 namespace apx {
 
@@ -45,7 +60,7 @@ struct UpstreamCall {
   std::string_view api_key;
 
   explicit UpstreamCall(const apx_upstream_call& c) noexcept
-      : operation(c.operation >= APX_OP_LIST_MODELS && c.operation <= APX_OP_HEALTH
+      : operation(c.operation >= APX_OP_LIST_MODELS && c.operation <= APX_OP_RESPONSES
                       ? static_cast<apx_operation>(c.operation)
                       : static_cast<apx_operation>(0)),
         model_id(view(c.model_id)),
@@ -111,7 +126,103 @@ class ProviderAdapter {
   }
 };
 
+// ABI 1.3: where a transform writes its output.
+class TransformWriter {
+ public:
+  explicit TransformWriter(const apx_transform_writer& w) noexcept : w_(w) {}
+  void write(std::string_view bytes) const {
+    if (!bytes.empty()) w_.write(w_.ctx, str(bytes));
+  }
+
+ private:
+  const apx_transform_writer& w_;
+};
+
+// ABI 1.3: one stream's transform, made per call by TranslatingAdapter::open_stream.
+// Throw apx::InvalidInput (with a message for the client) when the upstream's bytes
+// cannot be turned into the caller's format.
+class StreamTransform {
+ public:
+  virtual ~StreamTransform() = default;
+  // Bytes as they arrive, split anywhere; write whole events as soon as they are known.
+  virtual void feed(std::string_view bytes, TransformWriter& out) = 0;
+  // The upstream's stream ended normally: write what is still owed.
+  virtual void finish(TransformWriter& out) = 0;
+};
+
+// ABI 1.3: an adapter that also turns its upstream's answers into its callers' format.
+class TranslatingAdapter : public ProviderAdapter {
+ public:
+  // Writes the caller's form of a whole answer (any status) and returns true, or returns
+  // false to relay the answer as it is (e.g. a call it passed through unchanged).
+  virtual bool transform_answer(const UpstreamCall& call, int http_status, std::string_view body,
+                                TransformWriter& out) = 0;
+  // A transform for this call's stream, or nullptr to relay it as it is.
+  virtual std::unique_ptr<StreamTransform> open_stream(const UpstreamCall& call) = 0;
+};
+
 namespace detail {
+
+// Runs a transform hook: an exception becomes the writer's failure message and a status.
+template <class Fn>
+apx_status transform_guarded(const Host& host, const apx_transform_writer* out, Fn&& fn) noexcept {
+  std::string why;
+  apx_status status = guarded(host, [&] {
+    try {
+      return fn();
+    } catch (const std::exception& e) {
+      why = e.what();
+      throw;
+    }
+  });
+  if (status != APX_OK && status != APX_ERR_UNSUPPORTED && out && out->fail)
+    out->fail(out->ctx, str(why.empty() ? std::string_view("transform failed") : std::string_view(why)));
+  return status;
+}
+
+// The C side of TranslatingAdapter's hooks.
+template <class T>
+struct TransformGlue {
+  using Box = Boxed<T>;
+
+  static apx_status transform_answer(void* self, const apx_upstream_call* call, int status, apx_str body,
+                                     const apx_transform_writer* out) noexcept {
+    if (!self || !call || !out) return APX_ERR_INVALID;
+    auto* box = static_cast<Box*>(self);
+    return transform_guarded(box->host, out, [&] {
+      TransformWriter writer(*out);
+      return box->object.transform_answer(UpstreamCall(*call), status, view(body), writer) ? APX_OK
+                                                                                           : APX_ERR_UNSUPPORTED;
+    });
+  }
+  static apx_status stream_open(void* self, const apx_upstream_call* call, void** state_out) noexcept {
+    if (!self || !call || !state_out) return APX_ERR_INVALID;
+    auto* box = static_cast<Box*>(self);
+    return guarded(box->host, [&] {
+      std::unique_ptr<StreamTransform> t = box->object.open_stream(UpstreamCall(*call));
+      if (!t) return APX_ERR_UNSUPPORTED;
+      *state_out = t.release();
+      return APX_OK;
+    });
+  }
+  static apx_status stream_feed(void* self, void* state, apx_str bytes, const apx_transform_writer* out) noexcept {
+    if (!self || !state || !out) return APX_ERR_INVALID;
+    return transform_guarded(static_cast<Box*>(self)->host, out, [&] {
+      TransformWriter writer(*out);
+      static_cast<StreamTransform*>(state)->feed(view(bytes), writer);
+      return APX_OK;
+    });
+  }
+  static apx_status stream_finish(void* self, void* state, const apx_transform_writer* out) noexcept {
+    if (!self || !state || !out) return APX_ERR_INVALID;
+    return transform_guarded(static_cast<Box*>(self)->host, out, [&] {
+      TransformWriter writer(*out);
+      static_cast<StreamTransform*>(state)->finish(writer);
+      return APX_OK;
+    });
+  }
+  static void stream_close(void*, void* state) noexcept { delete static_cast<StreamTransform*>(state); }
+};
 
 template <class T>
 struct ProviderGlue {
@@ -158,10 +269,27 @@ struct ProviderGlue {
   static void destroy(void* self) noexcept { delete static_cast<Box*>(self); }
 
   static const apx_provider_vtable* vtable() noexcept {
-    static const apx_provider_vtable vt = {sizeof(apx_provider_vtable), &create,
-                                           &build_request, &parse_models,
-                                           &classify_status, &destroy};
+    static const apx_provider_vtable vt = make_vtable();
     return &vt;
+  }
+
+  static apx_provider_vtable make_vtable() noexcept {
+    apx_provider_vtable vt{};
+    vt.struct_size = sizeof(apx_provider_vtable);
+    vt.create = &create;
+    vt.build_request = &build_request;
+    vt.parse_models = &parse_models;
+    vt.classify_status = &classify_status;
+    vt.destroy = &destroy;
+    // Only an adapter that translates exports the hooks: the host skips NULL ones for free.
+    if constexpr (std::is_base_of_v<TranslatingAdapter, T>) {
+      vt.transform_answer = &TransformGlue<T>::transform_answer;
+      vt.stream_open = &TransformGlue<T>::stream_open;
+      vt.stream_feed = &TransformGlue<T>::stream_feed;
+      vt.stream_finish = &TransformGlue<T>::stream_finish;
+      vt.stream_close = &TransformGlue<T>::stream_close;
+    }
+    return vt;
   }
 };
 

@@ -1,0 +1,45 @@
+// The client APIs besides OpenAI Chat Completions, served by upstreams that speak only chat
+// completions: the request goes up translated, and its answer — whole or streamed — comes
+// back in the client's API. One object per attempt that was translated.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/common/result.hpp"
+
+namespace apiproxy {
+
+// The API a client called.
+enum class ClientApi {
+  OpenAIChat,         // /v1/chat/completions, /v1/completions, /v1/embeddings: the gateway's own format
+  AnthropicMessages,  // /v1/messages
+  OpenAIResponses,    // /v1/responses
+};
+
+class ClientTranslation {
+ public:
+  virtual ~ClientTranslation() = default;
+  // A whole chat answer (any status) in the client's API, with the status to send: an
+  // upstream success that is not a chat completion becomes the client API's error, 502.
+  struct Answer {
+    int status;
+    std::string body;
+  };
+  virtual Answer answer(int status, std::string_view chat_body) = 0;
+  // Whole chat SSE events in; the client's events appended to `out`.
+  virtual void stream(std::string_view chat_events, std::string& out) = 0;
+  // The chat stream ended: what the client is still owed.
+  virtual void finish(std::string& out) = 0;
+};
+
+// The request body in chat completions form; an error is the client's (a 400).
+Result<std::string> translate_request_to_chat(ClientApi api, std::string_view body);
+
+// A translation for one attempt of the request `client_body` (already translated once by
+// translate_request_to_chat); nullptr for OpenAIChat (nothing to translate).
+std::unique_ptr<ClientTranslation> make_client_translation(ClientApi api, std::string_view client_body);
+
+}  // namespace apiproxy
