@@ -258,9 +258,9 @@ Result<UpstreamRequest> ProxiedRequest::build_call(const Candidate& c) {
 
 void ProxiedRequest::pass_native_headers(Headers& headers) const {
   // The client's own (anthropic-version, say) win over the adapter's defaults.
-  for (const auto& [name, value] : request_.native_headers) {
-    std::erase_if(headers, [&](const auto& h) { return iequals(h.first, name); });
-    headers.emplace_back(name, value);
+  for (const auto& client_header : request_.native_headers) {
+    std::erase_if(headers, [&](const auto& h) { return iequals(h.first, client_header.first); });
+    headers.push_back(client_header);
   }
 }
 

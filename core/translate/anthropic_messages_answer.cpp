@@ -4,21 +4,18 @@
 #include <random>
 #include <string>
 
-#include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "core/common/json_parse.hpp"
 #include "core/common/text.hpp"
 #include "core/common/utf8.hpp"
 #include "core/translate/anthropic_messages.hpp"
+#include "core/translate/json_pieces.hpp"
 
 namespace apiproxy::translate {
 
 namespace anthropic_messages_answer {
 
 using rapidjson::Value;
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using namespace json_pieces;
 
 // An error message quoting an upstream's body keeps its start only: the body may be a whole
 // HTML error page.
@@ -26,25 +23,9 @@ constexpr size_t kMaxQuotedBodyBytes = 1024;
 
 constexpr std::string_view kNotAChatCompletion = "the upstream's answer is not a chat completion";
 
-const Value* member(const Value& object, const char* name) {
-  if (!object.IsObject()) return nullptr;
-  auto it = object.FindMember(name);
-  if (it == object.MemberEnd() || it->value.IsNull()) return nullptr;
-  return &it->value;
-}
-
-const Value* string_member(const Value& object, const char* name) {
-  const Value* v = member(object, name);
-  return v && v->IsString() ? v : nullptr;
-}
-
-std::string_view text_of(const Value& string) { return {string.GetString(), string.GetStringLength()}; }
-
-void put(Writer& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
-
 // A token count: a whole non-negative number, else 0 (it comes from the upstream).
 uint64_t count_of(const Value* usage, const char* name) {
-  const Value* v = usage ? member(*usage, name) : nullptr;
+  const Value* v = usage ? given_member(*usage, name) : nullptr;
   return v && v->IsUint64() ? v->GetUint64() : 0;
 }
 
@@ -53,11 +34,11 @@ uint64_t count_of(const Value* usage, const char* name) {
 std::string upstream_error_message(int status, std::string_view body) {
   rapidjson::Document doc;
   if (!parse_json(doc, body) && doc.IsObject()) {
-    const Value* error = member(doc, "error");
+    const Value* error = given_member(doc, "error");
     if (error && error->IsString()) return std::string(text_of(*error));
-    const Value* message = error ? string_member(*error, "message") : nullptr;
+    const Value* message = error ? given_string(*error, "message") : nullptr;
     if (message) return std::string(text_of(*message));
-    message = string_member(doc, "message");
+    message = given_string(doc, "message");
     if (message) return std::string(text_of(*message));
   }
   std::string_view text = trim_space(body);
@@ -71,24 +52,24 @@ std::string upstream_error_message(int status, std::string_view body) {
 // A refusal is text the client should see too.
 std::string text_of_message(const Value& message) {
   std::string text;
-  const Value* content = member(message, "content");
+  const Value* content = given_member(message, "content");
   if (content && content->IsString()) {
     text = text_of(*content);
   } else if (content && content->IsArray()) {
     for (const Value& part : content->GetArray())
-      if (const Value* piece = string_member(part, "text")) text += text_of(*piece);
+      if (const Value* piece = given_string(part, "text")) text += text_of(*piece);
   }
   if (text.empty())
-    if (const Value* refusal = string_member(message, "refusal")) text = text_of(*refusal);
+    if (const Value* refusal = given_string(message, "refusal")) text = text_of(*refusal);
   return text;
 }
 
-void write_text_block(std::string_view text, Writer& w) {
+void write_text_block(std::string_view text, JsonWriter& w) {
   w.StartObject();
   w.Key("type");
   w.String("text");
   w.Key("text");
-  put(w, text);
+  put_string(w, text);
   w.EndObject();
 }
 
@@ -96,18 +77,18 @@ void write_text_block(std::string_view text, Writer& w) {
 // which has no id). Anthropic's input is an object: arguments that are not the text of a JSON
 // object (broken JSON from the model, or another JSON value) become {}, since the client could
 // not use them as input anyway and must still get a readable answer.
-void write_tool_use_block(const Value* id, const Value& function, Writer& w) {
+void write_tool_use_block(const Value* id, const Value& function, JsonWriter& w) {
   w.StartObject();
   w.Key("type");
   w.String("tool_use");
   w.Key("id");
-  put(w, id ? std::string(text_of(*id)) : generated_id("toolu_"));
+  put_string(w, id ? std::string(text_of(*id)) : generated_id("toolu_"));
   w.Key("name");
-  const Value* name = string_member(function, "name");
-  put(w, name ? text_of(*name) : std::string_view());
+  const Value* name = given_string(function, "name");
+  put_string(w, name ? text_of(*name) : std::string_view());
   w.Key("input");
   rapidjson::Document input;
-  const Value* arguments = string_member(function, "arguments");
+  const Value* arguments = given_string(function, "arguments");
   if (arguments && !parse_json(input, text_of(*arguments)) && input.IsObject()) {
     input.Accept(w);
   } else {
@@ -118,22 +99,22 @@ void write_tool_use_block(const Value* id, const Value& function, Writer& w) {
 }
 
 // Writes the content blocks; answers whether there were tool calls.
-bool write_content(const Value& message, Writer& w) {
+bool write_content(const Value& message, JsonWriter& w) {
   bool made_tool_calls = false;
   w.Key("content");
   w.StartArray();
   std::string text = text_of_message(message);
   if (!text.empty()) write_text_block(text, w);
-  const Value* calls = member(message, "tool_calls");
+  const Value* calls = given_member(message, "tool_calls");
   if (calls && calls->IsArray()) {
     for (const Value& call : calls->GetArray()) {
-      const Value* function = member(call, "function");
+      const Value* function = given_member(call, "function");
       if (!function || !function->IsObject()) continue;
-      write_tool_use_block(string_member(call, "id"), *function, w);
+      write_tool_use_block(given_string(call, "id"), *function, w);
       made_tool_calls = true;
     }
   }
-  const Value* legacy = member(message, "function_call");
+  const Value* legacy = given_member(message, "function_call");
   if (legacy && legacy->IsObject()) {
     write_tool_use_block(nullptr, *legacy, w);
     made_tool_calls = true;
@@ -142,7 +123,7 @@ bool write_content(const Value& message, Writer& w) {
   return made_tool_calls;
 }
 
-void write_usage(const Value* usage, Writer& w) {
+void write_usage(const Value* usage, JsonWriter& w) {
   w.Key("usage");
   w.StartObject();
   w.Key("input_tokens");
@@ -154,41 +135,41 @@ void write_usage(const Value* usage, Writer& w) {
 
 // The first choice's message, when `doc` is a chat completion.
 const Value* first_message(const Value& doc) {
-  const Value* choices = member(doc, "choices");
+  const Value* choices = given_member(doc, "choices");
   if (!choices || !choices->IsArray() || choices->Empty()) return nullptr;
-  const Value* message = member((*choices)[0], "message");
+  const Value* message = given_member((*choices)[0], "message");
   return message && message->IsObject() ? message : nullptr;
 }
 
 std::string messages_answer(const Value& chat, const Value& message) {
   rapidjson::StringBuffer body;
-  Writer w(body);
+  JsonWriter w(body);
   w.StartObject();
   w.Key("id");
-  const Value* id = string_member(chat, "id");
-  put(w, id ? "msg_" + std::string(text_of(*id)) : generated_id("msg_"));
+  const Value* id = given_string(chat, "id");
+  put_string(w, id ? "msg_" + std::string(text_of(*id)) : generated_id("msg_"));
   w.Key("type");
   w.String("message");
   w.Key("role");
   w.String("assistant");
   w.Key("model");
-  const Value* model = string_member(chat, "model");
-  put(w, model ? text_of(*model) : std::string_view());
+  const Value* model = given_string(chat, "model");
+  put_string(w, model ? text_of(*model) : std::string_view());
   bool made_tool_calls = write_content(message, w);
-  const Value* finish = string_member(chat["choices"][0], "finish_reason");
+  const Value* finish = given_string(chat["choices"][0], "finish_reason");
   w.Key("stop_reason");
-  put(w, anthropic_stop_reason(finish ? text_of(*finish) : std::string_view(), made_tool_calls));
+  put_string(w, anthropic_stop_reason(finish ? text_of(*finish) : std::string_view(), made_tool_calls));
   w.Key("stop_sequence");
   w.Null();
-  write_usage(member(chat, "usage"), w);
+  write_usage(given_member(chat, "usage"), w);
   w.EndObject();
   return std::string(body.GetString(), body.GetSize());
 }
 
 // A 2xx body that is no chat completion; an error envelope sent with 200 still has its say.
 std::string not_a_chat_completion(const rapidjson::Document& doc, bool parsed) {
-  const Value* error = parsed ? member(doc, "error") : nullptr;
-  const Value* message = error ? string_member(*error, "message") : nullptr;
+  const Value* error = parsed ? given_member(doc, "error") : nullptr;
+  const Value* message = error ? given_string(*error, "message") : nullptr;
   std::string why(kNotAChatCompletion);
   if (message) why += ": " + std::string(text_of(*message));
   return anthropic_error_body(502, why);
@@ -211,17 +192,17 @@ std::string_view anthropic_error_type(int status) {
 
 std::string anthropic_error_body(int status, std::string_view message) {
   rapidjson::StringBuffer body;
-  anthropic_messages_answer::Writer w(body);
+  json_pieces::JsonWriter w(body);
   w.StartObject();
   w.Key("type");
   w.String("error");
   w.Key("error");
   w.StartObject();
   w.Key("type");
-  anthropic_messages_answer::put(w, anthropic_error_type(status));
+  json_pieces::put_string(w, anthropic_error_type(status));
   w.Key("message");
   // RapidJSON's writer copies bytes as they are; the body must be UTF-8 for the client.
-  anthropic_messages_answer::put(w, to_valid_utf8(message));
+  json_pieces::put_string(w, to_valid_utf8(message));
   w.EndObject();
   w.EndObject();
   return std::string(body.GetString(), body.GetSize());

@@ -2,20 +2,20 @@
 #include <optional>
 #include <string>
 
-#include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "core/common/json_parse.hpp"
 #include "core/common/utf8.hpp"
 #include "core/translate/anthropic_messages.hpp"
+#include "core/translate/chat_request_pieces.hpp"
+#include "core/translate/json_pieces.hpp"
 
 namespace apiproxy::translate {
 
 namespace anthropic_messages_request {
 
 using rapidjson::Value;
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+// json_pieces::given_member reads a null member as absent: a client may send `"temperature": null` for "unset".
+using namespace json_pieces;
+using namespace chat_request_pieces;
 // What is wrong with the request, when something is.
 using Why = std::optional<std::string>;
 
@@ -23,17 +23,6 @@ using Why = std::optional<std::string>;
 constexpr size_t kMaxQuotedBytes = 64;
 
 enum class BlockType { Text, Image, ToolUse, ToolResult, Thinking };
-
-// A member that is present and not null (a client may send `"temperature": null` for "unset").
-const Value* member(const Value& object, const char* name) {
-  auto it = object.FindMember(name);
-  if (it == object.MemberEnd() || it->value.IsNull()) return nullptr;
-  return &it->value;
-}
-
-std::string_view text_of(const Value& string) { return {string.GetString(), string.GetStringLength()}; }
-
-void put(Writer& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
 
 std::string indexed(std::string_view path, size_t i) { return std::string(path) + "[" + std::to_string(i) + "]"; }
 
@@ -53,9 +42,9 @@ Why join_text_blocks(const Value& blocks, const std::string& path, std::string_v
     const Value& block = blocks[i];
     std::string at = indexed(path, i);
     if (!block.IsObject()) return at + ": must be an object";
-    const Value* type = member(block, "type");
+    const Value* type = given_member(block, "type");
     if (!type || !type->IsString() || text_of(*type) != "text") return at + ": must be a text block";
-    const Value* text = member(block, "text");
+    const Value* text = given_member(block, "text");
     if (auto why = must_be_string(text, at + ".text")) return why;
     if (!joined.empty()) joined += separator;
     joined += text_of(*text);
@@ -66,32 +55,32 @@ Why join_text_blocks(const Value& blocks, const std::string& path, std::string_v
 // --- Checking blocks -----------------------------------------------------------------------
 
 Why check_image_source(const Value& block, const std::string& path) {
-  const Value* source = member(block, "source");
+  const Value* source = given_member(block, "source");
   if (!source || !source->IsObject()) return path + ".source: must be an object";
-  const Value* type = member(*source, "type");
+  const Value* type = given_member(*source, "type");
   if (auto why = must_be_string(type, path + ".source.type")) return why;
   if (text_of(*type) == "base64") {
-    if (auto why = must_be_string(member(*source, "media_type"), path + ".source.media_type")) return why;
-    return must_be_string(member(*source, "data"), path + ".source.data");
+    if (auto why = must_be_string(given_member(*source, "media_type"), path + ".source.media_type")) return why;
+    return must_be_string(given_member(*source, "data"), path + ".source.data");
   }
-  if (text_of(*type) == "url") return must_be_string(member(*source, "url"), path + ".source.url");
+  if (text_of(*type) == "url") return must_be_string(given_member(*source, "url"), path + ".source.url");
   return path + ".source.type: image source " + quoted(text_of(*type)) + " is not supported (base64 or url)";
 }
 
 Why check_tool_result(const Value& block, const std::string& path) {
-  if (auto why = must_be_string(member(block, "tool_use_id"), path + ".tool_use_id")) return why;
-  const Value* is_error = member(block, "is_error");
+  if (auto why = must_be_string(given_member(block, "tool_use_id"), path + ".tool_use_id")) return why;
+  const Value* is_error = given_member(block, "is_error");
   if (is_error && !is_error->IsBool()) return path + ".is_error: must be a boolean";
-  const Value* content = member(block, "content");
+  const Value* content = given_member(block, "content");
   if (!content || content->IsString()) return std::nullopt;
   if (!content->IsArray()) return path + ".content: must be a string or an array of text and image blocks";
   for (rapidjson::SizeType i = 0; i < content->Size(); ++i) {
     const Value& part = (*content)[i];
     std::string at = indexed(path + ".content", i);
-    const Value* type = part.IsObject() ? member(part, "type") : nullptr;
+    const Value* type = part.IsObject() ? given_member(part, "type") : nullptr;
     if (!type || !type->IsString()) return at + ": must be a block with a string type";
     if (text_of(*type) == "text") {
-      if (auto why = must_be_string(member(part, "text"), at + ".text")) return why;
+      if (auto why = must_be_string(given_member(part, "text"), at + ".text")) return why;
     } else if (text_of(*type) == "image") {
       if (auto why = check_image_source(part, at)) return why;
     } else {
@@ -104,12 +93,12 @@ Why check_tool_result(const Value& block, const std::string& path) {
 // The block's type, once its fields have been checked.
 Why check_block(const Value& block, const std::string& path, BlockType& type_out) {
   if (!block.IsObject()) return path + ": must be an object";
-  const Value* type = member(block, "type");
+  const Value* type = given_member(block, "type");
   if (auto why = must_be_string(type, path + ".type")) return why;
   std::string_view type_name = text_of(*type);
   if (type_name == "text") {
     type_out = BlockType::Text;
-    return must_be_string(member(block, "text"), path + ".text");
+    return must_be_string(given_member(block, "text"), path + ".text");
   }
   if (type_name == "image") {
     type_out = BlockType::Image;
@@ -117,9 +106,9 @@ Why check_block(const Value& block, const std::string& path, BlockType& type_out
   }
   if (type_name == "tool_use") {
     type_out = BlockType::ToolUse;
-    if (auto why = must_be_string(member(block, "id"), path + ".id")) return why;
-    if (auto why = must_be_string(member(block, "name"), path + ".name")) return why;
-    const Value* input = member(block, "input");
+    if (auto why = must_be_string(given_member(block, "id"), path + ".id")) return why;
+    if (auto why = must_be_string(given_member(block, "name"), path + ".name")) return why;
+    const Value* input = given_member(block, "input");
     if (!input || !input->IsObject()) return path + ".input: must be an object";
     return std::nullopt;
   }
@@ -154,38 +143,18 @@ Why check_blocks(const Value& blocks, const std::string& path, bool from_user) {
 
 std::string_view type_of(const Value& block) { return text_of(block["type"]); }
 
-void write_image_part(const Value& image, Writer& w) {
+// An image block's source as the URL chat completions takes: its own, or a data: URL.
+std::string image_url_of(const Value& image) {
   const Value& source = image["source"];
-  std::string url;
-  if (text_of(source["type"]) == "base64")
-    url = "data:" + std::string(text_of(source["media_type"])) + ";base64," + std::string(text_of(source["data"]));
-  else
-    url = text_of(source["url"]);
-  w.StartObject();
-  w.Key("type");
-  w.String("image_url");
-  w.Key("image_url");
-  w.StartObject();
-  w.Key("url");
-  put(w, url);
-  w.EndObject();
-  w.EndObject();
-}
-
-void write_text_part(std::string_view text, Writer& w) {
-  w.StartObject();
-  w.Key("type");
-  w.String("text");
-  w.Key("text");
-  put(w, text);
-  w.EndObject();
+  if (text_of(source["type"]) != "base64") return std::string(text_of(source["url"]));
+  return "data:" + std::string(text_of(source["media_type"])) + ";base64," + std::string(text_of(source["data"]));
 }
 
 // A tool result's text. Chat completions has no error flag on a tool message, so an error
 // result says so in its text, where the model reads it.
 std::string tool_result_text(const Value& result) {
   std::string text;
-  const Value* content = member(result, "content");
+  const Value* content = given_member(result, "content");
   if (content && content->IsString()) {
     text = text_of(*content);
   } else if (content) {
@@ -195,19 +164,19 @@ std::string tool_result_text(const Value& result) {
       text += text_of(part["text"]);
     }
   }
-  const Value* is_error = member(result, "is_error");
+  const Value* is_error = given_member(result, "is_error");
   if (is_error && is_error->GetBool()) text = text.empty() ? "Error" : "Error: " + text;
   return text;
 }
 
-void write_tool_message(const Value& result, Writer& w) {
+void write_tool_message(const Value& result, JsonWriter& w) {
   w.StartObject();
   w.Key("role");
   w.String("tool");
   w.Key("tool_call_id");
-  put(w, text_of(result["tool_use_id"]));
+  put_string(w, text_of(result["tool_use_id"]));
   w.Key("content");
-  put(w, tool_result_text(result));
+  put_string(w, tool_result_text(result));
   w.EndObject();
 }
 
@@ -220,7 +189,7 @@ void for_each_user_part(const Value& blocks, Visit visit) {
     if (type == "text" || type == "image") {
       visit(block);
     } else if (type == "tool_result") {
-      const Value* content = member(block, "content");
+      const Value* content = given_member(block, "content");
       if (!content || !content->IsArray()) continue;
       for (const Value& part : content->GetArray())
         if (type_of(part) == "image") visit(part);
@@ -230,7 +199,7 @@ void for_each_user_part(const Value& blocks, Visit visit) {
 
 // A user turn in blocks: its tool results first, as tool messages (chat completions wants them
 // right after the assistant message that made the calls), then the rest as one user message.
-void write_user_blocks(const Value& blocks, Writer& w) {
+void write_user_blocks(const Value& blocks, JsonWriter& w) {
   bool has_tool_results = false;
   for (const Value& block : blocks.GetArray()) {
     if (type_of(block) != "tool_result") continue;
@@ -251,40 +220,21 @@ void write_user_blocks(const Value& blocks, Writer& w) {
   if (parts == 0) {
     w.String("");
   } else if (parts == 1 && type_of(*first) == "text") {
-    put(w, text_of((*first)["text"]));  // the plain form, which every OpenAI-compatible server reads
+    put_string(w, text_of((*first)["text"]));  // the plain form, which every OpenAI-compatible server reads
   } else {
     w.StartArray();
     for_each_user_part(blocks, [&](const Value& part) {
-      if (type_of(part) == "text") write_text_part(text_of(part["text"]), w);
-      else write_image_part(part, w);
+      if (type_of(part) == "text") write_chat_text_part(w, text_of(part["text"]));
+      else write_chat_image_part(w, image_url_of(part));
     });
     w.EndArray();
   }
   w.EndObject();
 }
 
-void write_tool_call(const Value& tool_use, Writer& w) {
-  rapidjson::StringBuffer arguments;
-  Writer arguments_writer(arguments);
-  tool_use["input"].Accept(arguments_writer);
-  w.StartObject();
-  w.Key("id");
-  put(w, text_of(tool_use["id"]));
-  w.Key("type");
-  w.String("function");
-  w.Key("function");
-  w.StartObject();
-  w.Key("name");
-  put(w, text_of(tool_use["name"]));
-  w.Key("arguments");
-  w.String(arguments.GetString(), static_cast<rapidjson::SizeType>(arguments.GetSize()));
-  w.EndObject();
-  w.EndObject();
-}
-
 // An assistant turn in blocks: its text (the pieces of one reply, so joined as they are) and
 // its tool calls; thinking blocks are dropped (an OpenAI model can neither read nor verify them).
-void write_assistant_blocks(const Value& blocks, Writer& w) {
+void write_assistant_blocks(const Value& blocks, JsonWriter& w) {
   std::string text;
   bool has_tool_calls = false;
   for (const Value& block : blocks.GetArray()) {
@@ -298,31 +248,32 @@ void write_assistant_blocks(const Value& blocks, Writer& w) {
   w.String("assistant");
   w.Key("content");
   if (text.empty()) w.Null();
-  else put(w, text);
+  else put_string(w, text);
   if (has_tool_calls) {
     w.Key("tool_calls");
     w.StartArray();
     for (const Value& block : blocks.GetArray())
-      if (type_of(block) == "tool_use") write_tool_call(block, w);
+      if (type_of(block) == "tool_use")
+        write_chat_tool_call(w, text_of(block["id"]), text_of(block["name"]), json_pieces::serialized(block["input"]));
     w.EndArray();
   }
   w.EndObject();
 }
 
-Why write_message(const Value& message, const std::string& path, Writer& w) {
+Why write_message(const Value& message, const std::string& path, JsonWriter& w) {
   if (!message.IsObject()) return path + ": must be an object";
-  const Value* role = member(message, "role");
+  const Value* role = given_member(message, "role");
   if (auto why = must_be_string(role, path + ".role")) return why;
   bool from_user = text_of(*role) == "user";
   if (!from_user && text_of(*role) != "assistant")
     return path + ".role: unknown role " + quoted(text_of(*role)) + " (user or assistant)";
-  const Value* content = member(message, "content");
+  const Value* content = given_member(message, "content");
   if (content && content->IsString()) {
     w.StartObject();
     w.Key("role");
-    put(w, text_of(*role));
+    put_string(w, text_of(*role));
     w.Key("content");
-    put(w, text_of(*content));
+    put_string(w, text_of(*content));
     w.EndObject();
     return std::nullopt;
   }
@@ -334,8 +285,8 @@ Why write_message(const Value& message, const std::string& path, Writer& w) {
 }
 
 // `system`, as one leading system message (blocks are separate parts of one prompt).
-Why write_system(const Value& request, Writer& w) {
-  const Value* system = member(request, "system");
+Why write_system(const Value& request, JsonWriter& w) {
+  const Value* system = given_member(request, "system");
   if (!system) return std::nullopt;
   std::string prompt;
   if (system->IsString()) prompt = text_of(*system);
@@ -346,13 +297,13 @@ Why write_system(const Value& request, Writer& w) {
   w.Key("role");
   w.String("system");
   w.Key("content");
-  put(w, prompt);
+  put_string(w, prompt);
   w.EndObject();
   return std::nullopt;
 }
 
-Why write_messages(const Value& request, Writer& w) {
-  const Value* messages = member(request, "messages");
+Why write_messages(const Value& request, JsonWriter& w) {
+  const Value* messages = given_member(request, "messages");
   if (!messages || !messages->IsArray() || messages->Empty()) return "messages: must be a non-empty array";
   w.Key("messages");
   w.StartArray();
@@ -365,27 +316,27 @@ Why write_messages(const Value& request, Writer& w) {
 
 // --- Parameters ----------------------------------------------------------------------------
 
-Why write_sampling(const Value& request, Writer& w) {
-  const Value* max_tokens = member(request, "max_tokens");
+Why write_sampling(const Value& request, JsonWriter& w) {
+  const Value* max_tokens = given_member(request, "max_tokens");
   if (!max_tokens || !max_tokens->IsUint64() || max_tokens->GetUint64() == 0)
     return "max_tokens: must be a positive integer";
   w.Key("max_tokens");
   w.Uint64(max_tokens->GetUint64());
   for (const char* name : {"temperature", "top_p"}) {
-    const Value* value = member(request, name);
+    const Value* value = given_member(request, name);
     if (!value) continue;
     if (!value->IsNumber()) return std::string(name) + ": must be a number";
     w.Key(name);
     value->Accept(w);
   }
   // Chat completions has no top_k; it is checked, then left out.
-  const Value* top_k = member(request, "top_k");
+  const Value* top_k = given_member(request, "top_k");
   if (top_k && !top_k->IsNumber()) return "top_k: must be a number";
   return std::nullopt;
 }
 
-Why write_stop_sequences(const Value& request, Writer& w) {
-  const Value* stops = member(request, "stop_sequences");
+Why write_stop_sequences(const Value& request, JsonWriter& w) {
+  const Value* stops = given_member(request, "stop_sequences");
   if (!stops) return std::nullopt;
   if (!stops->IsArray()) return "stop_sequences: must be an array of strings";
   for (rapidjson::SizeType i = 0; i < stops->Size(); ++i)
@@ -397,53 +348,32 @@ Why write_stop_sequences(const Value& request, Writer& w) {
 }
 
 // With `stream`, also asks for the usage chunk: the Messages stream reports usage at its end.
-Why write_stream(const Value& request, Writer& w) {
-  const Value* stream = member(request, "stream");
+Why write_stream(const Value& request, JsonWriter& w) {
+  const Value* stream = given_member(request, "stream");
   if (!stream) return std::nullopt;
   if (!stream->IsBool()) return "stream: must be a boolean";
-  w.Key("stream");
-  w.Bool(stream->GetBool());
-  if (!stream->GetBool()) return std::nullopt;
-  w.Key("stream_options");
-  w.StartObject();
-  w.Key("include_usage");
-  w.Bool(true);
-  w.EndObject();
+  write_chat_stream_setting(w, stream->GetBool());
   return std::nullopt;
 }
 
-Why write_tool(const Value& tool, const std::string& path, Writer& w) {
+Why write_tool(const Value& tool, const std::string& path, JsonWriter& w) {
   if (!tool.IsObject()) return path + ": must be an object";
   // Anthropic's own server tools (web search, code execution, ...) run at Anthropic only.
-  const Value* type = member(tool, "type");
+  const Value* type = given_member(tool, "type");
   if (type && (!type->IsString() || text_of(*type) != "custom"))
     return path + ".type: tool type " + (type->IsString() ? quoted(text_of(*type)) : std::string("'?'")) +
            " is not supported by this model's upstream";
-  const Value* name = member(tool, "name");
+  const Value* name = given_member(tool, "name");
   if (!name || !name->IsString() || name->GetStringLength() == 0) return path + ".name: must be a non-empty string";
-  const Value* description = member(tool, "description");
+  const Value* description = given_member(tool, "description");
   if (description && !description->IsString()) return path + ".description: must be a string";
-  const Value* schema = member(tool, "input_schema");
+  const Value* schema = given_member(tool, "input_schema");
   if (!schema || !schema->IsObject()) return path + ".input_schema: must be an object";
-  w.StartObject();
-  w.Key("type");
-  w.String("function");
-  w.Key("function");
-  w.StartObject();
-  w.Key("name");
-  put(w, text_of(*name));
-  if (description) {
-    w.Key("description");
-    put(w, text_of(*description));
-  }
-  w.Key("parameters");
-  schema->Accept(w);
-  w.EndObject();
-  w.EndObject();
+  write_chat_function_tool(w, text_of(*name), description, schema);
   return std::nullopt;
 }
 
-Why write_tools(const Value& tools, Writer& w) {
+Why write_tools(const Value& tools, JsonWriter& w) {
   if (!tools.IsArray()) return "tools: must be an array";
   w.Key("tools");
   w.StartArray();
@@ -455,35 +385,25 @@ Why write_tools(const Value& tools, Writer& w) {
 
 // tool_choice {type: auto|any|tool|none}. Written only when there are tools: OpenAI refuses
 // tool_choice and parallel_tool_calls without them.
-Why write_tool_choice(const Value& choice, bool has_tools, Writer& w) {
+Why write_tool_choice(const Value& choice, bool has_tools, JsonWriter& w) {
   if (!choice.IsObject()) return "tool_choice: must be an object";
-  const Value* type = member(choice, "type");
+  const Value* type = given_member(choice, "type");
   if (auto why = must_be_string(type, "tool_choice.type")) return why;
   std::string_view kind = text_of(*type);
-  const Value* name = member(choice, "name");
+  const Value* name = given_member(choice, "name");
   if (kind == "tool") {
     if (auto why = must_be_string(name, "tool_choice.name")) return why;
   } else if (kind != "auto" && kind != "any" && kind != "none") {
     return "tool_choice.type: unknown tool choice " + quoted(kind) + " (auto, any, tool or none)";
   }
-  const Value* single = member(choice, "disable_parallel_tool_use");
+  const Value* single = given_member(choice, "disable_parallel_tool_use");
   if (single && !single->IsBool()) return "tool_choice.disable_parallel_tool_use: must be a boolean";
   if (!has_tools) return std::nullopt;
   w.Key("tool_choice");
   if (kind == "auto") w.String("auto");
   else if (kind == "any") w.String("required");
   else if (kind == "none") w.String("none");
-  else {
-    w.StartObject();
-    w.Key("type");
-    w.String("function");
-    w.Key("function");
-    w.StartObject();
-    w.Key("name");
-    put(w, text_of(*name));
-    w.EndObject();
-    w.EndObject();
-  }
+  else write_chat_named_tool_choice(w, text_of(*name));
   if (single && single->GetBool()) {
     w.Key("parallel_tool_calls");
     w.Bool(false);
@@ -491,37 +411,38 @@ Why write_tool_choice(const Value& choice, bool has_tools, Writer& w) {
   return std::nullopt;
 }
 
-Why write_tooling(const Value& request, Writer& w) {
-  const Value* tools = member(request, "tools");
+Why write_tooling(const Value& request, JsonWriter& w) {
+  const Value* tools = given_member(request, "tools");
   if (tools)
     if (auto why = write_tools(*tools, w)) return why;
-  const Value* choice = member(request, "tool_choice");
+  const Value* choice = given_member(request, "tool_choice");
   if (!choice) return std::nullopt;
   return write_tool_choice(*choice, tools && !tools->Empty(), w);
 }
 
-Why write_metadata(const Value& request, Writer& w) {
-  const Value* metadata = member(request, "metadata");
+// The optional string member `name` of `object` (`path` names it in an error), as `key`.
+Why copy_optional_string(const Value& object, const char* name, const std::string& path, const char* key,
+                         JsonWriter& w) {
+  const Value* value = given_member(object, name);
+  if (!value) return std::nullopt;
+  if (auto why = must_be_string(value, path)) return why;
+  w.Key(key);
+  put_string(w, text_of(*value));
+  return std::nullopt;
+}
+
+Why write_metadata(const Value& request, JsonWriter& w) {
+  const Value* metadata = given_member(request, "metadata");
   if (!metadata) return std::nullopt;
   if (!metadata->IsObject()) return "metadata: must be an object";
-  const Value* user = member(*metadata, "user_id");
-  if (!user) return std::nullopt;
-  if (auto why = must_be_string(user, "metadata.user_id")) return why;
-  w.Key("user");
-  put(w, text_of(*user));
-  return std::nullopt;
+  return copy_optional_string(*metadata, "user_id", "metadata.user_id", "user", w);
 }
 
-Why write_model(const Value& request, Writer& w) {
-  const Value* model = member(request, "model");
-  if (!model) return std::nullopt;
-  if (auto why = must_be_string(model, "model")) return why;
-  w.Key("model");
-  put(w, text_of(*model));
-  return std::nullopt;
+Why write_model(const Value& request, JsonWriter& w) {
+  return copy_optional_string(request, "model", "model", "model", w);
 }
 
-Why write_chat_request(const Value& request, Writer& w) {
+Why write_chat_request(const Value& request, JsonWriter& w) {
   w.StartObject();
   for (auto write : {write_model, write_messages, write_sampling, write_stop_sequences, write_stream, write_tooling,
                      write_metadata})
@@ -537,7 +458,7 @@ Result<std::string> messages_request_to_chat(std::string_view messages_body) {
   if (auto why = parse_json(request, messages_body)) return Error{"the request body is not valid JSON: " + *why};
   if (!request.IsObject()) return Error{"the request body must be a JSON object"};
   rapidjson::StringBuffer chat;
-  anthropic_messages_request::Writer w(chat);
+  json_pieces::JsonWriter w(chat);
   if (auto why = anthropic_messages_request::write_chat_request(request, w)) return Error{*why};
   return std::string(chat.GetString(), chat.GetSize());
 }

@@ -1,21 +1,18 @@
 // A chat completions SSE stream -> a Messages SSE stream (see anthropic_messages.hpp).
 #include <string>
 
-#include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "core/common/json_parse.hpp"
 #include "core/common/text.hpp"
 #include "core/common/utf8.hpp"
 #include "core/translate/anthropic_messages.hpp"
+#include "core/translate/json_pieces.hpp"
 
 namespace apiproxy::translate {
 
 namespace anthropic_messages_stream {
 
 using rapidjson::Value;
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using namespace json_pieces;
 
 // A stream is as long as the upstream makes it, so what is kept from one event to the next is
 // bounded: tool calls beyond this many get no block (no model makes that many in one answer).
@@ -27,33 +24,14 @@ constexpr size_t kChunkParseBufferBytes = 4096;
 constexpr std::string_view kUnreadableEvent = "upstream sent an unreadable event";
 constexpr std::string_view kUpstreamError = "the upstream reported an error";
 
-const Value* member(const rapidjson::Value& object, const char* name) {
-  if (!object.IsObject()) return nullptr;
-  auto it = object.FindMember(name);
-  if (it == object.MemberEnd() || it->value.IsNull()) return nullptr;
-  return &it->value;
-}
-
-std::string_view string_member(const rapidjson::Value& object, const char* name) {
-  const Value* v = member(object, name);
-  return v && v->IsString() ? std::string_view(v->GetString(), v->GetStringLength()) : std::string_view();
-}
-
-bool has_string(const rapidjson::Value& object, const char* name) {
-  const Value* v = member(object, name);
-  return v && v->IsString();
-}
-
-void put(Writer& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
-
 // Appends `event: NAME` with data {"type":NAME, ...fields}: `write_fields` writes the rest.
 template <class WriteFields>
 void emit(std::string_view name, std::string& out, WriteFields write_fields) {
   rapidjson::StringBuffer data;
-  Writer w(data);
+  JsonWriter w(data);
   w.StartObject();
   w.Key("type");
-  put(w, name);
+  put_string(w, name);
   write_fields(w);
   w.EndObject();
   out += "event: ";
@@ -63,15 +41,46 @@ void emit(std::string_view name, std::string& out, WriteFields write_fields) {
   out += "\n\n";
 }
 
+// content_block_start of block `index`: its `type`, then what `write_block` writes.
+template <class WriteBlock>
+void emit_block_start(uint32_t index, std::string_view type, std::string& out, WriteBlock write_block) {
+  emit("content_block_start", out, [&](JsonWriter& w) {
+    w.Key("index");
+    w.Uint(index);
+    w.Key("content_block");
+    w.StartObject();
+    w.Key("type");
+    put_string(w, type);
+    write_block(w);
+    w.EndObject();
+  });
+}
+
+// content_block_delta of block `index`: {"type": delta_type, field: piece}.
+void emit_block_delta(uint32_t index, std::string_view delta_type, const char* field, std::string_view piece,
+                      std::string& out) {
+  emit("content_block_delta", out, [&](JsonWriter& w) {
+    w.Key("index");
+    w.Uint(index);
+    w.Key("delta");
+    w.StartObject();
+    w.Key("type");
+    put_string(w, delta_type);
+    w.Key(field);
+    put_string(w, piece);
+    w.EndObject();
+  });
+}
+
 std::string error_event_of(std::string_view message) {
   std::string out;
-  emit("error", out, [&](Writer& w) {
+  emit("error", out, [&](JsonWriter& w) {
     w.Key("error");
     w.StartObject();
     w.Key("type");
     w.String("api_error");
     w.Key("message");
-    put(w, message);
+    put_string(w, message);
     w.EndObject();
   });
   return out;
@@ -139,32 +148,32 @@ void ChatStreamToMessages::dispatch(std::string_view data, std::string& out) {
 
 void ChatStreamToMessages::on_chunk(const rapidjson::Value& chunk, std::string& out) {
   using namespace anthropic_messages_stream;
-  if (const rapidjson::Value* error = member(chunk, "error")) {
+  if (const rapidjson::Value* error = given_member(chunk, "error")) {
     std::string_view message = error->IsString() ? std::string_view(error->GetString(), error->GetStringLength())
-                                                 : string_member(*error, "message");
+                                                 : string_or_empty(*error, "message");
     return fail(message.empty() ? kUpstreamError : message, out);
   }
   if (!started_) start_message(&chunk, out);
   // Only the first choice is the answer (a Messages answer has one).
-  if (const rapidjson::Value* choices = member(chunk, "choices"); choices && choices->IsArray()) {
+  if (const rapidjson::Value* choices = given_member(chunk, "choices"); choices && choices->IsArray()) {
     for (const rapidjson::Value& choice : choices->GetArray()) {
-      const Value* index = member(choice, "index");
+      const Value* index = given_member(choice, "index");
       if (!index || (index->IsInt64() && index->GetInt64() == 0)) on_choice(choice, out);
     }
   }
-  if (const rapidjson::Value* usage = member(chunk, "usage")) on_usage(*usage);
+  if (const rapidjson::Value* usage = given_member(chunk, "usage")) on_usage(*usage);
 }
 
 void ChatStreamToMessages::on_choice(const rapidjson::Value& choice, std::string& out) {
   using namespace anthropic_messages_stream;
-  if (const rapidjson::Value* delta = member(choice, "delta"); delta && delta->IsObject()) {
-    append_text(string_member(*delta, "content"), out);
-    append_text(string_member(*delta, "refusal"), out);  // a refusal is text the client should see
-    if (const rapidjson::Value* calls = member(*delta, "tool_calls"); calls && calls->IsArray())
+  if (const rapidjson::Value* delta = given_member(choice, "delta"); delta && delta->IsObject()) {
+    append_text(string_or_empty(*delta, "content"), out);
+    append_text(string_or_empty(*delta, "refusal"), out);  // a refusal is text the client should see
+    if (const rapidjson::Value* calls = given_member(*delta, "tool_calls"); calls && calls->IsArray())
       for (const rapidjson::Value& call : calls->GetArray()) on_tool_call(call, out);
   }
-  if (has_string(choice, "finish_reason")) {
-    finish_reason_ = string_member(choice, "finish_reason").substr(0, kMaxFinishReasonBytes);
+  if (given_string(choice, "finish_reason") != nullptr) {
+    finish_reason_ = string_or_empty(choice, "finish_reason").substr(0, kMaxFinishReasonBytes);
     stop_open_block(out);  // nothing more comes for it: its stop is known now
   }
 }
@@ -175,13 +184,13 @@ void ChatStreamToMessages::on_choice(const rapidjson::Value& choice, std::string
 void ChatStreamToMessages::on_tool_call(const rapidjson::Value& call, std::string& out) {
   using namespace anthropic_messages_stream;
   if (!call.IsObject()) return;
-  const Value* index_value = member(call, "index");
+  const Value* index_value = given_member(call, "index");
   int64_t index = index_value && index_value->IsInt64() ? index_value->GetInt64() : -1;
-  bool has_id = has_string(call, "id");
-  std::string_view id = string_member(call, "id");
-  const Value* function = member(call, "function");
-  std::string_view name = function ? string_member(*function, "name") : std::string_view();
-  std::string_view arguments = function ? string_member(*function, "arguments") : std::string_view();
+  bool has_id = given_string(call, "id") != nullptr;
+  std::string_view id = string_or_empty(call, "id");
+  const Value* function = given_member(call, "function");
+  std::string_view name = function ? string_or_empty(*function, "name") : std::string_view();
+  std::string_view arguments = function ? string_or_empty(*function, "arguments") : std::string_view();
 
   bool continues = open_ == Block::ToolUse && (has_id ? id == open_tool_id_ : index < 0 || index == open_tool_call_);
   if (!continues) {
@@ -194,23 +203,13 @@ void ChatStreamToMessages::on_tool_call(const rapidjson::Value& call, std::strin
     start_tool_use(open_tool_id_, name, out);
   }
   if (arguments.empty()) return;
-  emit("content_block_delta", out, [&](Writer& w) {
-    w.Key("index");
-    w.Uint(open_index_);
-    w.Key("delta");
-    w.StartObject();
-    w.Key("type");
-    w.String("input_json_delta");
-    w.Key("partial_json");
-    put(w, arguments);
-    w.EndObject();
-  });
+  emit_block_delta(open_index_, "input_json_delta", "partial_json", arguments, out);
 }
 
 void ChatStreamToMessages::on_usage(const rapidjson::Value& usage) {
   using namespace anthropic_messages_stream;
-  const Value* prompt = member(usage, "prompt_tokens");
-  const Value* completion = member(usage, "completion_tokens");
+  const Value* prompt = given_member(usage, "prompt_tokens");
+  const Value* completion = given_member(usage, "completion_tokens");
   if (prompt && prompt->IsUint64()) input_tokens_ = prompt->GetUint64();
   if (completion && completion->IsUint64()) output_tokens_ = completion->GetUint64();
 }
@@ -223,20 +222,20 @@ void ChatStreamToMessages::fail(std::string_view message, std::string& out) {
 
 void ChatStreamToMessages::start_message(const rapidjson::Value* chunk, std::string& out) {
   using namespace anthropic_messages_stream;
-  std::string_view chat_id = chunk ? string_member(*chunk, "id") : std::string_view();
+  std::string_view chat_id = chunk ? string_or_empty(*chunk, "id") : std::string_view();
   std::string id = chat_id.empty() ? generated_id("msg_") : "msg_" + std::string(chat_id);
-  std::string_view model = chunk ? string_member(*chunk, "model") : std::string_view();
-  emit("message_start", out, [&](Writer& w) {
+  std::string_view model = chunk ? string_or_empty(*chunk, "model") : std::string_view();
+  emit("message_start", out, [&](JsonWriter& w) {
     w.Key("message");
     w.StartObject();
     w.Key("id");
-    put(w, id);
+    put_string(w, id);
     w.Key("type");
     w.String("message");
     w.Key("role");
     w.String("assistant");
     w.Key("model");
-    put(w, model);
+    put_string(w, model);
     w.Key("content");
     w.StartArray();
     w.EndArray();
@@ -253,7 +252,7 @@ void ChatStreamToMessages::start_message(const rapidjson::Value* chunk, std::str
     w.EndObject();
     w.EndObject();
   });
-  emit("ping", out, [](Writer&) {});
+  emit("ping", out, [](JsonWriter&) {});
   started_ = true;
 }
 
@@ -264,29 +263,12 @@ void ChatStreamToMessages::append_text(std::string_view text, std::string& out) 
     stop_open_block(out);
     open_ = Block::Text;
     open_index_ = next_index_++;
-    emit("content_block_start", out, [&](Writer& w) {
-      w.Key("index");
-      w.Uint(open_index_);
-      w.Key("content_block");
-      w.StartObject();
-      w.Key("type");
-      w.String("text");
+    emit_block_start(open_index_, "text", out, [](JsonWriter& w) {
       w.Key("text");
       w.String("");
-      w.EndObject();
     });
   }
-  emit("content_block_delta", out, [&](Writer& w) {
-    w.Key("index");
-    w.Uint(open_index_);
-    w.Key("delta");
-    w.StartObject();
-    w.Key("type");
-    w.String("text_delta");
-    w.Key("text");
-    put(w, text);
-    w.EndObject();
-  });
+  emit_block_delta(open_index_, "text_delta", "text", text, out);
 }
 
 void ChatStreamToMessages::start_tool_use(std::string_view id, std::string_view name, std::string& out) {
@@ -295,20 +277,13 @@ void ChatStreamToMessages::start_tool_use(std::string_view id, std::string_view 
   open_ = Block::ToolUse;
   open_index_ = next_index_++;
   made_tool_calls_ = true;
-  emit("content_block_start", out, [&](Writer& w) {
-    w.Key("index");
-    w.Uint(open_index_);
-    w.Key("content_block");
-    w.StartObject();
-    w.Key("type");
-    w.String("tool_use");
+  emit_block_start(open_index_, "tool_use", out, [&](JsonWriter& w) {
     w.Key("id");
-    put(w, id);
+    put_string(w, id);
     w.Key("name");
-    put(w, name);
+    put_string(w, name);
     w.Key("input");
     w.StartObject();
-    w.EndObject();
     w.EndObject();
   });
 }
@@ -316,7 +291,7 @@ void ChatStreamToMessages::start_tool_use(std::string_view id, std::string_view 
 void ChatStreamToMessages::stop_open_block(std::string& out) {
   using namespace anthropic_messages_stream;
   if (open_ == Block::None) return;
-  emit("content_block_stop", out, [&](Writer& w) {
+  emit("content_block_stop", out, [&](JsonWriter& w) {
     w.Key("index");
     w.Uint(open_index_);
   });
@@ -329,11 +304,11 @@ void ChatStreamToMessages::end_message(std::string& out) {
   using namespace anthropic_messages_stream;
   if (!started_) start_message(nullptr, out);
   stop_open_block(out);
-  emit("message_delta", out, [&](Writer& w) {
+  emit("message_delta", out, [&](JsonWriter& w) {
     w.Key("delta");
     w.StartObject();
     w.Key("stop_reason");
-    put(w, anthropic_stop_reason(finish_reason_, made_tool_calls_));
+    put_string(w, anthropic_stop_reason(finish_reason_, made_tool_calls_));
     w.Key("stop_sequence");
     w.Null();
     w.EndObject();
@@ -345,7 +320,7 @@ void ChatStreamToMessages::end_message(std::string& out) {
     w.Uint64(output_tokens_);
     w.EndObject();
   });
-  emit("message_stop", out, [](Writer&) {});
+  emit("message_stop", out, [](JsonWriter&) {});
   ended_ = true;
 }
 

@@ -5,6 +5,8 @@
 
 namespace apiproxy::translate::responses_object {
 
+using json_pieces::put_string;
+
 std::string new_id(std::string_view prefix) {
   // Ids only need to be unique, not secret: a per-thread generator seeded once is enough.
   thread_local std::mt19937_64 generator{std::random_device{}()};
@@ -21,8 +23,6 @@ int64_t now_seconds() {
   using namespace std::chrono;
   return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
 }
-
-void put(JsonWriter& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
 
 void put_raw(JsonWriter& w, std::string_view json) {
   if (json.empty()) {
@@ -47,14 +47,13 @@ namespace {
 
 // A count of a usage object: a whole number, else 0 (counts come from an upstream).
 uint64_t count_member(const rapidjson::Value& object, const char* name) {
-  if (!object.IsObject()) return 0;
-  auto it = object.FindMember(name);
-  return it != object.MemberEnd() && it->value.IsUint64() ? it->value.GetUint64() : 0;
+  const rapidjson::Value* v = json_pieces::any_member(object, name);
+  return v && v->IsUint64() ? v->GetUint64() : 0;
 }
 
 const rapidjson::Value* object_member(const rapidjson::Value& object, const char* name) {
-  auto it = object.FindMember(name);
-  return it != object.MemberEnd() && it->value.IsObject() ? &it->value : nullptr;
+  const rapidjson::Value* v = json_pieces::any_member(object, name);
+  return v && v->IsObject() ? v : nullptr;
 }
 
 }  // namespace
@@ -78,7 +77,7 @@ void write_text_part(JsonWriter& w, std::string_view text) {
   w.Key("type");
   w.String("output_text");
   w.Key("text");
-  put(w, text);
+  put_string(w, text);
   w.Key("annotations");
   w.StartArray();
   w.EndArray();
@@ -96,7 +95,7 @@ void write_message_content(JsonWriter& w, const OutputItem& item) {
     w.Key("type");
     w.String("refusal");
     w.Key("refusal");
-    put(w, *item.refusal);
+    put_string(w, *item.refusal);
     w.EndObject();
   }
   w.EndArray();
@@ -140,12 +139,12 @@ void put_optional(JsonWriter& w, const std::optional<T>& value, Put put_value) {
 void write_output_item(JsonWriter& w, const OutputItem& item, std::string_view status, bool with_content) {
   w.StartObject();
   w.Key("id");
-  put(w, item.id);
+  put_string(w, item.id);
   if (item.kind == OutputItem::Kind::Message) {
     w.Key("type");
     w.String("message");
     w.Key("status");
-    put(w, status);
+    put_string(w, status);
     w.Key("role");
     w.String("assistant");
     w.Key("content");
@@ -159,13 +158,13 @@ void write_output_item(JsonWriter& w, const OutputItem& item, std::string_view s
     w.Key("type");
     w.String("function_call");
     w.Key("status");
-    put(w, status);
+    put_string(w, status);
     w.Key("call_id");
-    put(w, item.call_id);
+    put_string(w, item.call_id);
     w.Key("name");
-    put(w, item.name);
+    put_string(w, item.name);
     w.Key("arguments");
-    put(w, item.arguments);
+    put_string(w, item.arguments);
   }
   w.EndObject();
 }
@@ -175,7 +174,7 @@ namespace {
 // The request's settings as the Response object repeats them.
 void write_request_echo(JsonWriter& w, const ResponsesRequestEcho& request) {
   w.Key("instructions");
-  put_optional(w, request.instructions, [&](const std::string& s) { put(w, s); });
+  put_optional(w, request.instructions, [&](const std::string& s) { put_string(w, s); });
   w.Key("max_output_tokens");
   put_optional(w, request.max_output_tokens, [&](uint64_t n) { w.Uint64(n); });
   w.Key("metadata");
@@ -210,7 +209,7 @@ void write_request_echo(JsonWriter& w, const ResponsesRequestEcho& request) {
   w.Key("truncation");
   w.String("disabled");
   w.Key("user");
-  put_optional(w, request.user, [&](const std::string& s) { put(w, s); });
+  put_optional(w, request.user, [&](const std::string& s) { put_string(w, s); });
 }
 
 }  // namespace
@@ -218,26 +217,26 @@ void write_request_echo(JsonWriter& w, const ResponsesRequestEcho& request) {
 void write_response(JsonWriter& w, const ResponseSnapshot& response, const ResponsesRequestEcho& request) {
   w.StartObject();
   w.Key("id");
-  put(w, response.id);
+  put_string(w, response.id);
   w.Key("object");
   w.String("response");
   w.Key("created_at");
   w.Int64(response.created_at);
   w.Key("status");
-  put(w, response.status);
+  put_string(w, response.status);
   w.Key("error");
   w.Null();
   w.Key("incomplete_details");
   if (response.status == "incomplete") {
     w.StartObject();
     w.Key("reason");
-    put(w, response.incomplete_reason);
+    put_string(w, response.incomplete_reason);
     w.EndObject();
   } else {
     w.Null();
   }
   w.Key("model");
-  put(w, response.model.empty() ? request.model : response.model);
+  put_string(w, response.model.empty() ? request.model : response.model);
   w.Key("output");
   w.StartArray();
   // Items are complete once the response is; an in_progress snapshot lists none.
@@ -247,28 +246,6 @@ void write_response(JsonWriter& w, const ResponseSnapshot& response, const Respo
   w.Key("usage");
   write_usage(w, response.usage);
   w.EndObject();
-}
-
-std::string error_envelope(std::string_view message, std::string_view type, std::string_view code) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter w(buffer);
-  w.StartObject();
-  w.Key("error");
-  w.StartObject();
-  w.Key("message");
-  put(w, message);
-  w.Key("type");
-  put(w, type);
-  w.Key("param");
-  w.Null();
-  w.Key("code");
-  if (code.empty())
-    w.Null();
-  else
-    put(w, code);
-  w.EndObject();
-  w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
 }
 
 std::string_view error_type_for_status(int status) {

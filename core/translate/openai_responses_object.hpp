@@ -1,11 +1,7 @@
 // The Response object of the OpenAI Responses API as both translations (whole answer and
-// stream) build it: a snapshot of what the answer holds so far, and the writers that put it,
-// its output items and error envelopes into JSON. Internal to core/translate/openai_responses*.
+// stream) build it: a snapshot of what the answer holds so far, and the writers that put it
+// and its output items into JSON. Internal to core/translate/openai_responses*.
 #pragma once
-
-#include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <cstdint>
 #include <optional>
@@ -13,11 +9,12 @@
 #include <string_view>
 #include <vector>
 
+#include "core/translate/json_pieces.hpp"
 #include "core/translate/openai_responses.hpp"
 
 namespace apiproxy::translate::responses_object {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+using json_pieces::JsonWriter;
 
 // One element of a Response's `output`: the assistant's text, or one function call.
 struct OutputItem {
@@ -49,8 +46,6 @@ struct ResponseSnapshot {
 std::string new_id(std::string_view prefix);
 int64_t now_seconds();
 
-// Writes `s` (any bytes the JSON parser accepted: valid UTF-8) as a JSON string.
-void put(JsonWriter& w, std::string_view s);
 // Writes JSON text this code produced earlier (an echo field) as a value.
 void put_raw(JsonWriter& w, std::string_view json);
 
@@ -68,8 +63,6 @@ void write_output_item(JsonWriter& w, const OutputItem& item, std::string_view s
 // The whole Response object.
 void write_response(JsonWriter& w, const ResponseSnapshot& response, const ResponsesRequestEcho& request);
 
-// {"error":{"message","type","param":null,"code"}}; `code` null when empty.
-std::string error_envelope(std::string_view message, std::string_view type, std::string_view code = {});
 // The OpenAI error type for an HTTP status (invalid_request_error, rate_limit_error, ...).
 std::string_view error_type_for_status(int status);
 

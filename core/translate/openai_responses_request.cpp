@@ -1,42 +1,25 @@
 // A Responses request -> a chat completions request. What chat completions cannot express
 // (stored state, hosted tools, files by id) is refused with a message naming it, rather than
 // dropped: a client would otherwise get an answer to a different question.
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "core/common/json_parse.hpp"
+#include "core/translate/chat_request_pieces.hpp"
+#include "core/translate/json_pieces.hpp"
 #include "core/translate/openai_responses.hpp"
-#include "core/translate/openai_responses_object.hpp"
 
 namespace apiproxy::translate {
 
 namespace responses_request {
 
-using responses_object::JsonWriter;
-using responses_object::put;
+using namespace chat_request_pieces;
+// json_pieces::given_member reads an absent member and a null one alike, as the API does: "not given".
+using namespace json_pieces;
 using Value = rapidjson::Value;
 // Why a request is refused; nullopt when it is fine.
 using Why = std::optional<std::string>;
-
-// A member's value, or nullptr when it is absent or null (the API reads both as "not given").
-const Value* given(const Value& object, const char* name) {
-  auto it = object.FindMember(name);
-  return it == object.MemberEnd() || it->value.IsNull() ? nullptr : &it->value;
-}
-
-// A string member, or nullptr when it is absent, null or not a string.
-const Value* string_member(const Value& object, const char* name) {
-  const Value* v = given(object, name);
-  return v && v->IsString() ? v : nullptr;
-}
-
-std::string_view view(const Value& string) { return {string.GetString(), string.GetStringLength()}; }
-
-std::string json_text(const Value& value) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter w(buffer);
-  value.Accept(w);
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
 
 std::string unsupported(std::string_view what, std::string_view name) {
   return std::string(what) + " '" + std::string(name) + "' is not supported by this upstream";
@@ -63,38 +46,39 @@ struct ChatMessage {
 
 Why read_image_part(const Value& part, std::string_view role, std::vector<ChatPart>& parts) {
   if (role != "user") return "only user messages can hold images";
-  const Value* url = string_member(part, "image_url");
+  const Value* url = given_string(part, "image_url");
   if (!url) {
-    if (given(part, "file_id")) return std::string("an input_image by file_id is not supported by this upstream");
+    if (given_member(part, "file_id"))
+      return std::string("an input_image by file_id is not supported by this upstream");
     return std::string("an input_image needs an image_url string");
   }
-  ChatPart image{true, {}, std::string(view(*url)), {}};
-  if (const Value* detail = string_member(part, "detail")) image.detail = view(*detail);
+  ChatPart image{true, {}, std::string(text_of(*url)), {}};
+  if (const Value* detail = given_string(part, "detail")) image.detail = text_of(*detail);
   parts.push_back(std::move(image));
   return std::nullopt;
 }
 
 Why read_part(const Value& part, std::string_view role, std::vector<ChatPart>& parts) {
   if (!part.IsObject()) return std::string("a content part must be an object");
-  const Value* type = string_member(part, "type");
+  const Value* type = given_string(part, "type");
   if (!type) return std::string("a content part needs a string 'type'");
-  std::string_view kind = view(*type);
+  std::string_view kind = text_of(*type);
   if (kind == "input_image") return read_image_part(part, role, parts);
   // A refusal from an earlier answer is given back as text: chat history has no other place for it.
   const char* text_member = kind == "input_text" || kind == "output_text" ? "text"
                             : kind == "refusal"                           ? "refusal"
                                                                           : nullptr;
   if (!text_member) return unsupported("content type", kind);
-  const Value* text = given(part, text_member);
+  const Value* text = given_member(part, text_member);
   if (!text || !text->IsString()) return "a " + std::string(kind) + " part needs a string '" + text_member + "'";
-  parts.push_back(ChatPart{false, std::string(view(*text)), {}, {}});
+  parts.push_back(ChatPart{false, std::string(text_of(*text)), {}, {}});
   return std::nullopt;
 }
 
 Why read_content(const Value* content, std::string_view role, std::vector<ChatPart>& parts) {
   if (!content) return std::string("a message needs 'content'");
   if (content->IsString()) {
-    parts.push_back(ChatPart{false, std::string(view(*content)), {}, {}});
+    parts.push_back(ChatPart{false, std::string(text_of(*content)), {}, {}});
     return std::nullopt;
   }
   if (!content->IsArray()) return std::string("a message's 'content' must be a string or an array of parts");
@@ -105,15 +89,15 @@ Why read_content(const Value* content, std::string_view role, std::vector<ChatPa
 
 // {role, content} (with or without type "message") -> one chat message.
 Why read_message_item(const Value& item, std::vector<ChatMessage>& messages) {
-  const Value* role = string_member(item, "role");
+  const Value* role = given_string(item, "role");
   if (!role) return std::string("a message needs a string 'role'");
-  std::string_view name = view(*role);
+  std::string_view name = text_of(*role);
   if (name != "user" && name != "assistant" && name != "system" && name != "developer")
     return unsupported("message role", name);
   ChatMessage message;
   // Chat completions' "developer" role is not spoken by every compatible upstream; "system" is.
   message.role = name == "developer" ? "system" : std::string(name);
-  if (auto why = read_content(given(item, "content"), message.role, message.parts)) return why;
+  if (auto why = read_content(given_member(item, "content"), message.role, message.parts)) return why;
   messages.push_back(std::move(message));
   return std::nullopt;
 }
@@ -121,14 +105,14 @@ Why read_message_item(const Value& item, std::vector<ChatMessage>& messages) {
 // A function call the model made earlier joins the assistant message right before it (its text,
 // or the calls made with it): chat completions holds one turn's calls in one message.
 Why read_function_call(const Value& item, std::vector<ChatMessage>& messages) {
-  const Value* call_id = string_member(item, "call_id");
-  const Value* name = string_member(item, "name");
-  const Value* arguments = string_member(item, "arguments");
+  const Value* call_id = given_string(item, "call_id");
+  const Value* name = given_string(item, "name");
+  const Value* arguments = given_string(item, "arguments");
   if (!call_id || !name || !arguments)
     return std::string("a function_call needs string 'call_id', 'name' and 'arguments'");
   if (messages.empty() || messages.back().role != "assistant") messages.push_back(ChatMessage{"assistant", {}, {}, {}});
   messages.back().tool_calls.push_back(
-      ChatToolCall{std::string(view(*call_id)), std::string(view(*name)), std::string(view(*arguments))});
+      ChatToolCall{std::string(text_of(*call_id)), std::string(text_of(*name)), std::string(text_of(*arguments))});
   return std::nullopt;
 }
 
@@ -136,26 +120,27 @@ Why read_function_call(const Value& item, std::vector<ChatMessage>& messages) {
 Why read_function_output(const Value* output, std::string& text) {
   if (!output) return std::string("a function_call_output needs 'output'");
   if (output->IsString()) {
-    text = view(*output);
+    text = text_of(*output);
     return std::nullopt;
   }
   if (!output->IsArray()) return std::string("a function_call_output's 'output' must be a string or an array");
   for (const auto& part : output->GetArray()) {
-    const Value* type = part.IsObject() ? string_member(part, "type") : nullptr;
-    if (!type || view(*type) != "input_text") return std::string("only input_text parts can be a function_call_output");
-    const Value* piece = string_member(part, "text");
+    const Value* type = part.IsObject() ? given_string(part, "type") : nullptr;
+    if (!type || text_of(*type) != "input_text")
+      return std::string("only input_text parts can be a function_call_output");
+    const Value* piece = given_string(part, "text");
     if (!piece) return std::string("an input_text part needs a string 'text'");
-    text += view(*piece);
+    text += text_of(*piece);
   }
   return std::nullopt;
 }
 
 Why read_function_call_output(const Value& item, std::vector<ChatMessage>& messages) {
-  const Value* call_id = string_member(item, "call_id");
+  const Value* call_id = given_string(item, "call_id");
   if (!call_id) return std::string("a function_call_output needs a string 'call_id'");
-  ChatMessage message{"tool", {}, {}, std::string(view(*call_id))};
+  ChatMessage message{"tool", {}, {}, std::string(text_of(*call_id))};
   std::string text;
-  if (auto why = read_function_output(given(item, "output"), text)) return why;
+  if (auto why = read_function_output(given_member(item, "output"), text)) return why;
   message.parts.push_back(ChatPart{false, std::move(text), {}, {}});
   messages.push_back(std::move(message));
   return std::nullopt;
@@ -163,10 +148,10 @@ Why read_function_call_output(const Value& item, std::vector<ChatMessage>& messa
 
 Why read_item(const Value& item, std::vector<ChatMessage>& messages) {
   if (!item.IsObject()) return std::string("an input item must be an object");
-  const Value* type = given(item, "type");
+  const Value* type = given_member(item, "type");
   if (!type) return read_message_item(item, messages);  // the short form: {role, content}
   if (!type->IsString()) return std::string("an input item's 'type' must be a string");
-  std::string_view kind = view(*type);
+  std::string_view kind = text_of(*type);
   if (kind == "message") return read_message_item(item, messages);
   if (kind == "function_call") return read_function_call(item, messages);
   if (kind == "function_call_output") return read_function_call_output(item, messages);
@@ -179,7 +164,7 @@ Why read_item(const Value& item, std::vector<ChatMessage>& messages) {
 Why read_input(const Value* input, std::vector<ChatMessage>& messages) {
   if (!input) return std::string("'input' is required");
   if (input->IsString()) {
-    messages.push_back(ChatMessage{"user", {ChatPart{false, std::string(view(*input)), {}, {}}}, {}, {}});
+    messages.push_back(ChatMessage{"user", {ChatPart{false, std::string(text_of(*input)), {}, {}}}, {}, {}});
     return std::nullopt;
   }
   if (!input->IsArray()) return std::string("'input' must be a string or an array of input items");
@@ -201,28 +186,12 @@ void write_content(JsonWriter& w, const ChatMessage& message) {
   } else if (!has_image) {
     std::string text;
     for (size_t i = 0; i < message.parts.size(); ++i) text += (i ? "\n" : "") + message.parts[i].text;
-    put(w, text);
+    put_string(w, text);
   } else {
     w.StartArray();
     for (const auto& part : message.parts) {
-      w.StartObject();
-      w.Key("type");
-      w.String(part.image ? "image_url" : "text");
-      if (part.image) {
-        w.Key("image_url");
-        w.StartObject();
-        w.Key("url");
-        put(w, part.url);
-        if (!part.detail.empty()) {
-          w.Key("detail");
-          put(w, part.detail);
-        }
-        w.EndObject();
-      } else {
-        w.Key("text");
-        put(w, part.text);
-      }
-      w.EndObject();
+      if (part.image) write_chat_image_part(w, part.url, part.detail);
+      else write_chat_text_part(w, part.text);
     }
     w.EndArray();
   }
@@ -230,21 +199,7 @@ void write_content(JsonWriter& w, const ChatMessage& message) {
 
 void write_tool_calls(JsonWriter& w, const std::vector<ChatToolCall>& calls) {
   w.StartArray();
-  for (const auto& call : calls) {
-    w.StartObject();
-    w.Key("id");
-    put(w, call.id);
-    w.Key("type");
-    w.String("function");
-    w.Key("function");
-    w.StartObject();
-    w.Key("name");
-    put(w, call.name);
-    w.Key("arguments");
-    put(w, call.arguments);
-    w.EndObject();
-    w.EndObject();
-  }
+  for (const auto& call : calls) write_chat_tool_call(w, call.id, call.name, call.arguments);
   w.EndArray();
 }
 
@@ -253,7 +208,7 @@ void write_messages(JsonWriter& w, const std::vector<ChatMessage>& messages) {
   for (const auto& message : messages) {
     w.StartObject();
     w.Key("role");
-    put(w, message.role);
+    put_string(w, message.role);
     w.Key("content");
     write_content(w, message);
     if (!message.tool_calls.empty()) {
@@ -262,7 +217,7 @@ void write_messages(JsonWriter& w, const std::vector<ChatMessage>& messages) {
     }
     if (message.role == "tool") {
       w.Key("tool_call_id");
-      put(w, message.tool_call_id);
+      put_string(w, message.tool_call_id);
     }
     w.EndObject();
   }
@@ -272,38 +227,18 @@ void write_messages(JsonWriter& w, const std::vector<ChatMessage>& messages) {
 // One function tool, {type, name, description, parameters, strict} -> {type, function: {...}}.
 Why write_tool(JsonWriter& w, const Value& tool) {
   if (!tool.IsObject()) return std::string("a tool must be an object");
-  const Value* type = string_member(tool, "type");
+  const Value* type = given_string(tool, "type");
   if (!type) return std::string("a tool needs a string 'type'");
-  if (view(*type) != "function") return unsupported("tool type", view(*type));
-  const Value* name = string_member(tool, "name");
+  if (text_of(*type) != "function") return unsupported("tool type", text_of(*type));
+  const Value* name = given_string(tool, "name");
   if (!name) return std::string("a function tool needs a string 'name'");
-  const Value* description = given(tool, "description");
-  const Value* parameters = given(tool, "parameters");
-  const Value* strict = given(tool, "strict");
+  const Value* description = given_member(tool, "description");
+  const Value* parameters = given_member(tool, "parameters");
+  const Value* strict = given_member(tool, "strict");
   if (description && !description->IsString()) return std::string("a tool's 'description' must be a string");
   if (parameters && !parameters->IsObject()) return std::string("a tool's 'parameters' must be an object");
   if (strict && !strict->IsBool()) return std::string("a tool's 'strict' must be a boolean");
-  w.StartObject();
-  w.Key("type");
-  w.String("function");
-  w.Key("function");
-  w.StartObject();
-  w.Key("name");
-  put(w, view(*name));
-  if (description) {
-    w.Key("description");
-    put(w, view(*description));
-  }
-  if (parameters) {
-    w.Key("parameters");
-    parameters->Accept(w);
-  }
-  if (strict) {
-    w.Key("strict");
-    w.Bool(strict->GetBool());
-  }
-  w.EndObject();
-  w.EndObject();
+  write_chat_function_tool(w, text_of(*name), description, parameters, strict);
   return std::nullopt;
 }
 
@@ -320,37 +255,29 @@ Why write_tools(JsonWriter& w, const Value& tools) {
 // "auto" | "none" | "required" | {type: "function", name} -> chat's tool_choice.
 Why write_tool_choice(JsonWriter& w, const Value& choice) {
   if (choice.IsString()) {
-    std::string_view mode = view(choice);
+    std::string_view mode = text_of(choice);
     if (mode != "auto" && mode != "none" && mode != "required") return unsupported("tool_choice", mode);
     w.Key("tool_choice");
-    put(w, mode);
+    put_string(w, mode);
     return std::nullopt;
   }
   if (!choice.IsObject()) return std::string("'tool_choice' must be a string or an object");
-  const Value* type = string_member(choice, "type");
+  const Value* type = given_string(choice, "type");
   if (!type) return std::string("'tool_choice' needs a string 'type'");
-  if (view(*type) != "function") return unsupported("tool_choice type", view(*type));
-  const Value* name = string_member(choice, "name");
+  if (text_of(*type) != "function") return unsupported("tool_choice type", text_of(*type));
+  const Value* name = given_string(choice, "name");
   if (!name) return std::string("a function 'tool_choice' needs a string 'name'");
   w.Key("tool_choice");
-  w.StartObject();
-  w.Key("type");
-  w.String("function");
-  w.Key("function");
-  w.StartObject();
-  w.Key("name");
-  put(w, view(*name));
-  w.EndObject();
-  w.EndObject();
+  write_chat_named_tool_choice(w, text_of(*name));
   return std::nullopt;
 }
 
 // {type: json_schema, name, schema, strict, description} -> chat's response_format.
 Why write_json_schema_format(JsonWriter& w, const Value& format) {
-  const Value* name = string_member(format, "name");
-  const Value* schema = given(format, "schema");
-  const Value* strict = given(format, "strict");
-  const Value* description = given(format, "description");
+  const Value* name = given_string(format, "name");
+  const Value* schema = given_member(format, "schema");
+  const Value* strict = given_member(format, "strict");
+  const Value* description = given_member(format, "description");
   if (!name) return std::string("a json_schema 'text.format' needs a string 'name'");
   if (!schema || !schema->IsObject()) return std::string("a json_schema 'text.format' needs an object 'schema'");
   if (strict && !strict->IsBool()) return std::string("'text.format.strict' must be a boolean");
@@ -362,10 +289,10 @@ Why write_json_schema_format(JsonWriter& w, const Value& format) {
   w.Key("json_schema");
   w.StartObject();
   w.Key("name");
-  put(w, view(*name));
+  put_string(w, text_of(*name));
   if (description) {
     w.Key("description");
-    put(w, view(*description));
+    put_string(w, text_of(*description));
   }
   w.Key("schema");
   schema->Accept(w);
@@ -381,12 +308,12 @@ Why write_json_schema_format(JsonWriter& w, const Value& format) {
 // `text: {format}`; format "text" (the default) needs nothing in chat completions.
 Why write_text_format(JsonWriter& w, const Value& text, ResponsesRequestEcho& echo) {
   if (!text.IsObject()) return std::string("'text' must be an object");
-  const Value* format = given(text, "format");
+  const Value* format = given_member(text, "format");
   if (!format) return std::nullopt;
-  const Value* type = format->IsObject() ? string_member(*format, "type") : nullptr;
+  const Value* type = format->IsObject() ? given_string(*format, "type") : nullptr;
   if (!type) return std::string("'text.format' must be an object with a string 'type'");
-  std::string_view kind = view(*type);
-  echo.text_format_json = json_text(*format);
+  std::string_view kind = text_of(*type);
+  echo.text_format_json = serialized(*format);
   if (kind == "text") return std::nullopt;
   if (kind == "json_schema") return write_json_schema_format(w, *format);
   if (kind != "json_object") return unsupported("text.format type", kind);
@@ -400,14 +327,15 @@ Why write_text_format(JsonWriter& w, const Value& text, ResponsesRequestEcho& ec
 
 // Fields that need state or services this gateway does not have.
 Why refused_field(const Value& request) {
-  if (given(request, "previous_response_id"))
+  if (given_member(request, "previous_response_id"))
     return std::string(
         "'previous_response_id' is not supported: the gateway keeps no response state; "
         "send the whole conversation in 'input'");
-  if (given(request, "conversation")) return std::string("'conversation' is not supported: the gateway keeps no state");
-  if (given(request, "prompt"))
+  if (given_member(request, "conversation"))
+    return std::string("'conversation' is not supported: the gateway keeps no state");
+  if (given_member(request, "prompt"))
     return std::string("'prompt' (a stored prompt template) is not supported by this upstream");
-  if (const Value* background = given(request, "background");
+  if (const Value* background = given_member(request, "background");
       background && !(background->IsBool() && !background->GetBool()))
     return std::string("'background' is not supported: the gateway keeps no response state");
   return std::nullopt;
@@ -415,7 +343,7 @@ Why refused_field(const Value& request) {
 
 // A number setting (temperature, top_p) copied under the same name.
 Why copy_number(JsonWriter& w, const Value& request, const char* name, std::optional<double>& echo) {
-  const Value* value = given(request, name);
+  const Value* value = given_member(request, name);
   if (!value) return std::nullopt;
   if (!value->IsNumber()) return "'" + std::string(name) + "' must be a number";
   w.Key(name);
@@ -426,21 +354,21 @@ Why copy_number(JsonWriter& w, const Value& request, const char* name, std::opti
 
 // The settings after `messages`, in the order chat completions documents them.
 Why write_settings(JsonWriter& w, const Value& request, ResponsesRequestEcho& echo) {
-  if (const Value* tools = given(request, "tools")) {
+  if (const Value* tools = given_member(request, "tools")) {
     if (auto why = write_tools(w, *tools)) return why;
-    echo.tools_json = json_text(*tools);
+    echo.tools_json = serialized(*tools);
   }
-  if (const Value* choice = given(request, "tool_choice")) {
+  if (const Value* choice = given_member(request, "tool_choice")) {
     if (auto why = write_tool_choice(w, *choice)) return why;
-    echo.tool_choice_json = json_text(*choice);
+    echo.tool_choice_json = serialized(*choice);
   }
-  if (const Value* parallel = given(request, "parallel_tool_calls")) {
+  if (const Value* parallel = given_member(request, "parallel_tool_calls")) {
     if (!parallel->IsBool()) return std::string("'parallel_tool_calls' must be a boolean");
     w.Key("parallel_tool_calls");
     w.Bool(parallel->GetBool());
     echo.parallel_tool_calls = parallel->GetBool();
   }
-  if (const Value* max = given(request, "max_output_tokens")) {
+  if (const Value* max = given_member(request, "max_output_tokens")) {
     if (!max->IsUint64()) return std::string("'max_output_tokens' must be a whole number");
     w.Key("max_tokens");
     w.Uint64(max->GetUint64());
@@ -448,43 +376,35 @@ Why write_settings(JsonWriter& w, const Value& request, ResponsesRequestEcho& ec
   }
   if (auto why = copy_number(w, request, "temperature", echo.temperature)) return why;
   if (auto why = copy_number(w, request, "top_p", echo.top_p)) return why;
-  if (const Value* user = given(request, "user")) {
+  if (const Value* user = given_member(request, "user")) {
     if (!user->IsString()) return std::string("'user' must be a string");
     w.Key("user");
-    put(w, view(*user));
-    echo.user = std::string(view(*user));
+    put_string(w, text_of(*user));
+    echo.user = std::string(text_of(*user));
   }
-  if (const Value* text = given(request, "text"))
+  if (const Value* text = given_member(request, "text"))
     if (auto why = write_text_format(w, *text, echo)) return why;
-  if (const Value* metadata = given(request, "metadata"); metadata && metadata->IsObject())
-    echo.metadata_json = json_text(*metadata);
+  if (const Value* metadata = given_member(request, "metadata"); metadata && metadata->IsObject())
+    echo.metadata_json = serialized(*metadata);
   return std::nullopt;
 }
 
 // `stream: true` asks for the usage chunk too: the Response's usage and the gateway's accounting need it.
 Why write_stream(JsonWriter& w, const Value& request) {
-  const Value* stream = given(request, "stream");
+  const Value* stream = given_member(request, "stream");
   if (!stream) return std::nullopt;
   if (!stream->IsBool()) return std::string("'stream' must be a boolean");
-  w.Key("stream");
-  w.Bool(stream->GetBool());
-  if (stream->GetBool()) {
-    w.Key("stream_options");
-    w.StartObject();
-    w.Key("include_usage");
-    w.Bool(true);
-    w.EndObject();
-  }
+  write_chat_stream_setting(w, stream->GetBool());
   return std::nullopt;
 }
 
 Why read_messages(const Value& request, std::vector<ChatMessage>& messages, ResponsesRequestEcho& echo) {
-  if (const Value* instructions = given(request, "instructions")) {
+  if (const Value* instructions = given_member(request, "instructions")) {
     if (!instructions->IsString()) return std::string("'instructions' must be a string");
-    messages.push_back(ChatMessage{"system", {ChatPart{false, std::string(view(*instructions)), {}, {}}}, {}, {}});
-    echo.instructions = std::string(view(*instructions));
+    messages.push_back(ChatMessage{"system", {ChatPart{false, std::string(text_of(*instructions)), {}, {}}}, {}, {}});
+    echo.instructions = std::string(text_of(*instructions));
   }
-  if (auto why = read_input(given(request, "input"), messages)) return why;
+  if (auto why = read_input(given_member(request, "input"), messages)) return why;
   if (messages.empty()) return std::string("'input' holds no message");
   return std::nullopt;
 }
@@ -495,11 +415,11 @@ Why translate(const Value& request, JsonWriter& w, ResponsesRequestEcho& echo) {
   std::vector<ChatMessage> messages;
   if (auto why = read_messages(request, messages, echo)) return why;
   w.StartObject();
-  if (const Value* model = given(request, "model")) {
+  if (const Value* model = given_member(request, "model")) {
     if (!model->IsString()) return std::string("'model' must be a string");
     w.Key("model");
-    put(w, view(*model));
-    echo.model = view(*model);
+    put_string(w, text_of(*model));
+    echo.model = text_of(*model);
   }
   w.Key("messages");
   write_messages(w, messages);
@@ -515,7 +435,7 @@ Result<std::string> responses_request_to_chat(std::string_view responses_body, R
   rapidjson::Document request;
   if (auto why = parse_json(request, responses_body)) return Error{"the request body is not valid JSON: " + *why};
   rapidjson::StringBuffer buffer;
-  responses_object::JsonWriter w(buffer);
+  json_pieces::JsonWriter w(buffer);
   ResponsesRequestEcho summary;
   if (auto why = responses_request::translate(request, w, summary)) return Error{*why};
   if (echo) *echo = std::move(summary);

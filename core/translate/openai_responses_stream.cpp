@@ -8,6 +8,7 @@
 #include <map>
 
 #include "core/common/json_parse.hpp"
+#include "core/translate/json_pieces.hpp"
 #include "core/translate/openai_responses.hpp"
 #include "core/translate/openai_responses_object.hpp"
 
@@ -16,18 +17,7 @@ namespace apiproxy::translate {
 namespace responses_stream {
 
 using Value = rapidjson::Value;
-
-const Value* chunk_member(const Value& object, const char* name) {
-  if (!object.IsObject()) return nullptr;
-  auto it = object.FindMember(name);
-  return it == object.MemberEnd() ? nullptr : &it->value;
-}
-
-// A non-empty string member, or an empty view.
-std::string_view chunk_string(const Value& object, const char* name) {
-  const Value* v = chunk_member(object, name);
-  return v && v->IsString() ? std::string_view(v->GetString(), v->GetStringLength()) : std::string_view();
-}
+using json_pieces::any_member;
 
 // The line without its \r (the SSE line end may be \r\n).
 std::string_view without_cr(std::string_view line) {
@@ -37,10 +27,10 @@ std::string_view without_cr(std::string_view line) {
 
 // The choice this translation follows: index 0 (a Response has one answer; n > 1 is not asked for).
 const Value* first_choice(const Value& chunk) {
-  const Value* choices = chunk_member(chunk, "choices");
+  const Value* choices = any_member(chunk, "choices");
   if (!choices || !choices->IsArray()) return nullptr;
   for (const auto& choice : choices->GetArray()) {
-    const Value* index = chunk_member(choice, "index");
+    const Value* index = any_member(choice, "index");
     if (choice.IsObject() && (!index || (index->IsUint64() && index->GetUint64() == 0))) return &choice;
   }
   return nullptr;
@@ -52,7 +42,7 @@ struct ChatStreamToResponses::State {
   using JsonWriter = responses_object::JsonWriter;
   using OutputItem = responses_object::OutputItem;
   using Value = rapidjson::Value;
-  static void put(JsonWriter& w, std::string_view s) { responses_object::put(w, s); }
+  static void put(JsonWriter& w, std::string_view s) { json_pieces::put_string(w, s); }
 
   ResponsesRequestEcho request;
   responses_object::ResponseSnapshot response;
@@ -105,9 +95,9 @@ struct ChatStreamToResponses::State {
   void start(std::string& out, const Value& chunk) {
     started = true;
     response.id = responses_object::new_id("resp_");
-    const Value* created = responses_stream::chunk_member(chunk, "created");
+    const Value* created = json_pieces::any_member(chunk, "created");
     response.created_at = created && created->IsInt64() ? created->GetInt64() : responses_object::now_seconds();
-    response.model = responses_stream::chunk_string(chunk, "model");
+    response.model = json_pieces::string_or_empty(chunk, "model");
     emit_response(out, "response.created");
     emit_response(out, "response.in_progress");
   }
@@ -172,9 +162,9 @@ struct ChatStreamToResponses::State {
   size_t open_function_call(std::string& out, const Value& call, const Value* function) {
     size_t index = response.output.size();
     OutputItem item{OutputItem::Kind::FunctionCall, responses_object::new_id("fc_"), {}, {}, {}, {}, {}};
-    std::string_view call_id = responses_stream::chunk_string(call, "id");
+    std::string_view call_id = json_pieces::string_or_empty(call, "id");
     item.call_id = call_id.empty() ? responses_object::new_id("call_") : std::string(call_id);
-    if (function) item.name = responses_stream::chunk_string(*function, "name");
+    if (function) item.name = json_pieces::string_or_empty(*function, "name");
     response.output.push_back(std::move(item));
     emit_item(out, "response.output_item.added", index, "in_progress");
     return index;
@@ -184,9 +174,9 @@ struct ChatStreamToResponses::State {
   // piece of the arguments.
   void on_tool_call(std::string& out, const Value& call, uint64_t position) {
     if (!call.IsObject()) return;
-    const Value* key = responses_stream::chunk_member(call, "index");
+    const Value* key = json_pieces::any_member(call, "index");
     uint64_t chat_index = key && key->IsUint64() ? key->GetUint64() : position;
-    const Value* function = responses_stream::chunk_member(call, "function");
+    const Value* function = json_pieces::any_member(call, "function");
     if (function && !function->IsObject()) function = nullptr;
     auto found = function_items.find(chat_index);
     size_t index;
@@ -198,9 +188,9 @@ struct ChatStreamToResponses::State {
       index = found->second;
       // A name sent after the call's first chunk is kept (it shows in the .done events).
       if (function && response.output[index].name.empty())
-        response.output[index].name = responses_stream::chunk_string(*function, "name");
+        response.output[index].name = json_pieces::string_or_empty(*function, "name");
     }
-    std::string_view arguments = function ? responses_stream::chunk_string(*function, "arguments") : "";
+    std::string_view arguments = function ? json_pieces::string_or_empty(*function, "arguments") : "";
     if (arguments.empty() || !take_bytes(out, arguments.size())) return;
     response.output[index].arguments += arguments;
     emit(out, "response.function_call_arguments.delta", [&](JsonWriter& w) {
@@ -211,22 +201,22 @@ struct ChatStreamToResponses::State {
   }
 
   void on_choice(std::string& out, const Value& choice) {
-    const Value* delta = responses_stream::chunk_member(choice, "delta");
+    const Value* delta = json_pieces::any_member(choice, "delta");
     if (delta && delta->IsObject()) {
-      on_text(out, responses_stream::chunk_string(*delta, "content"));
-      const Value* calls = responses_stream::chunk_member(*delta, "tool_calls");
+      on_text(out, json_pieces::string_or_empty(*delta, "content"));
+      const Value* calls = json_pieces::any_member(*delta, "tool_calls");
       if (calls && calls->IsArray())
         for (rapidjson::SizeType i = 0; i < calls->Size() && !ended; ++i) on_tool_call(out, (*calls)[i], i);
     }
-    std::string_view finish = responses_stream::chunk_string(choice, "finish_reason");
+    std::string_view finish = json_pieces::string_or_empty(choice, "finish_reason");
     if (!finish.empty()) finish_reason = finish;
   }
 
   void on_upstream_error(std::string& out, const Value& error) {
     std::string_view message = error.IsString() ? std::string_view(error.GetString(), error.GetStringLength())
-                                                : responses_stream::chunk_string(error, "message");
-    std::string_view code = responses_stream::chunk_string(error, "code");
-    if (code.empty()) code = responses_stream::chunk_string(error, "type");
+                                                : json_pieces::string_or_empty(error, "message");
+    std::string_view code = json_pieces::string_or_empty(error, "code");
+    if (code.empty()) code = json_pieces::string_or_empty(error, "type");
     fail(out, code.empty() ? "upstream_error" : code, message.empty() ? "the upstream reported an error" : message);
   }
 
@@ -236,10 +226,10 @@ struct ChatStreamToResponses::State {
       return fail(out, "bad_upstream_stream", "the upstream sent a chunk that is not JSON: " + *why);
     if (!chunk.IsObject())
       return fail(out, "bad_upstream_stream", "the upstream sent a chunk that is not a JSON object");
-    if (const Value* error = responses_stream::chunk_member(chunk, "error"); error && !error->IsNull())
+    if (const Value* error = json_pieces::any_member(chunk, "error"); error && !error->IsNull())
       return on_upstream_error(out, *error);
     if (!started) start(out, chunk);
-    if (const Value* usage = responses_stream::chunk_member(chunk, "usage"))
+    if (const Value* usage = json_pieces::any_member(chunk, "usage"))
       if (auto counts = responses_object::read_chat_usage(*usage)) response.usage = counts;
     if (const Value* choice = responses_stream::first_choice(chunk)) on_choice(out, *choice);
   }

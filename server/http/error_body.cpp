@@ -3,6 +3,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "core/common/openai_error.hpp"
 #include "core/common/utf8.hpp"
 #include "core/translate/anthropic_messages.hpp"
 
@@ -67,22 +68,7 @@ std::string control_error_body(http::status status, std::string_view message,
 
 std::string openai_error_body(std::string_view message, std::string_view type,
                               std::string_view code, std::string_view param) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartObject();
-  w.Key("error");
-  w.StartObject();
-  w.Key("message");
-  put(w, message);
-  w.Key("type");
-  put(w, type);
-  w.Key("param");
-  param.empty() ? (void)w.Null() : (void)put(w, param);
-  w.Key("code");
-  code.empty() ? (void)w.Null() : (void)put(w, code);
-  w.EndObject();
-  w.EndObject();
-  return buf.GetString();
+  return openai_error_envelope(message, type, code, param);
 }
 
 std::string error_body_for(std::string_view path, http::status status, std::string_view message) {

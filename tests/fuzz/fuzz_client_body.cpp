@@ -5,7 +5,12 @@
 // Input: the X-Session-Id header value, a newline, then the body ("" header when there is
 // no newline). Each body is read for every operation, and an accepted one is turned into
 // the body the gateway sends upstream. The harness checks what read_client_request
-// promises about an accepted request.
+// promises about an accepted request. A Messages or Responses body (APX_OP_MESSAGES,
+// APX_OP_RESPONSES) is read twice more, from a client that accepts only an event stream and
+// from one that does not: its accepted request must also carry `chat_body`, the request
+// translated to chat completions (core/translate), a JSON object naming the same model
+// (then the model each attempt sends), streaming exactly when the request streams, without
+// the gateway's conversation_id, and with no NUL byte.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -69,6 +74,43 @@ void check_accepted(const ProxyRequest& r, apx_operation op) {
   }
 }
 
+bool parses_to_object(std::string_view text, rapidjson::Document& doc) {
+  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(text.data(), text.size());
+  return !doc.HasParseError() && doc.IsObject();
+}
+
+bool string_member_is(const rapidjson::Document& doc, const char* name, std::string_view expected) {
+  auto it = doc.FindMember(name);
+  return it != doc.MemberEnd() && it->value.IsString() &&
+         std::string_view(it->value.GetString(), it->value.GetStringLength()) == expected;
+}
+
+// A Messages or Responses request (check_accepted holds too): the chat completions form
+// the gateway sends to an upstream that speaks only that.
+void check_translated(const ProxyRequest& r, bool event_stream_only) {
+  require(r.api == (r.op == APX_OP_MESSAGES ? ClientApi::AnthropicMessages : ClientApi::OpenAIResponses));
+  require(r.stream_usage != StreamUsage::Added);  // a translated stream asks for usage itself
+  require(r.chat_body.has_value());
+  rapidjson::Document chat;
+  std::string_view text = r.chat_body->text();
+  require(text.find('\0') == std::string_view::npos && parses_to_object(text, chat));
+  require(string_member_is(chat, "model", r.model));
+  require(!chat.HasMember("conversation_id"));
+  const rapidjson::Value& root = chat;
+  auto stream = root.FindMember("stream");
+  bool chat_streams = stream != root.MemberEnd() && stream->value.IsTrue();
+  require(chat_streams == r.stream);
+  // A client that accepts only events and named no `stream` gets a stream.
+  rapidjson::Document original;
+  require(parses_to_object(r.body.text(), original));
+  if (event_stream_only) require(original.HasMember("stream"));
+  for (std::string_view model : {"m", "a\"b\\c"}) {
+    std::string sent = r.chat_body->for_model(model);
+    require(sent.find('\0') == std::string::npos && parses_to_object(sent, chat));
+    require(string_member_is(chat, "model", model));
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -81,6 +123,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                            APX_OP_EMBEDDINGS, APX_OP_HEALTH}) {
     auto result = read_client_request(std::string(body), op, header);
     if (auto* accepted = std::get_if<ProxyRequest>(&result)) check_accepted(*accepted, op);
+  }
+  for (apx_operation op : {APX_OP_MESSAGES, APX_OP_RESPONSES}) {
+    for (bool event_stream_only : {false, true}) {
+      ClientRequestContext context(header);
+      context.accepts_event_stream = event_stream_only;
+      auto result = read_client_request(std::string(body), op, context);
+      auto* accepted = std::get_if<ProxyRequest>(&result);
+      if (!accepted) continue;
+      check_accepted(*accepted, op);
+      check_translated(*accepted, event_stream_only);
+    }
   }
   return 0;
 }

@@ -127,6 +127,15 @@ void expect_messages_basics(const rapidjson::Value& d, const std::string& provid
   EXPECT_EQ(strings(raw, "types"), order) << to_string(raw);
 }
 
+// Checks the script's report of an error the SDK threw: its class, HTTP status and error type.
+void expect_sdk_error(const rapidjson::Value& report, const std::string& error_class, int status,
+                      const std::string& type) {
+  EXPECT_TRUE(is_true(report, "thrown")) << to_string(report);
+  EXPECT_EQ(str(report, "class"), error_class) << to_string(report);
+  EXPECT_EQ(num(report, "status"), status);
+  EXPECT_EQ(str(report, "type"), type);
+}
+
 TEST_F(OfficialClients, AnthropicSdkMessagesToTranslatedAndNativeUpstreams) {
   prepare(anthropic_client());
   if (IsSkipped() || HasFatalFailure()) return;
@@ -170,16 +179,8 @@ TEST_F(OfficialClients, AnthropicSdkMessagesToTranslatedAndNativeUpstreams) {
         << "the SDK could not assemble the streamed tool input: " << to_string(streamed);
   }
 
-  const auto& nf = member(d, "not_found");
-  EXPECT_TRUE(is_true(nf, "thrown")) << to_string(nf);
-  EXPECT_EQ(str(nf, "class"), "NotFoundError") << to_string(nf);
-  EXPECT_EQ(num(nf, "status"), 404);
-  EXPECT_EQ(str(nf, "type"), "not_found_error");
-  const auto& bad = member(d, "bad_key");
-  EXPECT_TRUE(is_true(bad, "thrown")) << to_string(bad);
-  EXPECT_EQ(str(bad, "class"), "AuthenticationError") << to_string(bad);
-  EXPECT_EQ(num(bad, "status"), 401);
-  EXPECT_EQ(str(bad, "type"), "authentication_error");
+  expect_sdk_error(member(d, "not_found"), "NotFoundError", 404, "not_found_error");
+  expect_sdk_error(member(d, "bad_key"), "AuthenticationError", 401, "authentication_error");
 
   // Translated calls reached alpha as chat completions, native ones claude as Messages.
   EXPECT_EQ(world.count("alpha", "/v1/messages"), 0);

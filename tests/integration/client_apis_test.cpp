@@ -172,6 +172,41 @@ void expect_openai_error(const Response& r, int status, const std::string& type)
   EXPECT_TRUE(e.HasMember("param") && e.HasMember("code")) << r.body;
 }
 
+// Checks a Messages text stream: its events in order (runs of deltas collapsed), its number of
+// text deltas and their text.
+void expect_messages_text_stream(const std::vector<SseEvent>& events, int deltas, const std::string& text) {
+  std::vector<std::string> order{"message_start",       "ping",          "content_block_start", "content_block_delta",
+                                 "content_block_stop", "message_delta", "message_stop"};
+  EXPECT_EQ(collapsed_names(events), order);
+  int seen = 0;
+  for (const auto& e : events) seen += e.name == "content_block_delta";
+  EXPECT_EQ(seen, deltas) << "one text_delta per content chunk of the upstream";
+  EXPECT_EQ(messages_stream_text(events), text);
+}
+
+// Checks the mock claude's last request (its stats' last_request): a Messages call with claude's
+// own key and, once, the anthropic-version `version`.
+void expect_messages_call_to_claude(const rapidjson::Value& last, const std::string& version) {
+  EXPECT_EQ(str(last, "target"), kMessagesPath);
+  EXPECT_EQ(header_values(last, "x-api-key"), std::vector<std::string>{kClaudeKey});
+  EXPECT_EQ(header_values(last, "anthropic-version"), std::vector<std::string>{version})
+      << "anthropic-version must reach the upstream, once: " << to_string(last["headers"]);
+}
+
+// Checks a whole Response object answered by `provider` to `input` (with responses_body's
+// instructions); returns it parsed.
+rapidjson::Document expect_completed_response(const Response& r, const std::string& provider,
+                                              const std::string& input) {
+  EXPECT_EQ(r.status, 200) << r.dump();
+  EXPECT_EQ(r.header("x-apiproxy-provider"), provider);
+  auto d = parse_json(r.body);
+  EXPECT_EQ(str(d, "object"), "response") << r.body;
+  EXPECT_EQ(str(d, "status"), "completed");
+  EXPECT_EQ(str(d, "instructions"), "be brief");
+  EXPECT_EQ(response_output_text(d), reply_of(provider, input));
+  return d;
+}
+
 // ------------------------------------------------------------------ writing requests ----
 
 // {"model":M,"max_tokens":256,"messages":[{"role":"user","content":TEXT}]EXTRA}; `extra` starts with a comma.
@@ -246,6 +281,11 @@ class ClientApis : public ::testing::Test {
     EXPECT_TRUE(s->complete()) << "the stream did not end properly:\n" << body_text;
     return sse_events(body_text);
   }
+  // Checks what reached `provider`'s mock: `responses` Responses calls and `chats` chat completions.
+  void expect_upstream_calls(const std::string& provider, int responses, int chats) const {
+    EXPECT_EQ(world.count(provider, kResponsesPath), responses) << provider;
+    EXPECT_EQ(world.count(provider, kChatPath), chats) << provider;
+  }
   int fail_first_left(const MockUpstream& m) const {
     return static_cast<int>(num(parse_json(HttpClient(m.port()).get("/__mock/config").body), "fail_first"));
   }
@@ -305,14 +345,8 @@ TEST_F(ClientApis, MessagesStreamFromAnOpenAIProviderIsAWellFormedAnthropicStrea
   auto events = stream_events(kMessagesPath, messages_body("on-alpha", "stream this please", R"(,"stream":true)"));
   ASSERT_FALSE(events.empty());
 
-  std::vector<std::string> order{"message_start",       "ping",          "content_block_start", "content_block_delta",
-                                 "content_block_stop", "message_delta", "message_stop"};
-  EXPECT_EQ(collapsed_names(events), order);
+  expect_messages_text_stream(events, 4, reply_of("alpha", "stream this please"));
   for (const auto& e : events) EXPECT_EQ(str(parse_json(e.data), "type"), e.name) << e.data;
-  int deltas = 0;
-  for (const auto& e : events) deltas += e.name == "content_block_delta";
-  EXPECT_EQ(deltas, 4) << "one text_delta per content chunk of the upstream";
-  EXPECT_EQ(messages_stream_text(events), reply_of("alpha", "stream this please"));
 
   auto start = parse_json(events.front().data);
   ASSERT_TRUE(start.HasMember("message") && start["message"].IsObject()) << events.front().data;
@@ -392,10 +426,8 @@ TEST_F(ClientApis, MessagesToTheAnthropicAdapterPassThrough) {
 
   auto stats = claude.stats();
   const auto& last = stats["last_request"];
-  EXPECT_EQ(str(last, "target"), kMessagesPath);
-  EXPECT_EQ(header_values(last, "x-api-key"), std::vector<std::string>{kClaudeKey});
-  EXPECT_EQ(header_values(last, "anthropic-version"), std::vector<std::string>{kClientAnthropicVersion})
-      << "the client's anthropic-version must reach the upstream, once: " << to_string(last["headers"]);
+  // The client's anthropic-version, not the adapter's default.
+  expect_messages_call_to_claude(last, kClientAnthropicVersion);
   EXPECT_EQ(header_values(last, "anthropic-beta"), std::vector<std::string>{"tools-2024-04-04"});
   EXPECT_TRUE(LacksSecret(str(last, "body") + to_string(last["headers"]), base64(kToken)));
   // The body as the client sent it, the logical model replaced by the physical one.
@@ -433,13 +465,7 @@ TEST_F(ClientApis, MessagesToolUseRoundWithTheAnthropicAdapter) {
 TEST_F(ClientApis, MessagesStreamFromTheAnthropicAdapterPassesThrough) {
   claude.configure(R"({"chunks":3})");
   auto events = stream_events(kMessagesPath, messages_body("on-claude", "stream natively", R"(,"stream":true)"));
-  std::vector<std::string> order{"message_start",       "ping",          "content_block_start", "content_block_delta",
-                                 "content_block_stop", "message_delta", "message_stop"};
-  EXPECT_EQ(collapsed_names(events), order);
-  int deltas = 0;
-  for (const auto& e : events) deltas += e.name == "content_block_delta";
-  EXPECT_EQ(deltas, 3);
-  EXPECT_EQ(messages_stream_text(events), reply_of("claude", "stream natively"));
+  expect_messages_text_stream(events, 3, reply_of("claude", "stream natively"));
   auto start = parse_json(events.front().data);
   EXPECT_EQ(str(start["message"], "model"), kClaudeModel);
   EXPECT_EQ(path_count(claude.stats(), kMessagesPath), 1);
@@ -468,9 +494,7 @@ TEST_F(ClientApis, ChatCompletionsServedByTheAnthropicAdapter) {
   // The upstream got a Messages request: the system message as `system`, a max_tokens.
   auto stats = claude.stats();
   const auto& last = stats["last_request"];
-  EXPECT_EQ(str(last, "target"), kMessagesPath);
-  EXPECT_EQ(header_values(last, "x-api-key"), std::vector<std::string>{kClaudeKey});
-  EXPECT_EQ(header_values(last, "anthropic-version"), std::vector<std::string>{"2023-06-01"});
+  expect_messages_call_to_claude(last, "2023-06-01");
   auto sent = parse_json(str(last, "body"));
   EXPECT_EQ(str(sent, "model"), kClaudeModel);
   ASSERT_TRUE(sent.HasMember("system")) << str(last, "body");
@@ -549,19 +573,12 @@ TEST_F(ClientApis, ChatStreamServedByTheAnthropicAdapterHasNoUsageUnlessAskedFor
 
 TEST_F(ClientApis, ResponsesGoNativelyToAProviderThatServesThem) {
   auto r = world.post(kResponsesPath, responses_body("on-alpha", "hello responses"));
-  ASSERT_EQ(r.status, 200) << r.dump();
-  EXPECT_EQ(r.header("x-apiproxy-provider"), "alpha");
-  auto d = parse_json(r.body);
-  EXPECT_EQ(str(d, "object"), "response");
-  EXPECT_EQ(str(d, "status"), "completed");
+  auto d = expect_completed_response(r, "alpha", "hello responses");
   EXPECT_EQ(str(d, "id").rfind("resp_", 0), 0u) << r.body;
-  EXPECT_EQ(str(d, "instructions"), "be brief");
-  EXPECT_EQ(response_output_text(d), reply_of("alpha", "hello responses"));
   EXPECT_GT(num(d["usage"], "input_tokens"), 0);
   EXPECT_GT(num(d["usage"], "output_tokens"), 0);
   // The mock's own Response: it answered on /v1/responses, not on chat completions.
-  EXPECT_EQ(world.count("alpha", kResponsesPath), 1);
-  EXPECT_EQ(world.count("alpha", kChatPath), 0);
+  expect_upstream_calls("alpha", 1, 0);
   auto sent = sent_body(world.alpha);
   EXPECT_EQ(str(sent, "model"), "gpt-4o-mini");
   EXPECT_EQ(str(sent, "input"), "hello responses");
@@ -570,20 +587,13 @@ TEST_F(ClientApis, ResponsesGoNativelyToAProviderThatServesThem) {
 TEST_F(ClientApis, ResponsesAreTranslatedForAProviderThatDoesNotServeThem) {
   world.beta.configure(R"({"usage":{"prompt_tokens":12,"completion_tokens":7,"total_tokens":19}})");
   auto r = world.post(kResponsesPath, responses_body("on-beta", "hello translated"));
-  ASSERT_EQ(r.status, 200) << r.dump();
-  EXPECT_EQ(r.header("x-apiproxy-provider"), "beta");
-  auto d = parse_json(r.body);
-  EXPECT_EQ(str(d, "object"), "response");
-  EXPECT_EQ(str(d, "status"), "completed");
-  EXPECT_EQ(str(d, "instructions"), "be brief");
-  EXPECT_EQ(response_output_text(d), reply_of("beta", "hello translated"));
+  auto d = expect_completed_response(r, "beta", "hello translated");
   ASSERT_TRUE(d.HasMember("usage") && d["usage"].IsObject()) << r.body;
   EXPECT_EQ(num(d["usage"], "input_tokens"), 12);
   EXPECT_EQ(num(d["usage"], "output_tokens"), 7);
   EXPECT_EQ(num(d["usage"], "total_tokens"), 19);
 
-  EXPECT_EQ(world.count("beta", kResponsesPath), 0);
-  EXPECT_EQ(world.count("beta", kChatPath), 1);
+  expect_upstream_calls("beta", 0, 1);
   auto sent = sent_body(world.beta);
   EXPECT_EQ(str(sent, "model"), "gpt-4o-mini");
   const auto& turns = arr(sent, "messages");

@@ -127,6 +127,16 @@ Headers with(Headers headers, std::string name, std::string value) {
   return headers;
 }
 
+// Checks that `body` was refused with 400 and an invalid_request_error whose `field` (under
+// "error", in both APIs' envelopes) is `expected`.
+void expect_invalid_request(const Response& r, const std::string& body, const char* field,
+                            const std::string& expected) {
+  EXPECT_EQ(r.status, 400) << body << "\n" << r.dump();
+  auto d = parse_json(r.body);
+  EXPECT_EQ(str(d["error"], "type"), "invalid_request_error") << body;
+  EXPECT_EQ(str(d["error"], field), expected) << body;
+}
+
 TEST(MockAnthropic, MessageAnswersTheLastUserTextAndIsCountedAndRecorded) {
   MockUpstream mock({"--name", "alpha"});
   auto body = messages_body(
@@ -208,13 +218,7 @@ TEST(MockAnthropic, InvalidBodiesAreRefusedWithTheFieldAtFault) {
        "messages.0.content.0.type: Field required"},
       {R"([1,2])", "The request body must be a JSON object"},
   };
-  for (const auto& [body, message] : cases) {
-    auto r = post_messages(mock, body);
-    EXPECT_EQ(r.status, 400) << body << "\n" << r.dump();
-    auto d = parse_json(r.body);
-    EXPECT_EQ(str(d["error"], "type"), "invalid_request_error") << body;
-    EXPECT_EQ(str(d["error"], "message"), message) << body;
-  }
+  for (const auto& [body, message] : cases) expect_invalid_request(post_messages(mock, body), body, "message", message);
   // Deep nesting is refused before parsing, and the mock lives on.
   std::string deep =
       R"({"model":"c","max_tokens":5,"messages":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
@@ -423,13 +427,7 @@ TEST(MockResponses, InvalidBodiesGetTheOpenAIErrorEnvelope) {
       {R"({"model":"m","input":["hi"]})", "input[0]"},
       {R"({"model":"m","input":"hi","instructions":1})", "instructions"},
   };
-  for (const auto& [body, param] : cases) {
-    auto r = post_responses(mock, body);
-    EXPECT_EQ(r.status, 400) << body << "\n" << r.dump();
-    auto d = parse_json(r.body);
-    EXPECT_EQ(str(d["error"], "type"), "invalid_request_error") << body;
-    EXPECT_EQ(str(d["error"], "param"), param) << body;
-  }
+  for (const auto& [body, param] : cases) expect_invalid_request(post_responses(mock, body), body, "param", param);
   mock.configure(R"({"status":429})");
   auto limited = post_responses(mock, R"({"model":"m","input":"hi"})");
   EXPECT_EQ(limited.status, 429);

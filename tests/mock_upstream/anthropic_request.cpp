@@ -1,5 +1,7 @@
 #include "anthropic_request.hpp"
 
+#include "request_json.hpp"
+
 #include <string>
 #include <string_view>
 
@@ -8,18 +10,7 @@ namespace mock {
 namespace anthropic_request {
 
 using rapidjson::Value;
-
-std::string_view text_of(const Value& v) { return {v.GetString(), v.GetStringLength()}; }
-
-bool fail(ParseFailure& failure, std::string message, std::string_view param) {
-    failure = {std::move(message), std::string(param)};
-    return false;
-}
-
-const Value* member(const Value& object, const char* name) {
-    auto it = object.FindMember(name);
-    return it == object.MemberEnd() ? nullptr : &it->value;
-}
+using namespace request_json;
 
 bool is_block(const Value& block, std::string_view type) {
     const Value* t = block.IsObject() ? member(block, "type") : nullptr;

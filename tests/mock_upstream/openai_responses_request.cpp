@@ -1,5 +1,7 @@
 #include "openai_responses_request.hpp"
 
+#include "request_json.hpp"
+
 #include <string>
 #include <string_view>
 
@@ -8,18 +10,7 @@ namespace mock {
 namespace openai_responses_request {
 
 using rapidjson::Value;
-
-std::string_view text_of(const Value& v) { return {v.GetString(), v.GetStringLength()}; }
-
-const Value* member(const Value& object, const char* name) {
-    auto it = object.FindMember(name);
-    return it == object.MemberEnd() ? nullptr : &it->value;
-}
-
-bool fail(ParseFailure& failure, std::string message, std::string_view param) {
-    failure = {std::move(message), std::string(param)};
-    return false;
-}
+using namespace request_json;
 
 const char* type_name(const Value& v) {
     if (v.IsString()) return "a string";

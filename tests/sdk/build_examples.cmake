@@ -2,18 +2,20 @@
 #
 #  1. installs the SDK component of this build to WORK_DIR/prefix, and checks that it
 #     holds the SDK and nothing else (no gateway binary, no bundled plugin);
-#  2. configures and builds sdk/examples/round_robin and header_auth_provider, and the
-#     `least_loaded` walkthrough of docs/plugins.md exactly as the guide prints it, as
-#     separate projects that know only -DCMAKE_PREFIX_PATH=WORK_DIR/prefix, and checks that
-#     find_package(ApiProxySDK 1) found that prefix and no other copy;
+#  2. configures and builds sdk/examples/round_robin, header_auth_provider and
+#     completions_bridge, and the `least_loaded` walkthrough of docs/plugins.md exactly as
+#     the guide prints it, as separate projects that know only
+#     -DCMAKE_PREFIX_PATH=WORK_DIR/prefix (completions_bridge also -DRapidJSON_DIR, the
+#     RapidJSON package this build found), and checks that find_package(ApiProxySDK) found
+#     that prefix and no other copy;
 #  3. checks each example .so exports apiproxy_plugin_entry and nothing else;
-#  4. fills WORK_DIR/plugins with the bundled plugins of this build plus the two examples,
-#     for the integration test (APIPROXY_PLUGIN_DIR).
+#  4. fills WORK_DIR/plugins with the bundled plugins of this build plus the examples, for
+#     the integration test (APIPROXY_PLUGIN_DIR).
 #
 # Variables: BUILD_DIR SOURCE_DIR WORK_DIR BUNDLED_PLUGIN_DIR GENERATOR MAKE_PROGRAM
-#            CXX_COMPILER BUILD_TYPE NM
+#            CXX_COMPILER BUILD_TYPE NM RAPIDJSON_DIR
 cmake_minimum_required(VERSION 3.20)  # IN_LIST, and the policies of the project itself
-foreach(var BUILD_DIR SOURCE_DIR WORK_DIR BUNDLED_PLUGIN_DIR GENERATOR CXX_COMPILER NM)
+foreach(var BUILD_DIR SOURCE_DIR WORK_DIR BUNDLED_PLUGIN_DIR GENERATOR CXX_COMPILER NM RAPIDJSON_DIR)
   if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
     message(FATAL_ERROR "build_examples.cmake: -D${var}=... is required")
   endif()
@@ -88,17 +90,25 @@ code_block_after("**3. `least_loaded/least_loaded.cpp`**" "```cpp" ${walkthrough
 set(example_sos)
 foreach(example ${SOURCE_DIR}/sdk/examples/round_robin:round_robin
                 ${SOURCE_DIR}/sdk/examples/header_auth_provider:header_auth
+                ${SOURCE_DIR}/sdk/examples/completions_bridge:completions_bridge
                 ${walkthrough}:least_loaded)
   string(REPLACE ":" ";" parts ${example})
   list(GET parts 0 src)
   list(GET parts 1 target)
   get_filename_component(dir ${src} NAME)
   set(bin ${WORK_DIR}/build-${dir})
+  # A third-party dependency is found where the parent build found it: the system paths
+  # are closed below so that only the prefix can provide the SDK.
+  set(dependency_args)
+  if(target STREQUAL "completions_bridge")
+    set(dependency_args -DRapidJSON_DIR=${RAPIDJSON_DIR})
+  endif()
   run("configuring ${src}"
       ${CMAKE_COMMAND} -S ${src} -B ${bin} ${generator_args}
       -DCMAKE_CXX_COMPILER=${CXX_COMPILER}
       "-DCMAKE_CXX_FLAGS=-Wall -Wextra -Werror"
       -DCMAKE_PREFIX_PATH=${prefix}
+      ${dependency_args}
       # Only the prefix may satisfy find_package: not a package registry, not /usr.
       -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
       -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF

@@ -8,7 +8,13 @@
 //                 completions with the key in its own header and no Authorization header
 //   least_loaded  docs/plugins.md's walkthrough, built from the guide's own code blocks:
 //                 /routing/decide uses it, and its configuration is read and checked
+//   completions_bridge  (ABI 1.3 transform hooks) a provider with ADAPTER=completions_bridge
+//                 serves chat completions, streamed or not, from the mock's legacy
+//                 /v1/completions endpoint; the gateway counts the usage the adapter
+//                 translated, relays the upstream's errors, and chains its own Messages
+//                 translation in front of the adapter's
 #include <algorithm>
+#include <cstdlib>
 #include <set>
 #include <string>
 #include <vector>
@@ -58,7 +64,7 @@ std::map<std::string, std::string> last_request_headers(const rapidjson::Documen
 
 // ------------------------------------------------------------------------ GET /plugins ---
 
-TEST(SdkExamples, PluginsListsBothExamplesBesideTheBundledPlugins) {
+TEST(SdkExamples, PluginsListsTheExamplesBesideTheBundledPlugins) {
   MockUpstream mock{{"--name", "up", "--models", "gpt-4o-mini"}};
   EnvMap env = sdk_env();
   add_provider(env, "p1", mock.base_url(), "sk-p1", {{"ADAPTER", "openai"}});
@@ -71,7 +77,7 @@ TEST(SdkExamples, PluginsListsBothExamplesBesideTheBundledPlugins) {
   EXPECT_EQ(arr(d, "rejected").Size(), 0u) << r.body;
 
   std::set<std::string> names;
-  bool round_robin = false, header_auth = false;
+  bool round_robin = false, header_auth = false, completions_bridge = false;
   for (const auto& p : arr(d, "plugins").GetArray()) {
     std::string name = str(p, "name");
     names.insert(name);
@@ -90,14 +96,23 @@ TEST(SdkExamples, PluginsListsBothExamplesBesideTheBundledPlugins) {
       EXPECT_EQ(str(p, "abi"), kSdkAbi) << to_string(p);  // the SDK it was built with
       EXPECT_EQ(str(p, "file"), std::string(kPluginDir) + "/header_auth.so") << to_string(p);
     }
+    if (name == "completions_bridge") {
+      completions_bridge = true;
+      EXPECT_EQ(str(p, "kind"), "provider") << to_string(p);
+      EXPECT_EQ(str(p, "version"), "1.0.0") << to_string(p);
+      EXPECT_EQ(str(p, "abi"), kSdkAbi) << to_string(p);  // the transform hooks need 1.3
+      EXPECT_EQ(str(p, "file"), std::string(kPluginDir) + "/completions_bridge.so") << to_string(p);
+    }
   }
   EXPECT_TRUE(round_robin) << r.body;
   EXPECT_TRUE(header_auth) << r.body;
+  EXPECT_TRUE(completions_bridge) << r.body;
   // The bundled plugins load from the same directory alongside them.
   for (const char* bundled : {"latency_first", "cost_first", "reliability_first", "balanced", "openai", "azure", "local"})
     EXPECT_TRUE(names.count(bundled)) << bundled << " missing from " << r.body;
   EXPECT_TRUE(Contains(gateway.log(), "loaded strategy 'round_robin' 1.0.0"));
   EXPECT_TRUE(Contains(gateway.log(), "loaded provider adapter 'header_auth' 1.0.0"));
+  EXPECT_TRUE(Contains(gateway.log(), "loaded provider adapter 'completions_bridge' 1.0.0"));
 }
 
 // ------------------------------------------------------------------------- round_robin ---
@@ -301,6 +316,251 @@ TEST(HeaderAuth, ProviderSendsItsKeyInTheConfiguredHeaderAndNoAuthorization) {
   // The key is the adapter's to send, nobody else's to show.
   EXPECT_TRUE(LacksSecret(get(gateway, "/providers").body, kAcmeKey));
   EXPECT_TRUE(LacksSecret(gateway.log(), kAcmeKey));
+}
+
+// ------------------------------------------------------------------ completions_bridge ---
+
+constexpr const char* kLegacyKey = "legacy-secret-key-8901";
+constexpr const char* kLegacyModel = "legacy-instruct";
+constexpr const char* kCompletionsPath = "/v1/completions";
+constexpr const char* kMessagesPath = "/v1/messages";
+// What the mock reports instead of its own count, so that every number is known exactly.
+constexpr const char* kLegacyUsage = R"({"prompt_tokens":31,"completion_tokens":12,"total_tokens":43})";
+
+// The prompt completions_bridge makes of dp::chat_body(model, message) (its README's template).
+std::string legacy_prompt(const std::string& message) { return "System: be brief\nUser: " + message + "\nAssistant:"; }
+
+// The sum of the gateway's apiproxy_tokens_total samples of `direction` for provider "legacy".
+double legacy_tokens_counted(const Gateway& g, const std::string& direction) {
+  auto r = get(g, "/metrics");
+  EXPECT_EQ(r.status, 200) << r.dump();
+  double sum = 0;
+  for (const auto& line : lines_of(r.body)) {
+    if (line.rfind("apiproxy_tokens_total{", 0) != 0 || !Contains(line, "direction=\"" + direction + "\"") ||
+        !Contains(line, "provider=\"legacy\""))
+      continue;
+    sum += std::strtod(line.c_str() + line.rfind(' ') + 1, nullptr);
+  }
+  return sum;
+}
+
+class CompletionsBridge : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    EnvMap env = sdk_env();
+    add_provider(env, "legacy", legacy.base_url(), kLegacyKey, {{"ADAPTER", "completions_bridge"}});
+    gateway = std::make_unique<Gateway>(env);
+    // The model list came through the adapter's URL, key and parse_models.
+    std::string last;
+    bool discovered = eventually(
+        [&] {
+          auto r = get(*gateway, "/v1/models");
+          last = r.dump();
+          if (r.status != 200) return false;
+          auto ids = pluck(arr(parse_json(r.body), "data"), "id");
+          return std::find(ids.begin(), ids.end(), kLegacyModel) != ids.end();
+        },
+        10s, 50ms);
+    ASSERT_TRUE(discovered) << "the gateway never listed the model read by completions_bridge:\n" << last;
+    auto configured = legacy.configure(std::string(R"({"usage":)") + kLegacyUsage + "}");
+    ASSERT_EQ(configured.status, 200) << configured.dump();
+  }
+
+  // The events of a whole chat stream (the data of each), after checking its head and end.
+  std::vector<std::string> stream_events(const std::string& body) const {
+    SseStream s(gateway->port(), "POST", dp::kChatPath, {bearer(kToken)}, body);
+    EXPECT_TRUE(s.read_head()) << "no response head";
+    EXPECT_EQ(s.status(), 200) << s.read_body();
+    EXPECT_TRUE(Contains(s.header("content-type"), "text/event-stream"));
+    auto events = s.rest();
+    EXPECT_TRUE(s.complete()) << "the stream did not end properly:\n" << s.body();
+    return events;
+  }
+
+  // The JSON body of the mock's last request.
+  rapidjson::Document sent_body() const { return parse_json(str(legacy.stats()["last_request"], "body")); }
+
+  // --chunks 4: a stream's text comes in four pieces, then the finishing chunk.
+  MockUpstream legacy{
+      {"--name", "legacy", "--models", kLegacyModel, "--require-key", kLegacyKey, "--chunks", "4"}};
+  std::unique_ptr<Gateway> gateway;
+};
+
+TEST_F(CompletionsBridge, ChatCompletionIsServedFromTheLegacyCompletionsEndpoint) {
+  const std::string message = "name one primary colour";
+  auto r = post(*gateway, dp::kChatPath,
+                dp::chat_body(kLegacyModel, message, R"(,"max_tokens":40,"temperature":0.25,"stop":["\nUser:"])"));
+  ASSERT_EQ(r.status, 200) << r.dump();
+  EXPECT_EQ(r.header("x-apiproxy-provider"), "legacy");
+
+  // transform_answer: the text_completion as a chat.completion.
+  auto d = parse_json(r.body);
+  EXPECT_EQ(str(d, "object"), "chat.completion") << r.body;
+  EXPECT_EQ(str(d, "model"), kLegacyModel) << r.body;
+  ASSERT_EQ(arr(d, "choices").Size(), 1u) << r.body;
+  const auto& choice = d["choices"][0];
+  EXPECT_EQ(num(choice, "index"), 0) << r.body;
+  EXPECT_EQ(str(choice["message"], "role"), "assistant") << r.body;
+  EXPECT_EQ(str(choice["message"], "content"), dp::reply_of("legacy", legacy_prompt(message))) << r.body;
+  EXPECT_EQ(str(choice, "finish_reason"), "stop") << r.body;
+  ASSERT_TRUE(d.HasMember("usage")) << r.body;
+  EXPECT_TRUE(d["usage"] == parse_json(kLegacyUsage)) << r.body;
+
+  // build_request: a completions request with the prompt and the sampling fields, the key
+  // as a Bearer token.
+  auto stats = legacy.stats();
+  EXPECT_EQ(dp::path_count(stats, kCompletionsPath), 1);
+  EXPECT_EQ(dp::path_count(stats, dp::kChatPath), 0);
+  const auto& req = stats["last_request"];
+  EXPECT_EQ(str(req, "method"), "POST") << to_string(req);
+  EXPECT_EQ(str(req, "target"), kCompletionsPath) << to_string(req);
+  auto headers = last_request_headers(stats);
+  EXPECT_EQ(headers["authorization"], std::string("Bearer ") + kLegacyKey) << to_string(req);
+  EXPECT_TRUE(Contains(headers["content-type"], "application/json")) << to_string(req);
+  auto expected = parse_json("{\"model\":\"legacy-instruct\",\"prompt\":" + dp::quote(legacy_prompt(message)) +
+                             R"(,"max_tokens":40,"temperature":0.25,"stop":["\nUser:"]})");
+  EXPECT_TRUE(parse_json(str(req, "body")) == expected) << str(req, "body");
+
+  // The gateway counted the usage of the chat form the adapter wrote.
+  EXPECT_EQ(legacy_tokens_counted(*gateway, "prompt"), 31);
+  EXPECT_EQ(legacy_tokens_counted(*gateway, "completion"), 12);
+  EXPECT_TRUE(LacksSecret(gateway->log(), kLegacyKey));
+}
+
+TEST_F(CompletionsBridge, StreamArrivesAsChatChunksAndItsUsageIsCountedButNotSent) {
+  const std::string message = "stream a short answer";
+  auto events = stream_events(dp::chat_body(kLegacyModel, message, R"(,"stream":true)"));
+  // One chat chunk per completion chunk: four pieces, the finishing chunk, then [DONE]. The
+  // usage chunk the gateway asked for in the client's place is taken out.
+  ASSERT_EQ(events.size(), 6u) << ::testing::PrintToString(events);
+  EXPECT_EQ(events.back(), "[DONE]");
+  std::string text;
+  for (size_t i = 0; i + 1 < events.size(); ++i) {
+    SCOPED_TRACE(events[i]);
+    auto chunk = parse_json(events[i]);
+    EXPECT_EQ(str(chunk, "object"), "chat.completion.chunk");
+    EXPECT_EQ(str(chunk, "model"), kLegacyModel);
+    EXPECT_FALSE(chunk.HasMember("usage"));
+    ASSERT_EQ(arr(chunk, "choices").Size(), 1u);
+    const auto& choice = chunk["choices"][0];
+    const auto& delta = choice["delta"];
+    ASSERT_TRUE(delta.IsObject());
+    EXPECT_EQ(delta.HasMember("role"), i == 0) << "only the first chunk carries the role";
+    if (i == 0) {
+      EXPECT_EQ(str(delta, "role"), "assistant");
+    }
+    if (delta.HasMember("content")) text += str(delta, "content");
+    bool last = i + 2 == events.size();
+    if (last) {
+      EXPECT_EQ(str(choice, "finish_reason"), "stop");
+    } else {
+      EXPECT_TRUE(is_null(choice, "finish_reason"));
+    }
+  }
+  EXPECT_EQ(text, dp::reply_of("legacy", legacy_prompt(message)));
+
+  // The adapter copied stream and the gateway's stream_options to the completions request...
+  auto sent = sent_body();
+  EXPECT_EQ(str(sent, "prompt"), legacy_prompt(message));
+  ASSERT_TRUE(sent.HasMember("stream") && sent["stream"].IsBool()) << to_string(sent);
+  EXPECT_TRUE(sent["stream"].GetBool());
+  ASSERT_TRUE(sent.HasMember("stream_options")) << to_string(sent);
+  EXPECT_EQ(to_string(sent["stream_options"]), R"({"include_usage":true})");
+  // ... and the gateway read the tokens from the usage chunk the adapter translated.
+  EXPECT_EQ(legacy_tokens_counted(*gateway, "prompt"), 31);
+  EXPECT_EQ(legacy_tokens_counted(*gateway, "completion"), 12);
+}
+
+TEST_F(CompletionsBridge, StreamThatAsksForUsageGetsAChatUsageChunkBeforeDone) {
+  const std::string message = "stream with usage";
+  auto events = stream_events(
+      dp::chat_body(kLegacyModel, message, R"(,"stream":true,"stream_options":{"include_usage":true})"));
+  ASSERT_EQ(events.size(), 7u) << ::testing::PrintToString(events);
+  EXPECT_EQ(events.back(), "[DONE]");
+  std::string text;
+  int usage_chunks = 0;
+  for (size_t i = 0; i + 1 < events.size(); ++i) {
+    SCOPED_TRACE(events[i]);
+    auto chunk = parse_json(events[i]);
+    EXPECT_EQ(str(chunk, "object"), "chat.completion.chunk");
+    for (const auto& choice : arr(chunk, "choices").GetArray())
+      if (choice["delta"].HasMember("content")) text += str(choice["delta"], "content");
+    if (!chunk.HasMember("usage")) continue;
+    ++usage_chunks;
+    EXPECT_EQ(i, events.size() - 2) << "the usage chunk comes last, before [DONE]";
+    EXPECT_EQ(arr(chunk, "choices").Size(), 0u);
+    EXPECT_TRUE(chunk["usage"] == parse_json(kLegacyUsage));
+  }
+  EXPECT_EQ(usage_chunks, 1);
+  EXPECT_EQ(text, dp::reply_of("legacy", legacy_prompt(message)));
+  EXPECT_EQ(to_string(sent_body()["stream_options"]), R"({"include_usage":true})");
+}
+
+TEST_F(CompletionsBridge, EachChunkReachesTheClientWhileTheUpstreamIsStillStreaming) {
+  // Four pieces 400 ms apart: the whole stream takes 1.6 s.
+  ASSERT_EQ(legacy.configure(R"({"chunk_interval_ms":400})").status, 200);
+  const std::string message = "stream slowly";
+  SseStream s(gateway->port(), "POST", dp::kChatPath, {bearer(kToken)},
+              dp::chat_body(kLegacyModel, message, R"(,"stream":true)"));
+  auto first = s.next_event();
+  ASSERT_TRUE(first.has_value()) << s.body();
+  EXPECT_FALSE(s.complete()) << "the first chunk came only when the upstream's stream ended";
+  auto chunk = parse_json(*first);
+  EXPECT_EQ(str(chunk["choices"][0]["delta"], "role"), "assistant") << *first;
+  std::string text = str(chunk["choices"][0]["delta"], "content");
+  EXPECT_EQ(text, std::string(dp::reply_of("legacy", legacy_prompt(message))).substr(0, text.size()));
+  EXPECT_FALSE(text.empty()) << *first;
+  auto rest = s.rest();
+  ASSERT_FALSE(rest.empty());
+  EXPECT_EQ(rest.back(), "[DONE]");
+  EXPECT_TRUE(s.complete());
+}
+
+TEST_F(CompletionsBridge, UpstreamErrorsAreRelayedAsTheyCame) {
+  ASSERT_EQ(legacy.configure(R"({"status":400})").status, 200);
+  auto r = post(*gateway, dp::kChatPath, dp::chat_body(kLegacyModel, "this will be refused"));
+  EXPECT_EQ(r.status, 400) << r.dump();
+  // transform_answer declined: the mock's own OpenAI error envelope, unchanged.
+  EXPECT_TRUE(parse_json(r.body) == parse_json(R"({"error":{"message":"mock forced status 400",)"
+                                               R"("type":"invalid_request_error","param":null,"code":"bad_request"}})"))
+      << r.body;
+  EXPECT_EQ(dp::path_count(legacy.stats(), kCompletionsPath), 1);
+}
+
+TEST_F(CompletionsBridge, ToolsAreRefusedBeforeAnyUpstreamCall) {
+  std::string body = dp::chat_body(kLegacyModel, "what is the weather?",
+                                   R"(,"tools":[{"type":"function","function":{"name":"get_weather",)"
+                                   R"("parameters":{"type":"object","properties":{}}}}])");
+  auto r = post(*gateway, dp::kChatPath, body);
+  EXPECT_EQ(r.status, 502) << r.dump();  // the request's only upstream could not take it
+  auto d = parse_json(r.body);
+  ASSERT_TRUE(d.HasMember("error")) << r.body;
+  EXPECT_EQ(str(d["error"], "code"), "upstream_error") << r.body;
+  EXPECT_TRUE(Contains(str(d["error"], "message"),
+                       "adapter completions_bridge cannot build this request (APX_ERR_INVALID)"));
+  EXPECT_TRUE(Contains(gateway->log(), "tools need a chat upstream")) << gateway->log();
+  EXPECT_EQ(dp::path_count(legacy.stats(), kCompletionsPath), 0);
+}
+
+TEST_F(CompletionsBridge, MessagesClientsGetTheGatewaysTranslationChainedBeforeTheAdapters) {
+  // /v1/messages -> (gateway) chat completions -> (adapter) completions, and back.
+  std::string body = R"({"model":"legacy-instruct","max_tokens":64,"system":"be brief",)"
+                     R"("messages":[{"role":"user","content":"hello through two translations"}]})";
+  auto r = gateway->client().post(kMessagesPath, body, {bearer(kToken), {"anthropic-version", "2023-06-01"}});
+  ASSERT_EQ(r.status, 200) << r.dump();
+  auto d = parse_json(r.body);
+  EXPECT_EQ(str(d, "type"), "message") << r.body;
+  EXPECT_EQ(str(d, "role"), "assistant") << r.body;
+  ASSERT_EQ(arr(d, "content").Size(), 1u) << r.body;
+  EXPECT_EQ(str(d["content"][0], "type"), "text") << r.body;
+  EXPECT_EQ(str(d["content"][0], "text"), dp::reply_of("legacy", legacy_prompt("hello through two translations")))
+      << r.body;
+  EXPECT_EQ(str(d, "stop_reason"), "end_turn") << r.body;
+  EXPECT_EQ(num(d["usage"], "input_tokens"), 31) << r.body;
+  EXPECT_EQ(num(d["usage"], "output_tokens"), 12) << r.body;
+  auto sent = sent_body();
+  EXPECT_EQ(str(sent, "prompt"), legacy_prompt("hello through two translations")) << to_string(sent);
+  EXPECT_EQ(num(sent, "max_tokens"), 64) << to_string(sent);
 }
 
 }  // namespace

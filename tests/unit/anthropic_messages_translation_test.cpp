@@ -3,39 +3,25 @@
 #include <gtest/gtest.h>
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <random>
 #include <string>
 #include <vector>
 
 #include "core/translate/anthropic_messages.hpp"
+#include "tests/unit/support/json_test_helpers.hpp"
+#include "tests/unit/support/sse_test_helpers.hpp"
 
 namespace apiproxy::translate {
 namespace {
 
 // --- Helpers -------------------------------------------------------------------------------
 
-rapidjson::Document parsed(std::string_view text) {
-  rapidjson::Document doc;
-  doc.Parse(text.data(), text.size());
-  EXPECT_FALSE(doc.HasParseError()) << "not JSON: " << text;
-  return doc;
-}
-
-std::string compact(const rapidjson::Value& v) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-  v.Accept(w);
-  return buffer.GetString();
-}
-
-// Equal as JSON values (member order aside).
-void expect_json_eq(std::string_view actual, std::string_view expected) {
-  rapidjson::Document a = parsed(actual), e = parsed(expected);
-  EXPECT_TRUE(a == e) << "actual:   " << compact(a) << "\nexpected: " << compact(e);
-}
+using test_support::compact_json;
+using test_support::expect_json_eq;
+using test_support::named_events;
+using test_support::names_of;
+using test_support::parsed_json;
 
 std::string chat_request(std::string_view messages_body) {
   auto chat = messages_request_to_chat(messages_body);
@@ -49,50 +35,10 @@ std::string refusal_of(std::string_view messages_body) {
   return chat.ok() ? std::string() : chat.error();
 }
 
-struct Event {
-  std::string name;
-  rapidjson::Document data;
-};
-
-// Splits a Messages stream into its events, checking each is `event: NAME\ndata: {json}\n\n`
-// with data.type == NAME.
-std::vector<Event> events_of(const std::string& stream) {
-  std::vector<Event> events;
-  size_t at = 0;
-  while (at < stream.size()) {
-    size_t end = stream.find("\n\n", at);
-    EXPECT_NE(end, std::string::npos) << "unterminated event at " << at;
-    if (end == std::string::npos) break;
-    std::string_view event(stream.data() + at, end - at);
-    at = end + 2;
-    size_t newline = event.find('\n');
-    EXPECT_EQ(event.substr(0, 7), "event: ");
-    EXPECT_EQ(event.substr(newline + 1, 6), "data: ");
-    Event e{std::string(event.substr(7, newline - 7)), rapidjson::Document()};
-    std::string_view data = event.substr(newline + 7);
-    e.data.Parse(data.data(), data.size());
-    EXPECT_FALSE(e.data.HasParseError()) << "data is not JSON: " << data;
-    EXPECT_TRUE(e.data.IsObject() && e.data.HasMember("type") && e.data["type"].IsString() &&
-                e.name == e.data["type"].GetString())
-        << "type differs from the event name: " << event;
-    events.push_back(std::move(e));
-  }
-  return events;
-}
-
-std::vector<std::string> names_of(const std::vector<Event>& events) {
-  std::vector<std::string> names;
-  for (const auto& e : events) names.push_back(e.name);
-  return names;
-}
-
 // The whole stream, fed in one call, then finished.
 std::string translate_stream(std::string_view chat_stream) {
   ChatStreamToMessages stream;
-  std::string out;
-  stream.feed(chat_stream, out);
-  stream.finish(out);
-  return out;
+  return test_support::fed_whole(stream, chat_stream);
 }
 
 // Each whole event of a chat stream (cut after every blank line).
@@ -395,7 +341,7 @@ TEST(AnthropicMessagesAnswer, ToolCallsWithBadArguments) {
 }
 
 TEST(AnthropicMessagesAnswer, TextThenToolCall) {
-  rapidjson::Document answer = parsed(chat_answer_to_messages(200, R"({"id":"c","model":"m","choices":[{"index":0,
+  rapidjson::Document answer = parsed_json(chat_answer_to_messages(200, R"({"id":"c","model":"m","choices":[{"index":0,
       "message":{"role":"assistant","content":"Looking it up.","tool_calls":[
         {"id":"call_q","type":"function","function":{"name":"search","arguments":"{\"q\":\"rust\"}"}}]},
       "finish_reason":"stop"}]})"));
@@ -415,7 +361,7 @@ TEST(AnthropicMessagesAnswer, FinishReasons) {
       {R"("eos_token")", "end_turn"},     {"17", "end_turn"},
   };
   for (const auto& [finish, stop] : cases) {
-    rapidjson::Document answer = parsed(chat_answer_to_messages(
+    rapidjson::Document answer = parsed_json(chat_answer_to_messages(
         200, R"({"id":"c","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},
                  "finish_reason":)" + finish + "}]}"));
     ASSERT_TRUE(answer.HasMember("stop_reason")) << finish;
@@ -424,7 +370,7 @@ TEST(AnthropicMessagesAnswer, FinishReasons) {
 }
 
 TEST(AnthropicMessagesAnswer, MissingFieldsGetDefaults) {
-  rapidjson::Document answer = parsed(chat_answer_to_messages(
+  rapidjson::Document answer = parsed_json(chat_answer_to_messages(
       200, R"({"choices":[{"message":{"role":"assistant","content":""},"finish_reason":"stop"}]})"));
   std::string id = answer["id"].GetString();
   EXPECT_EQ(id.rfind("msg_", 0), 0u);
@@ -454,7 +400,7 @@ TEST(AnthropicMessagesAnswer, NonJsonErrorBody) {
                  R"({"type":"error","error":{"type":"api_error","message":"the upstream answered with status 500"}})");
   // Bytes that are not UTF-8 are replaced, and a long page is cut.
   std::string page = "\xff\xfe" + std::string(5000, 'x');
-  rapidjson::Document error = parsed(chat_answer_to_messages(503, page));
+  rapidjson::Document error = parsed_json(chat_answer_to_messages(503, page));
   std::string message = error["error"]["message"].GetString();
   EXPECT_EQ(message.substr(0, 6), "\xEF\xBF\xBD\xEF\xBF\xBD");
   EXPECT_LT(message.size(), 1100u);
@@ -491,22 +437,22 @@ TEST(AnthropicMessagesStream, TextStreamEvents) {
   ChatStreamToMessages stream;
   std::string out;
   stream.feed(kTextStream, out);
-  auto events = events_of(out);
+  auto events = named_events(out);
   EXPECT_EQ(names_of(events), (std::vector<std::string>{"message_start", "ping", "content_block_start",
                                                         "content_block_delta", "content_block_delta",
                                                         "content_block_stop", "message_delta", "message_stop"}));
   ASSERT_EQ(events.size(), 8u);
-  expect_json_eq(compact(events[0].data), R"({"type":"message_start","message":{"id":"msg_chatcmpl-7Qx2",
+  expect_json_eq(compact_json(events[0].data), R"({"type":"message_start","message":{"id":"msg_chatcmpl-7Qx2",
       "type":"message","role":"assistant","model":"gpt-4o-mini","content":[],"stop_reason":null,
       "stop_sequence":null,"usage":{"input_tokens":0,"output_tokens":0}}})");
-  expect_json_eq(compact(events[2].data),
+  expect_json_eq(compact_json(events[2].data),
                  R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})");
-  expect_json_eq(compact(events[3].data),
+  expect_json_eq(compact_json(events[3].data),
                  R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Bonjour"}})");
-  expect_json_eq(compact(events[4].data),
+  expect_json_eq(compact_json(events[4].data),
                  R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" à tous \"!\""}})");
-  expect_json_eq(compact(events[5].data), R"({"type":"content_block_stop","index":0})");
-  expect_json_eq(compact(events[6].data), R"({"type":"message_delta","delta":{"stop_reason":"end_turn",
+  expect_json_eq(compact_json(events[5].data), R"({"type":"content_block_stop","index":0})");
+  expect_json_eq(compact_json(events[6].data), R"({"type":"message_delta","delta":{"stop_reason":"end_turn",
       "stop_sequence":null},"usage":{"input_tokens":21,"output_tokens":6}})");
   EXPECT_EQ(stream.input_tokens(), 21u);
   EXPECT_EQ(stream.output_tokens(), 6u);
@@ -538,7 +484,7 @@ TEST(AnthropicMessagesStream, TextIsWrittenBeforeTheStreamEnds) {
   auto pieces = chat_events(kTextStream);
   stream.feed(pieces[0], out);
   stream.feed(pieces[1], out);
-  auto events = events_of(out);
+  auto events = named_events(out);
   ASSERT_EQ(names_of(events), (std::vector<std::string>{"message_start", "ping", "content_block_start",
                                                         "content_block_delta"}));
   EXPECT_STREQ(events[3].data["delta"]["text"].GetString(), "Bonjour");
@@ -556,26 +502,26 @@ TEST(AnthropicMessagesStream, CrLfCommentsAndOtherFieldsAreIgnored) {
 
 TEST(AnthropicMessagesStream, ToolCallStream) {
   std::string out = translate_stream(kToolStream);
-  auto events = events_of(out);
+  auto events = named_events(out);
   EXPECT_EQ(names_of(events),
             (std::vector<std::string>{"message_start", "ping", "content_block_start", "content_block_delta",
                                       "content_block_stop", "content_block_start", "content_block_delta",
                                       "content_block_delta", "content_block_stop", "content_block_start",
                                       "content_block_delta", "content_block_stop", "message_delta", "message_stop"}));
   ASSERT_EQ(events.size(), 14u);
-  expect_json_eq(compact(events[5].data), R"({"type":"content_block_start","index":1,"content_block":
+  expect_json_eq(compact_json(events[5].data), R"({"type":"content_block_start","index":1,"content_block":
       {"type":"tool_use","id":"call_paris","name":"get_weather","input":{}}})");
-  expect_json_eq(compact(events[6].data), R"({"type":"content_block_delta","index":1,
+  expect_json_eq(compact_json(events[6].data), R"({"type":"content_block_delta","index":1,
       "delta":{"type":"input_json_delta","partial_json":"{\"city\":"}})");
   // The fragments of each block put together are its input.
   std::string paris = std::string(events[6].data["delta"]["partial_json"].GetString()) +
                       events[7].data["delta"]["partial_json"].GetString();
   expect_json_eq(paris, R"({"city":"Paris"})");
-  expect_json_eq(compact(events[9].data), R"({"type":"content_block_start","index":2,"content_block":
+  expect_json_eq(compact_json(events[9].data), R"({"type":"content_block_start","index":2,"content_block":
       {"type":"tool_use","id":"call_oslo","name":"get_weather","input":{}}})");
   EXPECT_EQ(events[10].data["index"].GetUint(), 2u);
   expect_json_eq(events[10].data["delta"]["partial_json"].GetString(), R"({"city":"Oslo"})");
-  expect_json_eq(compact(events[12].data), R"({"type":"message_delta","delta":{"stop_reason":"tool_use",
+  expect_json_eq(compact_json(events[12].data), R"({"type":"message_delta","delta":{"stop_reason":"tool_use",
       "stop_sequence":null},"usage":{"input_tokens":88,"output_tokens":41}})");
 }
 
@@ -587,7 +533,7 @@ TEST(AnthropicMessagesStream, ToolCallsWithoutIndexOrAllNumberedZero) {
       "data: {\"id\":\"x\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":["
       "{\"index\":0,\"id\":\"b\",\"function\":{\"name\":\"g\",\"arguments\":\"{\\\"k\\\":1}\"}}]},"
       "\"finish_reason\":\"stop\"}]}\n\n");
-  auto events = events_of(out);
+  auto events = named_events(out);
   std::vector<std::string> ids;
   for (const auto& e : events)
     if (e.name == "content_block_start") ids.push_back(e.data["content_block"]["id"].GetString());
@@ -603,10 +549,10 @@ TEST(AnthropicMessagesStream, FinishWithoutDone) {
   ChatStreamToMessages stream;
   std::string out;
   stream.feed(sample, out);
-  EXPECT_EQ(names_of(events_of(out)).back(), "content_block_delta");
+  EXPECT_EQ(names_of(named_events(out)).back(), "content_block_delta");
   std::string end;
   stream.finish(end);
-  auto events = events_of(end);
+  auto events = named_events(end);
   EXPECT_EQ(names_of(events), (std::vector<std::string>{"content_block_stop", "message_delta", "message_stop"}));
   EXPECT_STREQ(events[1].data["delta"]["stop_reason"].GetString(), "end_turn");
   EXPECT_EQ(events[1].data["usage"]["output_tokens"].GetUint64(), 0u);
@@ -617,7 +563,7 @@ TEST(AnthropicMessagesStream, FinishWithoutDone) {
 }
 
 TEST(AnthropicMessagesStream, EmptyUpstreamStillEndsWellFormed) {
-  auto events = events_of(translate_stream(""));
+  auto events = named_events(translate_stream(""));
   EXPECT_EQ(names_of(events), (std::vector<std::string>{"message_start", "ping", "message_delta", "message_stop"}));
   EXPECT_EQ(std::string(events[0].data["message"]["id"].GetString()).rfind("msg_", 0), 0u);
 }
@@ -630,10 +576,10 @@ TEST(AnthropicMessagesStream, UpstreamErrorChunkEndsTheStream) {
   stream.feed("data: {\"error\":{\"message\":\"The server is overloaded\",\"type\":\"server_error\"}}\n\n", out);
   stream.feed(pieces[2] + "data: [DONE]\n\n", out);
   stream.finish(out);
-  auto events = events_of(out);
+  auto events = named_events(out);
   ASSERT_EQ(names_of(events), (std::vector<std::string>{"message_start", "ping", "content_block_start",
                                                         "content_block_delta", "error"}));
-  expect_json_eq(compact(events[4].data),
+  expect_json_eq(compact_json(events[4].data),
                  R"({"type":"error","error":{"type":"api_error","message":"The server is overloaded"}})");
 }
 
@@ -644,23 +590,23 @@ TEST(AnthropicMessagesStream, UnreadableChunkEndsTheStream) {
     stream.feed(bad, out);
     stream.feed(kTextStream, out);
     stream.finish(out);
-    auto events = events_of(out);
+    auto events = named_events(out);
     ASSERT_EQ(events.size(), 1u) << bad;
-    expect_json_eq(compact(events[0].data),
+    expect_json_eq(compact_json(events[0].data),
                    R"({"type":"error","error":{"type":"api_error","message":"upstream sent an unreadable event"}})");
   }
 }
 
 TEST(AnthropicMessagesStream, ErrorEvent) {
   std::string event = ChatStreamToMessages::error_event("upstream timed out \"after 60 s\"");
-  auto events = events_of(event);
+  auto events = named_events(event);
   ASSERT_EQ(events.size(), 1u);
-  expect_json_eq(compact(events[0].data),
+  expect_json_eq(compact_json(events[0].data),
                  R"({"type":"error","error":{"type":"api_error","message":"upstream timed out \"after 60 s\""}})");
 }
 
 TEST(AnthropicMessagesStream, OtherChoicesAreIgnored) {
-  auto events = events_of(translate_stream(
+  auto events = named_events(translate_stream(
       "data: {\"id\":\"x\",\"model\":\"m\",\"choices\":[{\"index\":1,\"delta\":{\"content\":\"second\"}},"
       "{\"index\":0,\"delta\":{\"content\":\"first\"}}]}\n\n"));
   ASSERT_EQ(events.size(), 7u);
@@ -669,15 +615,9 @@ TEST(AnthropicMessagesStream, OtherChoicesAreIgnored) {
 
 // --- Robustness ----------------------------------------------------------------------------
 
-// A Messages stream whose events are valid, with nothing after an error or message_stop.
+// A Messages stream whose events are valid, ended by an error or message_stop with nothing after it.
 void expect_well_formed(const std::string& out) {
-  auto events = events_of(out);
-  bool ended = false;
-  for (const auto& e : events) {
-    EXPECT_FALSE(ended) << "an event after the end: " << e.name;
-    if (e.name == "error" || e.name == "message_stop") ended = true;
-  }
-  EXPECT_TRUE(ended);
+  test_support::expect_one_ending(named_events(out), {"error", "message_stop"});
 }
 
 TEST(AnthropicMessagesRobustness, RandomAndTruncatedInputs) {
@@ -721,10 +661,10 @@ TEST(AnthropicMessagesRobustness, RandomAndTruncatedInputs) {
     expect_well_formed(out);
 
     std::string request = requests[0].substr(0, random() % requests[0].size());
-    if (auto chat = messages_request_to_chat(request); chat.ok()) parsed(*chat);
+    if (auto chat = messages_request_to_chat(request); chat.ok()) parsed_json(*chat);
     std::string cut_answer = answer.substr(0, random() % answer.size());
-    parsed(chat_answer_to_messages(200, cut_answer));
-    parsed(chat_answer_to_messages(400 + static_cast<int>(random() % 200), input));
+    parsed_json(chat_answer_to_messages(200, cut_answer));
+    parsed_json(chat_answer_to_messages(400 + static_cast<int>(random() % 200), input));
     if (::testing::Test::HasFailure()) {
       ADD_FAILURE() << "round " << round;
       return;

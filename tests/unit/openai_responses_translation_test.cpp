@@ -2,8 +2,6 @@
 // request, the whole answer and the SSE stream, on samples written for this project.
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <random>
 #include <regex>
@@ -11,30 +9,17 @@
 #include <vector>
 
 #include "core/translate/openai_responses.hpp"
+#include "tests/unit/support/json_test_helpers.hpp"
+#include "tests/unit/support/sse_test_helpers.hpp"
 
 namespace apiproxy::translate {
 namespace {
 
-rapidjson::Document parse(std::string_view text) {
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
-  EXPECT_FALSE(doc.HasParseError()) << "not JSON: " << text;
-  return doc;
-}
-
-std::string to_json(const rapidjson::Value& value) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-  value.Accept(w);
-  return buffer.GetString();
-}
-
-// Equal JSON values (member order aside), shown as text when they differ.
-void expect_json_eq(std::string_view actual, std::string_view expected) {
-  auto a = parse(actual);
-  auto e = parse(expected);
-  EXPECT_TRUE(a == e) << "actual:   " << to_json(a) << "\nexpected: " << to_json(e);
-}
+using test_support::compact_json;
+using test_support::expect_json_eq;
+using test_support::NamedEvent;
+using test_support::names_of;
+using test_support::parsed_json;
 
 std::string chat_request(std::string_view responses_body, ResponsesRequestEcho* echo = nullptr) {
   auto result = responses_request_to_chat(responses_body, echo);
@@ -220,14 +205,14 @@ TEST(ResponsesAnswer, TextCompletionBecomesAResponse) {
   echo.max_output_tokens = 100;
   auto answer = translate_chat_answer(200, kTextCompletion, echo);
   EXPECT_EQ(answer.status, 200);
-  auto doc = parse(answer.body);
+  auto doc = parsed_json(answer.body);
   std::string id = doc["id"].GetString();
   EXPECT_TRUE(std::regex_match(id, std::regex("resp_[0-9a-f]{32}"))) << id;
   std::string item_id = doc["output"][0]["id"].GetString();
   EXPECT_TRUE(std::regex_match(item_id, std::regex("msg_[0-9a-f]{32}"))) << item_id;
   doc["id"].SetString("resp_X");
   doc["output"][0]["id"].SetString("msg_X");
-  expect_json_eq(to_json(doc), R"({"id":"resp_X","object":"response","created_at":1767225600,"status":"completed",
+  expect_json_eq(compact_json(doc), R"({"id":"resp_X","object":"response","created_at":1767225600,"status":"completed",
     "error":null,"incomplete_details":null,"model":"llama-3.3-70b",
     "output":[{"id":"msg_X","type":"message","status":"completed","role":"assistant",
                "content":[{"type":"output_text","text":"Io, Europa and Ganymede.","annotations":[]}]}],
@@ -245,14 +230,14 @@ TEST(ResponsesAnswer, ToolCallsBecomeFunctionCallItems) {
       {"id":"call_a1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Lyon\"}"}},
       {"id":"call_b2","type":"function","function":{"name":"get_time","arguments":{"tz":"UTC"}}}]},
     "finish_reason":"tool_calls"}]})");
-  auto doc = parse(answer.body);
+  auto doc = parsed_json(answer.body);
   ASSERT_TRUE(doc["output"].IsArray());
   ASSERT_EQ(doc["output"].Size(), 2u);
   for (auto& item : doc["output"].GetArray()) {
     EXPECT_TRUE(std::regex_match(item["id"].GetString(), std::regex("fc_[0-9a-f]{32}")));
     item["id"].SetString("fc_X");
   }
-  expect_json_eq(to_json(doc["output"]), R"([
+  expect_json_eq(compact_json(doc["output"]), R"([
     {"id":"fc_X","type":"function_call","status":"completed","call_id":"call_a1","name":"get_weather",
      "arguments":"{\"city\":\"Lyon\"}"},
     {"id":"fc_X","type":"function_call","status":"completed","call_id":"call_b2","name":"get_time",
@@ -262,7 +247,7 @@ TEST(ResponsesAnswer, ToolCallsBecomeFunctionCallItems) {
 }
 
 TEST(ResponsesAnswer, TextWithToolCallGivesMessageThenCall) {
-  auto doc = parse(chat_answer_to_response(200, R"({"choices":[{"message":{"content":"Let me look.","tool_calls":[
+  auto doc = parsed_json(chat_answer_to_response(200, R"({"choices":[{"message":{"content":"Let me look.","tool_calls":[
     {"id":"call_1","type":"function","function":{"name":"search","arguments":"{}"}}]},
      "finish_reason":"tool_calls"}]})"));
   ASSERT_EQ(doc["output"].Size(), 2u);
@@ -273,12 +258,12 @@ TEST(ResponsesAnswer, TextWithToolCallGivesMessageThenCall) {
 }
 
 TEST(ResponsesAnswer, LengthMakesAnIncompleteResponse) {
-  auto doc = parse(chat_answer_to_response(200, R"({"created":1,"model":"m","choices":[{"index":0,
+  auto doc = parsed_json(chat_answer_to_response(200, R"({"created":1,"model":"m","choices":[{"index":0,
     "message":{"role":"assistant","content":"The first part of a long"},"finish_reason":"length"}],
     "usage":{"prompt_tokens":5,"completion_tokens":16}})"));
   EXPECT_EQ(std::string(doc["status"].GetString()), "incomplete");
-  expect_json_eq(to_json(doc["incomplete_details"]), R"({"reason":"max_output_tokens"})");
-  expect_json_eq(to_json(doc["usage"]), R"({"input_tokens":5,"input_tokens_details":{"cached_tokens":0},
+  expect_json_eq(compact_json(doc["incomplete_details"]), R"({"reason":"max_output_tokens"})");
+  expect_json_eq(compact_json(doc["usage"]), R"({"input_tokens":5,"input_tokens_details":{"cached_tokens":0},
     "output_tokens":16,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":21})");
 }
 
@@ -304,7 +289,7 @@ TEST(ResponsesAnswer, OtherUpstreamErrorsBecomeEnvelopes) {
       R"({"error":{"message":"messages: field required","type":"invalid_request_error","param":null,"code":null}})");
   auto long_body = translate_chat_answer(500, std::string(5000, 'x') + "\xff");
   EXPECT_LT(long_body.body.size(), 1000u);
-  parse(long_body.body);
+  parsed_json(long_body.body);
 }
 
 TEST(ResponsesAnswer, A2xxThatIsNotAChatCompletionIs502) {
@@ -314,54 +299,31 @@ TEST(ResponsesAnswer, A2xxThatIsNotAChatCompletionIs502) {
         std::string_view(R"({"choices":[{"message":{"tool_calls":[{"function":{}}]}}]})")}) {
     auto answer = translate_chat_answer(200, body);
     EXPECT_EQ(answer.status, 502) << body;
-    auto doc = parse(answer.body);
+    auto doc = parsed_json(answer.body);
     EXPECT_EQ(std::string(doc["error"]["type"].GetString()), "server_error");
     EXPECT_EQ(std::string(doc["error"]["code"].GetString()), "bad_upstream_answer");
   }
   auto error_with_200 =
       translate_chat_answer(200, R"({"error":{"message":"context too long","code":"context_length"}})");
   EXPECT_EQ(error_with_200.status, 502);
-  EXPECT_EQ(std::string(parse(error_with_200.body)["error"]["message"].GetString()), "context too long");
+  EXPECT_EQ(std::string(parsed_json(error_with_200.body)["error"]["message"].GetString()), "context too long");
 }
 
 // ---------------------------------------------------------------- stream
 
-struct Event {
-  std::string name;
-  rapidjson::Document data;
-};
-
-// Splits translated output into events, checking each one's framing, that its data is JSON whose
-// `type` is the event name, and that sequence numbers count from `first_sequence` without gaps.
-std::vector<Event> events_of(const std::string& out, uint64_t first_sequence = 0) {
-  std::vector<Event> events;
-  size_t at = 0;
-  while (at < out.size()) {
-    size_t end = out.find("\n\n", at);
-    EXPECT_NE(end, std::string::npos) << "unterminated event at " << at;
-    if (end == std::string::npos) break;
-    std::string block = out.substr(at, end - at);
-    at = end + 2;
-    size_t newline = block.find('\n');
-    EXPECT_EQ(block.rfind("event: ", 0), 0u) << block;
-    EXPECT_EQ(block.compare(newline + 1, 6, "data: "), 0) << block;
-    Event e{block.substr(7, newline - 7), parse(block.substr(newline + 7))};
-    EXPECT_TRUE(e.data.IsObject() && e.data.HasMember("type") && e.data["type"].IsString()) << block;
-    if (!e.data.IsObject() || !e.data.HasMember("type")) continue;
-    EXPECT_EQ(e.name, e.data["type"].GetString());
-    EXPECT_TRUE(e.data.HasMember("sequence_number") && e.data["sequence_number"].IsUint64()) << block;
-    if (e.data.HasMember("sequence_number") && e.data["sequence_number"].IsUint64()) {
-      EXPECT_EQ(e.data["sequence_number"].GetUint64(), first_sequence + events.size()) << block;
+// A translated stream's events (see named_events), checking too that their sequence numbers
+// count from `first_sequence` without gaps.
+std::vector<NamedEvent> events_of(const std::string& out, uint64_t first_sequence = 0) {
+  std::vector<NamedEvent> events = test_support::named_events(out);
+  for (size_t i = 0; i < events.size(); ++i) {
+    const rapidjson::Value& data = events[i].data;
+    bool numbered = data.IsObject() && data.HasMember("sequence_number") && data["sequence_number"].IsUint64();
+    EXPECT_TRUE(numbered) << "no sequence_number: " << events[i].name;
+    if (numbered) {
+      EXPECT_EQ(data["sequence_number"].GetUint64(), first_sequence + i) << events[i].name;
     }
-    events.push_back(std::move(e));
   }
   return events;
-}
-
-std::vector<std::string> names_of(const std::vector<Event>& events) {
-  std::vector<std::string> names;
-  for (const auto& e : events) names.push_back(e.name);
-  return names;
 }
 
 // One SSE event; the samples' line breaks (between JSON tokens) are taken out, as an upstream writes it.
@@ -400,10 +362,7 @@ std::string without_ids(std::string out) {
 
 std::string translate_whole(const std::string& chat, ResponsesRequestEcho echo = {}) {
   ChatStreamToResponses stream(std::move(echo));
-  std::string out;
-  stream.feed(chat, out);
-  stream.finish(out);
-  return out;
+  return test_support::fed_whole(stream, chat);
 }
 
 TEST(ResponsesStream, TextStreamEvents) {
@@ -424,12 +383,12 @@ TEST(ResponsesStream, TextStreamEvents) {
   std::string response_id = events[0].data["response"]["id"].GetString();
   std::string item_id = events[2].data["item"]["id"].GetString();
   expect_json_eq(
-      to_json(events[2].data["item"]),
+      compact_json(events[2].data["item"]),
       R"({"id":")" + item_id + R"(","type":"message","status":"in_progress","role":"assistant","content":[]})");
-  expect_json_eq(to_json(events[3].data), R"({"type":"response.content_part.added","item_id":")" + item_id +
+  expect_json_eq(compact_json(events[3].data), R"({"type":"response.content_part.added","item_id":")" + item_id +
                                               R"(","output_index":0,"content_index":0,"part":{"type":"output_text",
                                               "text":"","annotations":[]},"sequence_number":3})");
-  expect_json_eq(to_json(events[5].data), R"({"type":"response.output_text.delta","item_id":")" + item_id +
+  expect_json_eq(compact_json(events[5].data), R"({"type":"response.output_text.delta","item_id":")" + item_id +
                                               R"(","output_index":0,"content_index":0,"delta":" aus ","logprobs":[],
                                               "sequence_number":5})");
   std::string full = "Grüße aus Köln \"🙂\"";
@@ -443,7 +402,7 @@ TEST(ResponsesStream, TextStreamEvents) {
   EXPECT_EQ(response["created_at"].GetInt64(), 1767225700);
   EXPECT_EQ(response["output"][0]["id"].GetString(), item_id);
   EXPECT_EQ(response["output"][0]["content"][0]["text"].GetString(), full);
-  expect_json_eq(to_json(response["usage"]), R"({"input_tokens":12,"input_tokens_details":{"cached_tokens":0},
+  expect_json_eq(compact_json(response["usage"]), R"({"input_tokens":12,"input_tokens_details":{"cached_tokens":0},
     "output_tokens":7,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":19})");
   EXPECT_EQ(stream.input_tokens(), 12u);
   EXPECT_EQ(stream.output_tokens(), 7u);
@@ -507,14 +466,15 @@ TEST(ResponsesStream, ToolCallStream) {
   ASSERT_EQ(events.size(), 18u);
   std::string call_item = events[5].data["item"]["id"].GetString();
   EXPECT_TRUE(std::regex_match(call_item, std::regex("fc_[0-9a-f]{32}")));
-  expect_json_eq(to_json(events[5].data), R"({"type":"response.output_item.added","output_index":1,"item":{"id":")" +
-                                              call_item + R"(","type":"function_call","status":"in_progress",
+  expect_json_eq(compact_json(events[5].data),
+                 R"({"type":"response.output_item.added","output_index":1,"item":{"id":")" + call_item +
+                     R"(","type":"function_call","status":"in_progress",
                                               "call_id":"call_w1","name":"get_weather","arguments":""},
                                                "sequence_number":5})");
-  expect_json_eq(to_json(events[7].data), R"({"type":"response.function_call_arguments.delta","item_id":")" +
+  expect_json_eq(compact_json(events[7].data), R"({"type":"response.function_call_arguments.delta","item_id":")" +
                                               call_item +
                                               R"(","output_index":1,"delta":"ty\":\"Oslo\"}","sequence_number":7})");
-  expect_json_eq(to_json(events[13].data),
+  expect_json_eq(compact_json(events[13].data),
                  R"({"type":"response.function_call_arguments.done","item_id":")" + call_item +
                      R"(","output_index":1,"arguments":"{\"city\":\"Oslo\"}","sequence_number":13})");
   EXPECT_EQ(events[16].data["output_index"].GetUint64(), 2u);
@@ -561,7 +521,8 @@ TEST(ResponsesStream, LengthEndsWithResponseIncomplete) {
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events.back().name, "response.incomplete");
   EXPECT_EQ(std::string(events.back().data["response"]["status"].GetString()), "incomplete");
-  expect_json_eq(to_json(events.back().data["response"]["incomplete_details"]), R"({"reason":"max_output_tokens"})");
+  expect_json_eq(compact_json(events.back().data["response"]["incomplete_details"]),
+                 R"({"reason":"max_output_tokens"})");
   EXPECT_TRUE(events.back().data["response"]["usage"].IsNull());
 }
 
@@ -577,7 +538,8 @@ TEST(ResponsesStream, ErrorChunkEndsTheStream) {
   stream.feed("data: [DONE]\n\n", out);
   auto events = events_of(out);
   ASSERT_EQ(events.size(), 6u);
-  expect_json_eq(to_json(events.back().data), R"({"type":"error","code":"overloaded","message":"upstream overloaded",
+  expect_json_eq(compact_json(events.back().data),
+                 R"({"type":"error","code":"overloaded","message":"upstream overloaded",
     "param":null,"sequence_number":5})");
 }
 
@@ -603,7 +565,7 @@ TEST(ResponsesStream, HostReportedBreakIsAnErrorEvent) {
   std::string broke = stream.error_event("the upstream connection was reset");
   auto events = events_of(broke, events_of(out).size());
   ASSERT_EQ(events.size(), 1u);
-  expect_json_eq(to_json(events[0].data), R"({"type":"error","code":"upstream_error",
+  expect_json_eq(compact_json(events[0].data), R"({"type":"error","code":"upstream_error",
     "message":"the upstream connection was reset","param":null,"sequence_number":5})");
   std::string after;
   stream.finish(after);
@@ -620,7 +582,8 @@ TEST(ResponsesStream, CompletedRepeatsTheRequest) {
   const auto& response = events.back().data["response"];
   EXPECT_EQ(std::string(response["model"].GetString()), "alias-fast");
   EXPECT_EQ(std::string(response["instructions"].GetString()), "Reply in French.");
-  expect_json_eq(to_json(response["tools"]), R"([{"type":"function","name":"noop","parameters":{"type":"object"}}])");
+  expect_json_eq(compact_json(response["tools"]),
+                 R"([{"type":"function","name":"noop","parameters":{"type":"object"}}])");
 }
 
 TEST(ResponsesStream, OversizedLineEndsWithAnError) {
@@ -662,12 +625,7 @@ std::string mutate(std::string s, std::mt19937& rng) {
 }
 
 void expect_stream_well_formed(const std::string& out) {
-  auto events = events_of(out);
-  ASSERT_FALSE(events.empty());
-  const std::string& last = events.back().name;
-  EXPECT_TRUE(last == "response.completed" || last == "response.incomplete" || last == "error") << last;
-  for (size_t i = 0; i + 1 < events.size(); ++i)
-    EXPECT_TRUE(events[i].name != "response.completed" && events[i].name != "error") << "ended twice";
+  test_support::expect_one_ending(events_of(out), {"response.completed", "response.incomplete", "error"});
 }
 
 TEST(ResponsesTranslationFuzz, RandomAndTruncatedInputsNeverBreak) {
@@ -695,13 +653,13 @@ TEST(ResponsesTranslationFuzz, RandomAndTruncatedInputsNeverBreak) {
     std::string request = mutate(requests[round % requests.size()], rng);
     auto chat = responses_request_to_chat(request);
     if (chat.ok()) {
-      EXPECT_TRUE(parse(*chat).IsObject()) << request;
+      EXPECT_TRUE(parsed_json(*chat).IsObject()) << request;
     }
 
     std::string answer = mutate(answers[round % answers.size()], rng);
     int status = round % 5 == 0 ? 500 : 200;
     auto translated = translate_chat_answer(status, answer);
-    EXPECT_TRUE(parse(translated.body).IsObject()) << answer;
+    EXPECT_TRUE(parsed_json(translated.body).IsObject()) << answer;
     EXPECT_TRUE(translated.status == 200 || translated.status >= 400);
 
     std::string chat_stream = mutate(streams[round % streams.size()], rng);

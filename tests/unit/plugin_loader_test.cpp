@@ -266,6 +266,36 @@ TEST_F(BrokenPlugins, AProviderBuiltBeforeKeyPoolsGetsOneObjectPerKey) {
   }
 }
 
+TEST_F(BrokenPlugins, AProviderBuiltBeforeAbi13IsNeverAskedForTheNewOperationsNorReadPastItsVtable) {
+  // Built against SDK 1.1: its vtable ends at `destroy`, and its build_request would shape
+  // any operation it is given. The host must translate Messages and Responses for it
+  // (answering "unsupported" without calling it) and find no transform hooks.
+  auto plugin = registry_->provider_plugin("fixture_abi_1_1");
+  ASSERT_NE(plugin, nullptr);
+  ProviderConfig cfg;
+  cfg.id = "old";
+  cfg.name = "old";
+  cfg.base_url = "http://127.0.0.1:9";
+  cfg.api_key = "sk-old";
+  auto adapter = ProviderAdapter::create(plugin, cfg);
+  ASSERT_TRUE(adapter) << adapter.error();
+  const ProviderAdapter& a = *adapter.value();
+  for (apx_operation op : {APX_OP_MESSAGES, APX_OP_RESPONSES}) {
+    bool unsupported = false;
+    auto req = a.build_request(UpstreamCall{op, "m", {}, false, 0}, "{}", &unsupported);
+    EXPECT_FALSE(req);
+    EXPECT_TRUE(unsupported) << op;
+  }
+  bool unsupported = true;
+  EXPECT_TRUE(a.build_request(UpstreamCall{APX_OP_CHAT_COMPLETIONS, "m", {}, false, 0}, "{}", &unsupported));
+  EXPECT_FALSE(unsupported);
+  EXPECT_FALSE(a.transforms_answers());
+  EXPECT_EQ(a.open_stream(UpstreamCall{APX_OP_CHAT_COMPLETIONS, "m", "{}", true, 0}), nullptr);
+  auto answer = a.transform_answer(UpstreamCall{APX_OP_CHAT_COMPLETIONS, "m", "{}", false, 0}, 200, "{}");
+  ASSERT_TRUE(answer);
+  EXPECT_FALSE(answer.value().has_value());  // relayed as it came
+}
+
 TEST_F(BrokenPlugins, ListedInPlugins) {
   auto infos = registry_->plugins();
   ASSERT_EQ(infos.size(), 7u);

@@ -95,15 +95,12 @@ void MessagesStreamToChat::on_message_start(const rapidjson::Value& event, apx::
     completion_tokens_ = counts.output_tokens.value_or(0);
   }
   started_ = true;
-  write_chunk(
-      out,
-      [](JsonWriter& w) {
-        w.Key("role");
-        w.String("assistant");
-        w.Key("content");
-        w.String("");
-      },
-      std::nullopt);
+  write_chunk(out, [](JsonWriter& w) {
+    w.Key("role");
+    w.String("assistant");
+    w.Key("content");
+    w.String("");
+  });
 }
 
 void MessagesStreamToChat::on_block_start(const rapidjson::Value& event, apx::TransformWriter& out) {
@@ -123,29 +120,19 @@ void MessagesStreamToChat::on_block_start(const rapidjson::Value& event, apx::Tr
     stream_translation::refuse("more than " + std::to_string(stream_translation::kMaxToolCalls) + " tool calls");
   size_t call = tool_call_of_block_.size();
   if (!tool_call_of_block_.emplace(*index, call).second) stream_translation::refuse("a block index came twice");
-  write_chunk(
-      out,
-      [&](JsonWriter& w) {
-        w.Key("tool_calls");
-        w.StartArray();
-        w.StartObject();
-        w.Key("index");
-        w.Uint64(call);
-        w.Key("id");
-        write_string(w, *id);
-        w.Key("type");
-        w.String("function");
-        w.Key("function");
-        w.StartObject();
-        w.Key("name");
-        write_string(w, *name);
-        w.Key("arguments");
-        w.String("");
-        w.EndObject();
-        w.EndObject();
-        w.EndArray();
-      },
-      std::nullopt);
+  write_tool_call_chunk(out, call, [&](JsonWriter& w) {
+    w.Key("id");
+    write_string(w, *id);
+    w.Key("type");
+    w.String("function");
+    w.Key("function");
+    w.StartObject();
+    w.Key("name");
+    write_string(w, *name);
+    w.Key("arguments");
+    w.String("");
+    w.EndObject();
+  });
 }
 
 void MessagesStreamToChat::on_block_delta(const rapidjson::Value& event, apx::TransformWriter& out) {
@@ -164,23 +151,13 @@ void MessagesStreamToChat::on_block_delta(const rapidjson::Value& event, apx::Tr
   std::optional<uint64_t> index = stream_translation::block_index(event);
   auto call = index ? tool_call_of_block_.find(*index) : tool_call_of_block_.end();
   if (call == tool_call_of_block_.end() || json->empty()) return;  // e.g. a server tool's input
-  write_chunk(
-      out,
-      [&](JsonWriter& w) {
-        w.Key("tool_calls");
-        w.StartArray();
-        w.StartObject();
-        w.Key("index");
-        w.Uint64(call->second);
-        w.Key("function");
-        w.StartObject();
-        w.Key("arguments");
-        write_string(w, *json);
-        w.EndObject();
-        w.EndObject();
-        w.EndArray();
-      },
-      std::nullopt);
+  write_tool_call_chunk(out, call->second, [&](JsonWriter& w) {
+    w.Key("function");
+    w.StartObject();
+    w.Key("arguments");
+    write_string(w, *json);
+    w.EndObject();
+  });
 }
 
 // Its usage counts are cumulative: they replace what message_start said.
@@ -208,18 +185,15 @@ void MessagesStreamToChat::on_error(const rapidjson::Value& event, apx::Transfor
   const rapidjson::Value* error = find_member(event, "error");
   std::optional<std::string_view> message = error ? string_member(*error, "message") : std::nullopt;
   std::optional<std::string_view> type = error ? string_member(*error, "type") : std::nullopt;
-  buffer_.Clear();
-  JsonWriter w(buffer_);
-  w.StartObject();
-  w.Key("error");
-  w.StartObject();
-  w.Key("message");
-  write_string(w, message.value_or("the upstream reported an error in its stream"));
-  w.Key("type");
-  write_string(w, type.value_or("upstream_error"));
-  w.EndObject();
-  w.EndObject();
-  send(out);
+  write_event(out, [&](JsonWriter& w) {
+    w.Key("error");
+    w.StartObject();
+    w.Key("message");
+    write_string(w, message.value_or("the upstream reported an error in its stream"));
+    w.Key("type");
+    write_string(w, type.value_or("upstream_error"));
+    w.EndObject();
+  });
   ended_ = true;
 }
 
@@ -234,63 +208,78 @@ void MessagesStreamToChat::write_chunk_head(JsonWriter& w) {
   write_string(w, model_);
 }
 
-template <class WriteDelta>
-void MessagesStreamToChat::write_chunk(apx::TransformWriter& out, WriteDelta&& write_delta,
-                                       std::optional<std::string_view> finish_reason) {
+template <class WriteMembers>
+void MessagesStreamToChat::write_event(apx::TransformWriter& out, WriteMembers&& write_members) {
   buffer_.Clear();
   JsonWriter w(buffer_);
   w.StartObject();
-  write_chunk_head(w);
-  w.Key("choices");
-  w.StartArray();
-  w.StartObject();
-  w.Key("index");
-  w.Uint(0);
-  w.Key("delta");
-  w.StartObject();
-  write_delta(w);
-  w.EndObject();
-  w.Key("finish_reason");
-  if (finish_reason)
-    write_string(w, *finish_reason);
-  else
-    w.Null();
-  w.EndObject();
-  w.EndArray();
+  write_members(w);
   w.EndObject();
   send(out);
+}
+
+template <class WriteDelta>
+void MessagesStreamToChat::write_chunk(apx::TransformWriter& out, WriteDelta&& write_delta,
+                                       std::optional<std::string_view> finish_reason) {
+  write_event(out, [&](JsonWriter& w) {
+    write_chunk_head(w);
+    w.Key("choices");
+    w.StartArray();
+    w.StartObject();
+    w.Key("index");
+    w.Uint(0);
+    w.Key("delta");
+    w.StartObject();
+    write_delta(w);
+    w.EndObject();
+    w.Key("finish_reason");
+    if (finish_reason)
+      write_string(w, *finish_reason);
+    else
+      w.Null();
+    w.EndObject();
+    w.EndArray();
+  });
+}
+
+template <class WriteCall>
+void MessagesStreamToChat::write_tool_call_chunk(apx::TransformWriter& out, size_t call, WriteCall&& write_call) {
+  write_chunk(out, [&](JsonWriter& w) {
+    w.Key("tool_calls");
+    w.StartArray();
+    w.StartObject();
+    w.Key("index");
+    w.Uint64(call);
+    write_call(w);
+    w.EndObject();
+    w.EndArray();
+  });
 }
 
 void MessagesStreamToChat::write_content_chunk(apx::TransformWriter& out, std::string_view text) {
   if (text.empty()) return;
-  write_chunk(
-      out,
-      [&](JsonWriter& w) {
-        w.Key("content");
-        write_string(w, text);
-      },
-      std::nullopt);
+  write_chunk(out, [&](JsonWriter& w) {
+    w.Key("content");
+    write_string(w, text);
+  });
 }
 
 void MessagesStreamToChat::write_usage_chunk(apx::TransformWriter& out) {
-  buffer_.Clear();
-  JsonWriter w(buffer_);
-  w.StartObject();
-  write_chunk_head(w);
-  w.Key("choices");
-  w.StartArray();
-  w.EndArray();
-  w.Key("usage");
-  w.StartObject();
-  w.Key("prompt_tokens");
-  w.Uint64(prompt_tokens_);
-  w.Key("completion_tokens");
-  w.Uint64(completion_tokens_);
-  w.Key("total_tokens");
-  w.Uint64(prompt_tokens_ + completion_tokens_);
-  w.EndObject();
-  w.EndObject();
-  send(out);
+  write_event(out, [&](JsonWriter& w) {
+    write_chunk_head(w);
+    w.Key("choices");
+    w.StartArray();
+    w.EndArray();
+    w.Key("usage");
+    w.StartObject();
+    w.Key("prompt_tokens");
+    w.Uint64(prompt_tokens_);
+    w.Key("completion_tokens");
+    w.Uint64(completion_tokens_);
+    w.Key("total_tokens");
+    w.Uint64(prompt_tokens_ + completion_tokens_);
+    w.EndObject();
+  });
 }
 
 // One server-sent event: "data: <json>\n\n".

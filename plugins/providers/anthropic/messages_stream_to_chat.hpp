@@ -48,8 +48,16 @@ class MessagesStreamToChat final : public apx::StreamTransform {
   void on_error(const rapidjson::Value& event, apx::TransformWriter& out);
   void require_started(std::string_view type) const;
 
+  // One event, `data: {...}`: `write_members` writes the object's members.
+  template <class WriteMembers>
+  void write_event(apx::TransformWriter& out, WriteMembers&& write_members);
+  // A chunk of one choice, whose delta `write_delta` writes.
   template <class WriteDelta>
-  void write_chunk(apx::TransformWriter& out, WriteDelta&& write_delta, std::optional<std::string_view> finish_reason);
+  void write_chunk(apx::TransformWriter& out, WriteDelta&& write_delta,
+                   std::optional<std::string_view> finish_reason = std::nullopt);
+  // A chunk whose delta is the piece of tool call `call` that `write_call` writes (after its index).
+  template <class WriteCall>
+  void write_tool_call_chunk(apx::TransformWriter& out, size_t call, WriteCall&& write_call);
   void write_content_chunk(apx::TransformWriter& out, std::string_view text);
   void write_usage_chunk(apx::TransformWriter& out);
   void write_chunk_head(JsonWriter& w);

@@ -149,16 +149,17 @@ typedef struct apx_candidate {
 
 typedef struct apx_strategy_vtable {
   uint32_t struct_size;
-  /* Builds a strategy object from its configuration (APIPROXY_STRATEGY_{NAME}_{PARAM}
+  /* Required. Builds a strategy object from its configuration (APIPROXY_STRATEGY_{NAME}_{PARAM}
    * variables, keys without the prefix). Writes the object to *self_out. */
   apx_status (*create)(const apx_host* host, const apx_kv* config, size_t config_len,
                        void** self_out);
-  /* Writes one score per candidate to scores_out[0..n): >= 0, 0 = do not use. Higher is
+  /* Required. Writes one score per candidate to scores_out[0..n): >= 0, 0 = do not use. Higher is
    * better; the host picks by weighted chance over the scores. `candidates` is an array
    * of n pointers (not of structs), so a host with a larger apx_candidate stays
    * compatible. Scores that are NaN, infinite or negative are treated as 0. */
   apx_status (*score)(void* self, const apx_route_ctx* ctx,
                       const apx_candidate* const* candidates, size_t n, double* scores_out);
+  /* Required. Frees an object `create` made. */
   void (*destroy)(void* self);
 } apx_strategy_vtable;
 
@@ -257,17 +258,18 @@ typedef struct apx_transform_writer {
 
 typedef struct apx_provider_vtable {
   uint32_t struct_size;
-  /* One adapter object per configured provider. */
+  /* Required. One adapter object per configured provider. */
   apx_status (*create)(const apx_host* host, const apx_provider_config* config,
                        void** self_out);
-  /* Shapes the HTTP request for `call` into `out`. APX_ERR_UNSUPPORTED when the
+  /* Required. Shapes the HTTP request for `call` into `out`. APX_ERR_UNSUPPORTED when the
    * provider has no such operation. */
   apx_status (*build_request)(void* self, const apx_upstream_call* call,
                               const apx_request_writer* out);
-  /* Turns a successful list-models response body into models, one add_model each. */
+  /* Required. Turns a successful list-models response body into models, one add_model each. */
   apx_status (*parse_models)(void* self, apx_str response_body, const apx_model_writer* out);
   /* Optional (may be NULL): overrides the host's RETRYABLE_STATUS_CODES rule. */
   apx_outcome (*classify_status)(void* self, int http_status, apx_str response_body);
+  /* Required. Frees an object `create` made. */
   void (*destroy)(void* self);
   /* ---- ABI 1.3, all Optional (NULL, or a vtable from an older plugin: the host checks
    * struct_size). Answer and stream transforms: for an adapter whose upstream speaks
