@@ -252,7 +252,7 @@ Result<UpstreamRequest> ProxiedRequest::build_call(const Candidate& c) {
     if (native) pass_native_headers(native->headers);
     return native;
   }
-  translation_ = make_client_translation(request_.api, request_.body.text());
+  translation_ = request_.translator->for_attempt();
   return build_with(c, APX_OP_CHAT_COMPLETIONS, *request_.chat_body, nullptr);
 }
 

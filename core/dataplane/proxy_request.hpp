@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -25,10 +26,12 @@ struct ProxyRequest {
   std::string request_id;  // for log lines about this request
   // The API the client called. For Messages and Responses (op APX_OP_MESSAGES or
   // APX_OP_RESPONSES): `chat_body` is the same request as chat completions, sent to an
-  // upstream whose adapter does not speak the client's API, and `native_headers` are the
-  // client's headers that go along when it does (anthropic-version and the like).
+  // upstream whose adapter does not speak the client's API, with `translator` for its
+  // answers; `native_headers` are the client's headers that go along when the adapter does
+  // speak it (anthropic-version and the like).
   ClientApi api = ClientApi::OpenAIChat;
   std::optional<RequestBody> chat_body;
+  std::shared_ptr<const ClientTranslator> translator;
   Headers native_headers;
 };
 

@@ -1,5 +1,7 @@
 #include "core/translate/client_translation.hpp"
 
+#include <utility>
+
 #include "core/translate/anthropic_messages.hpp"
 #include "core/translate/openai_responses.hpp"
 
@@ -23,7 +25,7 @@ class MessagesTranslation final : public ClientTranslation {
 class ResponsesTranslation final : public ClientTranslation {
  public:
   // A Response repeats some of its request's fields (instructions, tools, ...).
-  explicit ResponsesTranslation(translate::ResponsesRequestEcho echo) : echo_(echo), stream_(std::move(echo)) {}
+  explicit ResponsesTranslation(const translate::ResponsesRequestEcho& echo) : echo_(echo), stream_(echo) {}
   Answer answer(int status, std::string_view chat_body) override {
     auto translated = translate::translate_chat_answer(status, chat_body, echo_);
     return {translated.status, std::move(translated.body)};
@@ -36,28 +38,44 @@ class ResponsesTranslation final : public ClientTranslation {
   translate::ChatStreamToResponses stream_;
 };
 
-}  // namespace
+class MessagesTranslator final : public ClientTranslator {
+ public:
+  std::unique_ptr<ClientTranslation> for_attempt() const override { return std::make_unique<MessagesTranslation>(); }
+};
 
-Result<std::string> translate_request_to_chat(ClientApi api, std::string_view body) {
-  switch (api) {
-    case ClientApi::AnthropicMessages: return translate::messages_request_to_chat(body);
-    case ClientApi::OpenAIResponses: return translate::responses_request_to_chat(body);
-    case ClientApi::OpenAIChat: break;
+class ResponsesTranslator final : public ClientTranslator {
+ public:
+  explicit ResponsesTranslator(translate::ResponsesRequestEcho echo) : echo_(std::move(echo)) {}
+  std::unique_ptr<ClientTranslation> for_attempt() const override {
+    return std::make_unique<ResponsesTranslation>(echo_);
   }
-  return std::string(body);
+
+ private:
+  translate::ResponsesRequestEcho echo_;
+};
+
+Result<TranslatedRequest> translate_messages(std::string_view body) {
+  auto chat = translate::messages_request_to_chat(body);
+  if (!chat) return Error{chat.error()};
+  return TranslatedRequest{std::move(chat.value()), std::make_shared<MessagesTranslator>()};
 }
 
-std::unique_ptr<ClientTranslation> make_client_translation(ClientApi api, std::string_view client_body) {
+Result<TranslatedRequest> translate_responses(std::string_view body) {
+  translate::ResponsesRequestEcho echo;
+  auto chat = translate::responses_request_to_chat(body, &echo);
+  if (!chat) return Error{chat.error()};
+  return TranslatedRequest{std::move(chat.value()), std::make_shared<ResponsesTranslator>(std::move(echo))};
+}
+
+}  // namespace
+
+Result<TranslatedRequest> translate_request_to_chat(ClientApi api, std::string_view body) {
   switch (api) {
-    case ClientApi::AnthropicMessages: return std::make_unique<MessagesTranslation>();
-    case ClientApi::OpenAIResponses: {
-      translate::ResponsesRequestEcho echo;
-      (void)translate::responses_request_to_chat(client_body, &echo);  // read once already: it translates
-      return std::make_unique<ResponsesTranslation>(std::move(echo));
-    }
+    case ClientApi::AnthropicMessages: return translate_messages(body);
+    case ClientApi::OpenAIResponses: return translate_responses(body);
     case ClientApi::OpenAIChat: break;
   }
-  return nullptr;
+  return TranslatedRequest{std::string(body), nullptr};
 }
 
 }  // namespace apiproxy

@@ -35,11 +35,22 @@ class ClientTranslation {
   virtual void finish(std::string& out) = 0;
 };
 
-// The request body in chat completions form; an error is the client's (a 400).
-Result<std::string> translate_request_to_chat(ClientApi api, std::string_view body);
+// One client request in another API, read once: it makes each translated attempt's
+// ClientTranslation with what the request said (a Response repeats its instructions and
+// tools, say), so an attempt never reads the client's body again.
+class ClientTranslator {
+ public:
+  virtual ~ClientTranslator() = default;
+  virtual std::unique_ptr<ClientTranslation> for_attempt() const = 0;
+};
 
-// A translation for one attempt of the request `client_body` (already translated once by
-// translate_request_to_chat); nullptr for OpenAIChat (nothing to translate).
-std::unique_ptr<ClientTranslation> make_client_translation(ClientApi api, std::string_view client_body);
+struct TranslatedRequest {
+  std::string chat_body;                               // the request as chat completions
+  std::shared_ptr<const ClientTranslator> translator;  // null for OpenAIChat (nothing to translate)
+};
+
+// The request body in chat completions form, and its translator; an error is the client's
+// (a 400).
+Result<TranslatedRequest> translate_request_to_chat(ClientApi api, std::string_view body);
 
 }  // namespace apiproxy

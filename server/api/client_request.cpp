@@ -66,11 +66,12 @@ std::optional<RequestProblem> attach_chat_form(ProxyRequest& r, std::string_view
   auto chat = translate_request_to_chat(r.api, text);
   if (!chat) return RequestProblem{chat.error(), "invalid_request", ""};
   std::vector<JsonMember> members;
-  if (auto problem = scan_body(*chat, members)) return problem;
+  if (auto problem = scan_body(chat->chat_body, members)) return problem;
   const JsonMember* model = find(members, "model");
   if (!model || model->kind != JsonKind::String) return RequestProblem{"'model' is required", "missing_model", "model"};
   Span model_value = model->value;
-  r.chat_body = RequestBody(std::move(chat.value()), model_value);
+  r.chat_body = RequestBody(std::move(chat->chat_body), model_value);
+  r.translator = std::move(chat->translator);
   return std::nullopt;
 }
 

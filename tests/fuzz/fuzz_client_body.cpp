@@ -90,7 +90,7 @@ bool string_member_is(const rapidjson::Document& doc, const char* name, std::str
 void check_translated(const ProxyRequest& r, bool event_stream_only) {
   require(r.api == (r.op == APX_OP_MESSAGES ? ClientApi::AnthropicMessages : ClientApi::OpenAIResponses));
   require(r.stream_usage != StreamUsage::Added);  // a translated stream asks for usage itself
-  require(r.chat_body.has_value());
+  require(r.chat_body.has_value() && r.translator != nullptr);
   rapidjson::Document chat;
   std::string_view text = r.chat_body->text();
   require(text.find('\0') == std::string_view::npos && parses_to_object(text, chat));

@@ -148,8 +148,10 @@ class WholeEvents {
 // --- Core translation ------------------------------------------------------------------------
 
 void fuzz_request(ClientApi api, std::string_view body) {
-  auto chat = translate_request_to_chat(api, body);
-  if (!chat) return;
+  auto translated = translate_request_to_chat(api, body);
+  if (!translated) return;
+  require(translated->translator != nullptr);
+  const std::string* chat = &translated->chat_body;
   rapidjson::Document in, out;
   require(!parse_json(in, body) && in.IsObject());  // the translation accepted it
   require(!parse_json(out, *chat) && out.IsObject());
@@ -172,13 +174,20 @@ void fuzz_request(ClientApi api, std::string_view body) {
   }
 }
 
-std::string_view translation_request(ClientApi api, bool full) {
-  return api == ClientApi::OpenAIResponses && full ? kFullResponsesRequest : std::string_view("{}");
+// The answer translation of a request: a minimal one, or (Responses) one whose answer
+// repeats many request fields.
+std::unique_ptr<ClientTranslation> translation_for(ClientApi api, bool full) {
+  std::string_view request = api == ClientApi::OpenAIResponses
+                                 ? (full ? kFullResponsesRequest : std::string_view(R"({"model":"m","input":"x"})"))
+                                 : std::string_view(R"({"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}]})");
+  auto translated = translate_request_to_chat(api, request);
+  require(translated.ok());
+  return translated->translator->for_attempt();
 }
 
 void fuzz_answer(ClientApi api, Input& in) {
   uint8_t control = in.byte();
-  auto translation = make_client_translation(api, translation_request(api, control & 0x20));
+  auto translation = translation_for(api, control & 0x20);
   auto answer = translation->answer(kStatuses[control % 32], in.rest());
   require(answer.status >= 200 && answer.status <= 599);
   rapidjson::Document doc;
@@ -189,7 +198,7 @@ template <class Check>
 void fuzz_stream(ClientApi api, Input& in) {
   uint8_t control = in.byte();
   PieceLengths pieces(in, control & 0x0f);
-  auto translation = make_client_translation(api, translation_request(api, control & 0x10));
+  auto translation = translation_for(api, control & 0x10);
   Check check;
   WholeEvents framer;
   std::string whole, out;
