@@ -22,6 +22,8 @@ Usage:
   apiproxy logical-model get ID
   apiproxy logical-model put FILE|-               write a LogicalModel JSON document
   apiproxy logical-model delete ID
+  apiproxy health [--ready] [--port PORT]         probe the local gateway's /health (or
+                                                  /health/ready): exit 0 on 200, else 1
   apiproxy --version | --help
 
 Configuration comes from the environment and the .env file named by APIPROXY_ENV_FILE
@@ -64,6 +66,7 @@ int cli_main(const std::vector<std::string>& args) {
   if (args[0] == "encode-token") return cmd_encode_token(rest);
   if (args[0] == "check-config") return cmd_check_config(rest);
   if (args[0] == "logical-model") return cmd_logical_model(rest);
+  if (args[0] == "health") return cmd_health(rest);
   std::cerr << "apiproxy: unknown command '" << args[0] << "'\n\n" << kUsage;
   return 2;
 }

@@ -12,6 +12,7 @@ int cmd_serve(const std::vector<std::string>& args);
 int cmd_encode_token(const std::vector<std::string>& args);
 int cmd_check_config(const std::vector<std::string>& args);
 int cmd_logical_model(const std::vector<std::string>& args);
+int cmd_health(const std::vector<std::string>& args);
 
 // Sets up spdlog on stderr at LOG_LEVEL (or "info"), as text or JSON lines (LOG_FORMAT).
 void setup_logging(const std::string& level, const std::string& format = "text");

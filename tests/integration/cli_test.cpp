@@ -1,5 +1,5 @@
-// The apiproxy command line: encode-token, --version, check-config and logical-model
-// (against a real Redis, and seen by a running gateway on the same Redis).
+// The apiproxy command line: encode-token, --version, check-config, logical-model
+// (against a real Redis, and seen by a running gateway on the same Redis) and health.
 #include <gtest/gtest.h>
 
 #include "assertions.hpp"
@@ -193,6 +193,37 @@ TEST(Cli, ModelWrittenByTheCliIsServedByTheGateway) {
   auto ups = gw.client().get("/logical-models/gpt-4/upstreams");
   ASSERT_EQ(ups.status, 200) << ups.dump();
   EXPECT_EQ(pluck(arr(parse_json(ups.body), "upstreams"), "provider_id"), std::vector<std::string>{"openai"});
+}
+
+// The container image's HEALTHCHECK: the probe finds the port in the same configuration the
+// gateway reads, and fails (exit 1, not a hang) when nothing answers 200.
+TEST(Cli, HealthProbesTheRunningGatewayFromItsConfiguration) {
+  MockUpstream mock;
+  EnvMap env = gateway_env();
+  add_provider(env, "openai", mock.base_url(), "sk-health-key", {{"ADAPTER", "openai"}});
+  Gateway gw(env);
+  std::string port = std::to_string(gw.port());
+  auto ok = apiproxy({"health"}, {{"APIPROXY_PORT", port}});
+  EXPECT_EQ(ok.exit_code, 0) << describe(ok);
+  EXPECT_EQ(ok.out, "http://127.0.0.1:" + port + "/health: 200\n");
+  auto by_flag = apiproxy({"health", "--port", port, "--host", "0.0.0.0"});
+  EXPECT_EQ(by_flag.exit_code, 0) << describe(by_flag);
+
+  uint16_t nobody = free_port();
+  auto refused = apiproxy({"health", "--port", std::to_string(nobody), "--timeout-ms", "2000"});
+  EXPECT_EQ(refused.exit_code, 1) << describe(refused);
+  EXPECT_NE(refused.err.find("cannot connect"), std::string::npos) << describe(refused);
+
+  EXPECT_EQ(apiproxy({"health", "--port", "70000"}).exit_code, 2);
+  EXPECT_EQ(apiproxy({"health", "--bogus"}).exit_code, 2);
+}
+
+// /health/ready is 503 while no provider is usable: the probe says so with exit 1.
+TEST(Cli, HealthReadyFailsWhileTheGatewayIsNotReady) {
+  Gateway gw(gateway_env());
+  auto r = apiproxy({"health", "--ready", "--port", std::to_string(gw.port())});
+  EXPECT_EQ(r.exit_code, 1) << describe(r);
+  EXPECT_EQ(r.out, "http://127.0.0.1:" + std::to_string(gw.port()) + "/health/ready: 503\n");
 }
 
 }  // namespace
