@@ -6,7 +6,9 @@
 #    a refusal to start without one);
 #  * Dockerfile and .dockerignore: the stages and instructions the image relies on, build
 #    packages that scripts/install-deps.sh also installs (the CI toolchain), CMake options
-#    that exist.
+#    that exist, and that the runtime stages copy only /staging from the compile stages
+#    (packaging/test-container.sh swaps those for CI's already-built tree).
+# (packaging/test-container.sh builds the images with podman and runs the stack for real.)
 # (packaging/test-deb.sh checks that the image's runtime packages cover the .deb's Depends.)
 #
 #   packaging/check-docker.sh
@@ -31,16 +33,47 @@ for s in build runtime-base mock-upstream apiproxy; do
   grep -qx "$s" <<<"$stages" || fail "Dockerfile has no stage '$s'"
 done
 grep -q '^FROM debian:12-slim AS build$' "$df" || fail "the build stage must be debian:12-slim"
+build_stage_text=$(sed -n '/^FROM debian:12-slim AS build$/,/^FROM /p' "$df")
 grep -q '^FROM debian:12-slim AS runtime-base$' "$df" || fail "the runtime stage must be debian:12-slim"
 [ "$(tail -n 1 <<<"$stages")" = apiproxy ] || fail "the last stage (docker build's default) must be 'apiproxy'"
 for ref in $(sed -n 's/.*--from=\([a-z0-9_-]*\).*/\1/p;s/^FROM \([a-z0-9_-]*\) AS .*/\1/p' "$df" | sort -u); do
   case "$ref" in debian:*) continue ;; esac
   grep -qx "$ref" <<<"$stages" || fail "Dockerfile refers to an undefined stage '$ref'"
 done
+# The runtime stages take the binaries only from /staging of the two compile stages, so that
+# packaging/test-container.sh can swap those stages (their FROM lines, exactly these) for an
+# image of an already-built tree and the other stages stay the ones `docker build .` runs.
+grep -qx 'FROM build AS mock-build' "$df" || fail 'the mock stage must be "FROM build AS mock-build"'
+grep -q 'DESTDIR=/staging cmake --install /build --component runtime --strip' <<<"$build_stage_text" ||
+  fail "the build stage must install the runtime component into /staging"
+grep -q '/staging/usr/bin/apiproxy-mock-upstream' <<<"$(sed -n '/^FROM build AS mock-build$/,/^FROM /p' "$df")" ||
+  fail "the mock-build stage must put the mock at /staging/usr/bin/apiproxy-mock-upstream"
+for s in apiproxy mock-upstream; do
+  copies=$(sed -n "/^FROM runtime-base AS $s\$/,/^FROM /p" "$df" | grep -- '--from=' || true)
+  want=build; [ "$s" = mock-upstream ] && want=mock-build
+  [ -n "$copies" ] || fail "stage $s copies nothing from $want"
+  grep -v -- "--from=$want /staging/" <<<"$copies" &&
+    fail "stage $s may copy only /staging/... from the stage $want (above)"
+done
+grep -q -- '--from=build /staging/usr/bin/apiproxy ' "$df" && grep -q -- '--from=build /staging/usr/lib/apiproxy/plugins/ ' "$df" ||
+  fail "the apiproxy stage must copy /staging/usr/bin/apiproxy and /staging/usr/lib/apiproxy/plugins/"
+[ "$(grep -c '^FROM \(debian:12-slim AS build\|build AS mock-build\)$' "$df")" = 2 ] ||
+  fail "test-container.sh swaps exactly two compile stages"
+
 final=$(sed -n '/^FROM runtime-base AS apiproxy$/,$p' "$df")
 grep -q '^USER apiproxy$' <<<"$final" || fail "the image must run as the unprivileged user apiproxy"
 grep -q '^EXPOSE 8000$' <<<"$final" || fail "EXPOSE 8000"
-grep -q '^HEALTHCHECK .*' <<<"$final" && grep -q '/health' <<<"$final" || fail "HEALTHCHECK on /health"
+# HEALTHCHECK probes /health with the gateway's own `apiproxy health`, or with a tool the
+# runtime stage installs.
+hc=$(sed -n '/^HEALTHCHECK /,/[^\\]$/p' <<<"$final")
+[ -n "$hc" ] || fail "the apiproxy stage has no HEALTHCHECK"
+grep -qE '"apiproxy", "health"|/health' <<<"$hc" || fail "HEALTHCHECK must probe /health: $hc"
+runtime_pkgs=$(sed -n '/^FROM debian:12-slim AS runtime-base$/,/^FROM /p' "$df" | sed -n '/apt-get install/,/rm -rf/p')
+for tool in curl wget; do
+  if grep -qw "$tool" <<<"$hc" && ! grep -qw "$tool" <<<"$runtime_pkgs"; then
+    fail "HEALTHCHECK runs $tool, which the runtime stage does not install"
+  fi
+done
 grep -qx 'CMD \["apiproxy", "serve"\]' <<<"$final" || fail 'CMD ["apiproxy", "serve"]'
 grep -q 'apiproxy/plugins' <<<"$final" || fail "the image must carry the plugins"
 
@@ -104,9 +137,12 @@ fi
 grep -q REDIS_PASSWORD "$work/none.err" || { cat "$work/none.err"; fail "the refusal does not name REDIS_PASSWORD"; }
 
 /usr/bin/python3 - "$work/plain.json" "$work/password.json" "$src" <<'PY'
-import json, sys
+import json, re, sys
 
 plain = json.load(open(sys.argv[1]))
+dockerfile = open(sys.argv[3] + "/Dockerfile").read()
+runtime_stage = dockerfile.split("AS runtime-base\n", 1)[1].split("\nFROM ", 1)[0]
+runtime_pkgs = runtime_stage.split("apt-get install", 1)[1].split("rm -rf", 1)[0] if "apt-get install" in runtime_stage else ""
 password = json.load(open(sys.argv[2]))
 src = sys.argv[3]
 errors = []
@@ -139,7 +175,13 @@ for name, c in (("the template's password", plain), ("a changed password", passw
           f"{name}: apiproxy must publish 8000:8000, has {ports}")
     check(a.get("depends_on", {}).get("redis", {}).get("condition") == "service_healthy",
           f"{name}: apiproxy must wait for a healthy redis")
-    check("/health" in " ".join(a.get("healthcheck", {}).get("test", [])), f"{name}: apiproxy healthcheck on /health")
+    hc = a.get("healthcheck", {}).get("test", [])
+    hc_text = " ".join(hc)
+    check("/health" in hc_text or hc[1:3] == ["apiproxy", "health"], f"{name}: apiproxy healthcheck on /health: {hc}")
+    # The command must exist in the image: the gateway's own probe, or a tool the runtime stage installs.
+    hc_cmd = (hc[1] if hc[:1] == ["CMD"] else hc_text.split()[1]) if len(hc) > 1 else ""
+    check(hc_cmd == "apiproxy" or re.search(r"\b%s\b" % re.escape(hc_cmd), runtime_pkgs),
+          f"{name}: the apiproxy healthcheck runs {hc_cmd!r}, which the image does not have")
     env = a.get("environment", {})
     # env_file .env reached the gateway (the guide's whole configuration).
     check(env.get("LLM_PROVIDERS") == "openai,azure,local", f"{name}: env_file .env not passed to apiproxy")
