@@ -6,6 +6,8 @@
 # and the image itself (no compiler or headers, no secrets, root-owned plugins, sizes).
 #
 #   packaging/test-container.sh [BUILD_DIR]   # as root; CI: build/ci, after test-deb.sh
+#   packaging/test-container.sh --prepare     # only install podman and make the base images
+#                                             # (CI runs this in the background, during fuzzing)
 #
 # With BUILD_DIR (a configured and built tree: CI's), the binaries are not compiled again:
 # `cmake --install BUILD_DIR --component runtime --strip` and the mock upstream are staged
@@ -46,8 +48,10 @@
 # mirror when the base images are made and when the image build runs apt-get.
 set -euo pipefail
 
-if [ $# -gt 1 ]; then
-  echo "usage: $0 [BUILD_DIR]   (a configured and built APIProxy tree, e.g. build/ci;" \
+prepare_only=0
+if [ "${1:-}" = --prepare ]; then prepare_only=1; shift; fi
+if [ $# -gt 1 ] || { [ "$prepare_only" = 1 ] && [ $# -gt 0 ]; }; then
+  echo "usage: $0 [BUILD_DIR] | --prepare   (BUILD_DIR: a configured and built APIProxy tree, e.g. build/ci;" \
        "without it the image compiles from source)" >&2
   exit 2
 fi
@@ -209,6 +213,11 @@ phase redis-image "Redis image $redis_image"
 podman_build "$work/redis-build.log" -t "$redis_image" -f "$src_dir/packaging/container/redis.Dockerfile" \
   "$src_dir/packaging/container"
 ok "$redis_image: $("${podman_run[@]}" --rm --no-healthcheck "$redis_image" redis-server --version | grep -o 'v=[0-9.]*')"
+if [ "$prepare_only" = 1 ]; then
+  phase ""
+  echo "test-container.sh: base images ready (${times[*]})"
+  exit 0
+fi
 
 # ---- the images from the project's Dockerfile -------------------------------------------------
 image=localhost/apiproxy:latest            # docker-compose.yml: image: apiproxy:latest
@@ -325,7 +334,7 @@ sed -e "s|^APIPROXY_AUTH_TOKEN=.*|APIPROXY_AUTH_TOKEN=$token|" \
 # podman-compose passes the file to `podman run --env-file`, which (like `docker run
 # --env-file`) keeps the rest of the line in the value. So the template sets no value with a
 # trailing comment: the file must work with both, as it is.
-inline=$(grep -nE '^[A-Za-z_][A-Za-z0-9_]*=[^"'"'"'#[:space:]]*[[:space:]]+#' "$compose_dir/.env" | cut -d= -f1 | tr '\n' ' ')
+inline=$(grep -nE '^[A-Za-z_][A-Za-z0-9_]*=[^"'"'"'#[:space:]]*[[:space:]]+#' "$compose_dir/.env" | cut -d= -f1 | tr '\n' ' ' || true)
 [ -z "$inline" ] || fail ".env.example sets a value with a trailing comment (line:name $inline): --env-file keeps it in the value"
 cat >>"$compose_dir/.env" <<'EOF'
 LLM_PROVIDER_mock_NAME=Mock upstream
