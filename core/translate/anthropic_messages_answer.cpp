@@ -64,15 +64,6 @@ std::string text_of_message(const Value& message) {
   return text;
 }
 
-void write_text_block(std::string_view text, JsonWriter& w) {
-  w.StartObject();
-  w.Key("type");
-  w.String("text");
-  w.Key("text");
-  put_string(w, text);
-  w.EndObject();
-}
-
 // A tool_use block for a call {id, function:{name, arguments}} (or the legacy function_call,
 // which has no id). Anthropic's input is an object: arguments that are not the text of a JSON
 // object (broken JSON from the model, or another JSON value) become {}, since the client could
@@ -104,7 +95,7 @@ bool write_content(const Value& message, JsonWriter& w) {
   w.Key("content");
   w.StartArray();
   std::string text = text_of_message(message);
-  if (!text.empty()) write_text_block(text, w);
+  if (!text.empty()) write_text_part(w, text);
   const Value* calls = given_member(message, "tool_calls");
   if (calls && calls->IsArray()) {
     for (const Value& call : calls->GetArray()) {

@@ -224,7 +224,7 @@ void write_user_blocks(const Value& blocks, JsonWriter& w) {
   } else {
     w.StartArray();
     for_each_user_part(blocks, [&](const Value& part) {
-      if (type_of(part) == "text") write_chat_text_part(w, text_of(part["text"]));
+      if (type_of(part) == "text") write_text_part(w, text_of(part["text"]));
       else write_chat_image_part(w, image_url_of(part));
     });
     w.EndArray();

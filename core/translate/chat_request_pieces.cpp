@@ -19,15 +19,6 @@ void open_chat_function(JsonWriter& w, std::string_view name) {
 
 }  // namespace
 
-void write_chat_text_part(JsonWriter& w, std::string_view text) {
-  w.StartObject();
-  w.Key("type");
-  w.String("text");
-  w.Key("text");
-  put_string(w, text);
-  w.EndObject();
-}
-
 void write_chat_image_part(JsonWriter& w, std::string_view url, std::string_view detail) {
   w.StartObject();
   w.Key("type");

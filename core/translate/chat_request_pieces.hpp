@@ -1,7 +1,8 @@
 // Pieces of a chat completions request that both client-API translations (Anthropic Messages
-// and OpenAI Responses -> chat completions) write the same way: content parts, tools, tool
-// calls, a forced tool choice, the stream settings. The callers check what they read from the
-// client first; these only write. Internal to core/translate.
+// and OpenAI Responses -> chat completions) write the same way: image parts (text parts are
+// json_pieces::write_text_part), tools, tool calls, a forced tool choice, the stream settings.
+// The callers check what they read from the client first; these only write. Internal to
+// core/translate.
 #pragma once
 
 #include <string_view>
@@ -11,9 +12,6 @@
 namespace apiproxy::translate::chat_request_pieces {
 
 using json_pieces::JsonWriter;
-
-// {"type":"text","text":...}: a text part of a message's content array.
-void write_chat_text_part(JsonWriter& w, std::string_view text);
 
 // {"type":"image_url","image_url":{"url":...,"detail":...}}: an image part (an https or data:
 // URL); `detail` (low | high | auto) is left out when empty.

@@ -27,6 +27,15 @@ std::string_view text_of(const rapidjson::Value& string) { return {string.GetStr
 
 void put_string(JsonWriter& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
 
+void write_text_part(JsonWriter& w, std::string_view text) {
+  w.StartObject();
+  w.Key("type");
+  w.String("text");
+  w.Key("text");
+  put_string(w, text);
+  w.EndObject();
+}
+
 std::string serialized(const rapidjson::Value& value) {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);

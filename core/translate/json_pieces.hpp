@@ -34,6 +34,10 @@ std::string_view text_of(const rapidjson::Value& string);
 // of other origin goes through to_valid_utf8 first.
 void put_string(JsonWriter& w, std::string_view s);
 
+// {"type":"text","text":...}: the same object is a text part of a chat message's content and
+// a text block of an Anthropic message.
+void write_text_part(JsonWriter& w, std::string_view text);
+
 // `value` written out as compact JSON text.
 std::string serialized(const rapidjson::Value& value);
 

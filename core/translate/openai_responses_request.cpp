@@ -191,7 +191,7 @@ void write_content(JsonWriter& w, const ChatMessage& message) {
     w.StartArray();
     for (const auto& part : message.parts) {
       if (part.image) write_chat_image_part(w, part.url, part.detail);
-      else write_chat_text_part(w, part.text);
+      else write_text_part(w, part.text);
     }
     w.EndArray();
   }
