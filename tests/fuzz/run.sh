@@ -20,7 +20,7 @@ cpus=$(nproc)
 jobs=${JOBS:-$cpus}
 fuzz_jobs=${FUZZ_JOBS:-$cpus}
 artifact_dir=${FUZZ_ARTIFACT_DIR:-$build_dir/artifacts}
-fuzzers=${FUZZERS:-"http_request client_body upstream_response dotenv logical_model_json adapter_parse_models usage translate"}
+fuzzers=${FUZZERS:-"http_request client_body upstream_response dotenv logical_model_json adapter_parse_models usage translate json_scan"}
 
 # clang and the libraries come from scripts/install-deps.sh, which installs only what is
 # missing (nothing at all on a machine that ran scripts/test.sh).
