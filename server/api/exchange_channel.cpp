@@ -1,5 +1,7 @@
 #include "server/api/exchange_channel.hpp"
 
+#include <charconv>
+
 #include "core/translate/anthropic_messages.hpp"
 #include "server/api/errors.hpp"
 #include "server/api/json_writer.hpp"
@@ -10,6 +12,10 @@ namespace http = boost::beast::http;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+// One header field, on a whole answer (appended) or a streamed head (a Beast message).
+void add_field(Exchange::Answer& answer, std::string_view name, std::string_view value) { answer.add(name, value); }
+void add_field(Exchange::StreamHead& head, std::string_view name, std::string_view value) { head.set(name, value); }
 
 constexpr unsigned kClientClosedRequest = 499;  // nginx's status for a client that hung up
 
@@ -101,22 +107,25 @@ void ExchangeChannel::refuse(const Refusal& why) {
   ex_->respond(std::move(res));
 }
 
-void ExchangeChannel::attribute(Exchange::Fields& headers, const Attribution& from) {
+template <class Head>
+void ExchangeChannel::attribute(Head& head, const Attribution& from) {
   provider_ = from.provider_id;
   ex_->note("provider", provider_);
   ex_->note("upstream_model", from.model_id);
   ex_->note_number("attempts", static_cast<long long>(from.attempts));
-  headers.set("X-APIProxy-Provider", from.provider_id);
-  headers.set("X-APIProxy-Model", from.model_id);
-  headers.set("X-APIProxy-Attempts", std::to_string(from.attempts));
+  char attempts[24];
+  auto end = std::to_chars(attempts, attempts + sizeof attempts, from.attempts).ptr;
+  add_field(head, "X-APIProxy-Provider", from.provider_id);
+  add_field(head, "X-APIProxy-Model", from.model_id);
+  add_field(head, "X-APIProxy-Attempts", std::string_view(attempts, static_cast<size_t>(end - attempts)));
 }
 
 void ExchangeChannel::answer(UpstreamAnswer answer) {
-  Exchange::Response res{static_cast<http::status>(answer.status), ex_->request().version()};
-  res.set(http::field::content_type, answer.content_type);
-  for (const auto& [name, value] : answer.headers) res.set(name, value);
+  Exchange::Answer res{static_cast<unsigned>(answer.status), {}, std::move(answer.body)};
+  res.fields.reserve(256);
+  res.add("Content-Type", answer.content_type);
+  for (const auto& [name, value] : answer.headers) res.add(name, value);
   attribute(res, answer.from);
-  res.body() = std::move(answer.body);
   ex_->respond(std::move(res));
 }
 

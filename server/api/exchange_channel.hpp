@@ -35,7 +35,9 @@ class ExchangeChannel : public ClientChannel, public std::enable_shared_from_thi
   Exchange& exchange() { return *ex_; }
 
  private:
-  void attribute(Exchange::Fields& headers, const Attribution& from);
+  // The X-APIProxy-* fields of whose answer it is, on a streamed head or a whole answer.
+  template <class Head>
+  void attribute(Head& head, const Attribution& from);
   // The request's apiproxy_requests_total and latency records, once.
   void record_request();
 

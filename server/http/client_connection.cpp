@@ -142,13 +142,14 @@ void ClientConnection::on_request(const boost::system::error_code& ec) {
                                                  " bytes (APIPROXY_MAX_HEADER_BYTES)");
   if (ec) return reject(http::status::bad_request, "malformed HTTP request: " + ec.message());
   expires_never();  // the handler may wait on upstreams for a long time
-  dispatch(parser_->release());
+  bool keep_alive = parser_->keep_alive();
+  dispatch(parser_->release(), keep_alive);
 }
 
-void ClientConnection::dispatch(Exchange::Request request) {
+void ClientConnection::dispatch(Exchange::Request request, bool keep_alive) {
   std::string id = request_id_for(request);
   auto match = router_.match(request.method(), request.target().substr(0, request.target().find('?')));
-  auto exchange = std::make_shared<Exchange>(shared_from_this(), std::move(request), std::move(id));
+  auto exchange = std::make_shared<Exchange>(shared_from_this(), std::move(request), std::move(id), keep_alive);
   if (!match.handler) {
     if (match.path_known) {
       Exchange::Response res{http::status::method_not_allowed, exchange->request().version()};
@@ -234,28 +235,45 @@ void ClientConnection::reject(http::status status, std::string_view message) {
     std::string_view t = parser_->get().target();
     path = std::string(t.substr(0, t.find('?')));
   }
-  response_ = Exchange::Response{status, 11};
-  response_.set(http::field::content_type, "application/json");
-  response_.set(http::field::connection, "close");
-  response_.body() = error_body_for(path, status, message);
-  response_.prepare_payload();
+  Exchange::Answer answer{static_cast<unsigned>(status), {}, error_body_for(path, status, message)};
+  answer.add("Content-Type", "application/json");
+  size_t length = answer.body.size();
+  prepare_answer(std::move(answer), length, 11, /*keep_alive=*/false);
   send_response(/*close_after=*/true, std::chrono::seconds(5));
 }
 
-void ClientConnection::write(Exchange::Response response, bool keep_alive) {
+void ClientConnection::write(Exchange::Answer answer, size_t content_length, unsigned version, bool keep_alive) {
   stop_watching();
-  response_ = std::move(response);
-  if (set_.draining() && keep_alive) {
-    response_.keep_alive(false);  // tells the client to reconnect elsewhere
-    keep_alive = false;
-  }
+  if (set_.draining()) keep_alive = false;  // tells the client to reconnect elsewhere
+  prepare_answer(std::move(answer), content_length, version, keep_alive);
   send_response(!keep_alive, limits_.idle_timeout);
 }
 
-void ClientConnection::send_response(bool close_after, std::chrono::steady_clock::duration timeout) {
+void ClientConnection::prepare_answer(Exchange::Answer answer, size_t content_length, unsigned version,
+                                      bool keep_alive) {
+  auto status = http::int_to_status(answer.status);
   out_.clear();
-  append_response_head(out_, response_);
-  std::array<asio::const_buffer, 2> message{asio::buffer(out_), asio::buffer(response_.body())};
+  append_status_line(out_, static_cast<int>(version), answer.status, http::obsolete_reason(status));
+  out_.append(answer.fields);
+  // 1xx, 204 and 304 answers have no body and say nothing of its length (RFC 9110 8.6).
+  bool bodiless = http::to_status_class(status) == http::status_class::informational ||
+                  status == http::status::no_content || status == http::status::not_modified;
+  if (bodiless) {
+    answer.body.clear();
+  } else {
+    out_.append("Content-Length: ", 16);
+    append_number(out_, content_length);
+    out_.append("\r\n", 2);
+  }
+  // HTTP/1.1 keeps the connection unless told; HTTP/1.0 closes it unless told.
+  if (version >= 11 && !keep_alive) out_.append("Connection: close\r\n");
+  if (version < 11 && keep_alive) out_.append("Connection: keep-alive\r\n");
+  out_.append("\r\n", 2);
+  body_ = std::move(answer.body);
+}
+
+void ClientConnection::send_response(bool close_after, std::chrono::steady_clock::duration timeout) {
+  std::array<asio::const_buffer, 2> message{asio::buffer(out_), asio::buffer(body_)};
   expires_after(timeout);
   asio::async_write(socket_, message,
                     [self = shared_from_this(), close_after](const boost::system::error_code& ec, size_t) {

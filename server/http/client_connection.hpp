@@ -44,10 +44,10 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   // begun to arrive; a connection in the middle of a request is left to finish it.
   void close_if_idle();
 
-  // Called by Exchange: writes the answer to the current request.
-  // `keep_alive`: what the response's Connection field says (known to the caller, which
-  // set it; reading it back parses the field again).
-  void write(Exchange::Response response, bool keep_alive);
+  // Called by Exchange: writes the answer to the current request, with Content-Length
+  // `content_length` (the body's size, or what a GET would get for HEAD) and the
+  // Connection field that `keep_alive` calls for, in HTTP/`version` (10 or 11).
+  void write(Exchange::Answer answer, size_t content_length, unsigned version, bool keep_alive);
   // Called by Exchange for a streamed answer: the head (chunked), then chunks, then the
   // end. `done(false)` means the client is gone. One write at a time.
   void write_stream_head(Exchange::StreamHead head, std::function<void(bool)> done);
@@ -74,10 +74,11 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void on_header(const boost::system::error_code& ec);
   void read_body();
   void on_request(const boost::system::error_code& ec);
-  void dispatch(Exchange::Request request);
+  void dispatch(Exchange::Request request, bool keep_alive);
   void reject(boost::beast::http::status status, std::string_view message);
-  // Writes response_ (head and body in one gather write), then reads the next request
-  // unless `close_after`.
+  // Puts the head of `answer` in out_ and its body in body_.
+  void prepare_answer(Exchange::Answer answer, size_t content_length, unsigned version, bool keep_alive);
+  // Writes out_ and body_ (one gather write), then reads the next request unless `close_after`.
   void send_response(bool close_after, std::chrono::steady_clock::duration timeout);
   void on_written(const boost::system::error_code& ec, bool close);
   void close();
@@ -100,7 +101,7 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   bool waiting_for_request_ = false;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body, RecyclingAllocator<char>>> parser_;
-  Exchange::Response response_;  // the answer being written: its body is sent from here
+  std::string body_;  // the body of the answer being written
   std::string out_;  // the head (or a chunk's size line) being written; reused, so it keeps its capacity
   bool first_request_ = true;
   bool watching_ = false;

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/common/http_head.hpp"
 #include "core/telemetry/logging.hpp"
 #include "server/http/client_connection.hpp"
 #include "server/http/error_body.hpp"
@@ -14,8 +15,12 @@ namespace apiproxy {
 
 namespace http = boost::beast::http;
 
-Exchange::Exchange(std::shared_ptr<ClientConnection> session, Request request, std::string request_id)
-    : session_(std::move(session)), request_(std::move(request)), request_id_(std::move(request_id)) {
+Exchange::Exchange(std::shared_ptr<ClientConnection> session, Request request, std::string request_id,
+                   bool keep_alive)
+    : session_(std::move(session)),
+      request_(std::move(request)),
+      request_id_(std::move(request_id)),
+      keep_alive_(keep_alive) {
   std::string_view target = request_.target();
   auto q = target.find('?');
   path_ = std::string(target.substr(0, q));
@@ -157,22 +162,26 @@ void Exchange::log_access(int status, size_t body_bytes) const {
   log.info("{}", line);
 }
 
+void Exchange::Answer::add(std::string_view name, std::string_view value) {
+  if (safe_field_text(name) && safe_field_text(value)) append_field(fields, name, value);
+}
+
 void Exchange::respond(Response response) {
+  Answer answer{response.result_int(), {}, std::move(response.body())};
+  for (const auto& f : response) answer.add(f.name_string(), f.value());
+  respond(std::move(answer));
+}
+
+void Exchange::respond(Answer answer) {
   if (responded_) return;
   responded_ = true;
-  status_ = response.result_int();
+  status_ = static_cast<int>(answer.status);
   first_byte_at_ = std::chrono::steady_clock::now();
-  complete(response.result_int(), response.body().size(), *first_byte_at_);
-  response.set("X-Request-Id", request_id_);
-  bool keep_alive = request_.keep_alive();
-  response.keep_alive(keep_alive);
-  response.prepare_payload();
-  if (request_.method() == http::verb::head) {  // the head of the answer a GET would get
-    auto length = response.body().size();
-    response.body().clear();
-    response.content_length(length);
-  }
-  session_->write(std::move(response), keep_alive);
+  complete(status_, answer.body.size(), *first_byte_at_);
+  answer.add("X-Request-Id", request_id_);
+  size_t length = answer.body.size();
+  if (request_.method() == http::verb::head) answer.body.clear();  // the head of the answer a GET would get
+  session_->write(std::move(answer), length, request_.version(), keep_alive_);
 }
 
 }  // namespace apiproxy
@@ -185,7 +194,7 @@ void Exchange::start_stream(StreamHead head, std::function<void(bool)> done) {
   stream_open_ = true;
   status_ = head.result_int();
   head.set("X-Request-Id", request_id_);
-  head.keep_alive(request_.keep_alive());
+  head.keep_alive(keep_alive_);
   head.chunked(true);
   session_->write_stream_head(std::move(head), std::move(done));
 }
@@ -203,7 +212,7 @@ void Exchange::end_stream(std::function<void(bool)> done) {
   if (!first_byte_at_) first_byte_at_ = std::chrono::steady_clock::now();
   note_flag("stream", true);
   complete(status_, stream_bytes_);
-  session_->write_last_chunk(request_.keep_alive(), std::move(done));
+  session_->write_last_chunk(keep_alive_, std::move(done));
 }
 
 }  // namespace apiproxy

@@ -32,7 +32,20 @@ class Exchange {
   using Response = boost::beast::http::response<boost::beast::http::string_body, Fields>;
   using StreamHead = boost::beast::http::response<boost::beast::http::empty_body, Fields>;
 
-  Exchange(std::shared_ptr<ClientConnection> session, Request request, std::string request_id);
+  // An answer whose header lines are kept as they will be written ("Name: value\r\n"
+  // each), so building one costs appends, not an allocation and a tree insertion per field
+  // as a Beast message does. The data plane answers with it. X-Request-Id, Content-Length
+  // and Connection are the exchange's to add.
+  struct Answer {
+    unsigned status = 200;
+    std::string fields;
+    std::string body;
+    // Appends one field; a name or value that would break the line (CR, LF, NUL) is dropped.
+    void add(std::string_view name, std::string_view value);
+  };
+
+  // `keep_alive`: what the request asked for (its parser knows without reading the fields again).
+  Exchange(std::shared_ptr<ClientConnection> session, Request request, std::string request_id, bool keep_alive);
   ~Exchange();
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
@@ -79,6 +92,7 @@ class Exchange {
   // Answers with the error shape that suits the path (see api/errors.hpp).
   void respond_error(boost::beast::http::status status, std::string_view message);
   void respond(Response response);
+  void respond(Answer answer);
   bool responded() const { return responded_; }
 
   // A streamed answer: the head (sent chunked), pieces as they come, then the end.
@@ -95,6 +109,7 @@ class Exchange {
   std::string query_string_;
   PathParams params_;
   std::string request_id_;
+  bool keep_alive_;  // what the request asked for (its Connection field and version)
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   bool responded_ = false;
   bool stream_open_ = false;
