@@ -26,8 +26,8 @@ UpstreamAnswer relayable_answer(const UpstreamExchange& up, std::string body) {
   a.status = up.status();
   std::string_view type = up.header("content-type");
   a.content_type = type.empty() ? "application/json" : type;
-  for (const auto& f : up.head())
-    if (passes_through(f.name_string())) a.headers.emplace_back(f.name_string(), f.value());
+  for (const auto& f : up.fields())
+    if (passes_through(f.name)) a.headers.emplace_back(f.name, f.value);
   a.body = std::move(body);
   return a;
 }

@@ -17,7 +17,7 @@ void fetch(ConnectionPool& pool, UpstreamRequest request, std::chrono::milliseco
           if (!body) return done(Error{body.error()});
           UpstreamResponse r;
           r.status = up->status();
-          for (const auto& f : up->head()) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+          for (const auto& f : up->fields()) r.headers.emplace_back(f.name, f.value);
           r.body = std::move(body.value());
           r.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent);
           done(std::move(r));

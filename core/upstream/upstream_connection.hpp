@@ -13,18 +13,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/buffer_body.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/parser.hpp>
 
-#include "core/common/recycling_allocator.hpp"
 #include "core/common/result.hpp"
 #include "core/common/url.hpp"
+#include "core/upstream/upstream_parser.hpp"
 
 namespace apiproxy {
-
-// Header fields come from recycled blocks: Beast allocates each one on its own.
-using UpstreamParser = boost::beast::http::response_parser<boost::beast::http::buffer_body, RecyclingAllocator<char>>;
 
 class UpstreamConnection {
  public:

@@ -86,7 +86,7 @@ void UpstreamExchange::reset_parser() {
 UpstreamExchange::~UpstreamExchange() {
   if (!conn_) return;
   // Only a connection whose response was read exactly to its end can carry the next request.
-  if (!cancelled_ && parser_->is_done() && parser_->get().keep_alive() && !conn_->has_unread_bytes())
+  if (!cancelled_ && parser_->is_done() && parser_->keep_alive() && !conn_->has_unread_bytes())
     pool_.release(std::move(conn_));
   else
     pool_.discard(std::move(conn_));
@@ -191,17 +191,13 @@ void UpstreamExchange::on_head(const boost::system::error_code& ec, Started done
   done(shared_from_this());
 }
 
-std::string_view UpstreamExchange::header(std::string_view name) const {
-  auto it = parser_->get().find(name);
-  return it == parser_->get().end() ? std::string_view() : std::string_view(it->value());
-}
+std::string_view UpstreamExchange::header(std::string_view name) const { return parser_->field(name); }
 
 void UpstreamExchange::read(std::function<void(Result<std::string_view>)> done) {
   if (cancelled_ || !conn_) return done(Error{"cancelled"});
   if (parser_->is_done()) return done(std::string_view());
   auto& chunk = conn_->chunk();
-  parser_->get().body().data = chunk.data();
-  parser_->get().body().size = chunk.size();
+  parser_->set_body_window(chunk.data(), chunk.size());
   // What arrived with the head (often the whole body) is parsed at once: no read and no
   // event-loop turn. Whatever is still missing is read below, into the rest of the chunk.
   boost::system::error_code ec;
@@ -225,7 +221,7 @@ void UpstreamExchange::read(std::function<void(Result<std::string_view>)> done) 
   });
 }
 
-size_t UpstreamExchange::chunk_filled() const { return conn_->chunk().size() - parser_->get().body().size; }
+size_t UpstreamExchange::chunk_filled() const { return conn_->chunk().size() - parser_->body_window_left(); }
 
 std::string UpstreamExchange::read_failure(const boost::system::error_code& ec) const {
   return "reading from " + url_->origin() + " failed: " + describe_network_error(ec);

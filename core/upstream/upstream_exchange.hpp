@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/upstream/connection_pool.hpp"
 #include "core/upstream/http_types.hpp"
@@ -41,8 +42,9 @@ class UpstreamExchange : public std::enable_shared_from_this<UpstreamExchange> {
                                                  std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
   ~UpstreamExchange();
 
-  int status() const { return static_cast<int>(parser_->get().result_int()); }
-  const UpstreamParser::value_type& head() const { return parser_->get(); }
+  int status() const { return parser_->status(); }
+  // The response's header fields, in order; valid while the exchange lives.
+  const std::vector<UpstreamParser::Field>& fields() const { return parser_->fields(); }
   // The first field named `name` ("" when absent); valid while the exchange lives.
   std::string_view header(std::string_view name) const;
   std::chrono::milliseconds time_to_first_byte() const { return ttfb_; }
