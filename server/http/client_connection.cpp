@@ -38,8 +38,8 @@ std::string new_request_id() {
 // A client's own X-Request-Id is kept when it is short and printable, so logs can be
 // joined across systems; anything else is replaced.
 std::string request_id_for(const Exchange::Request& req) {
-  auto it = req.find("X-Request-Id");
-  if (it != req.end() && is_valid_token(it->value(), kMaxRequestIdBytes)) return std::string(it->value());
+  std::string_view given = req["X-Request-Id"];
+  if (!given.empty() && is_valid_token(given, kMaxRequestIdBytes)) return std::string(given);
   return new_request_id();
 }
 
@@ -93,7 +93,7 @@ void ClientConnection::on_header(const boost::system::error_code& ec) {
   first_request_ = false;
   auto& req = parser_->get();
   // RFC 9112 6.3: a request whose last transfer coding is not chunked has no reliable end.
-  if (req.find(http::field::transfer_encoding) != req.end() && !parser_->chunked())
+  if (req.has("Transfer-Encoding") && !parser_->chunked())
     return reject(http::status::bad_request, "Transfer-Encoding must end with 'chunked'");
   expires_after(limits_.header_timeout);
   // curl and others wait for this before sending a large body.

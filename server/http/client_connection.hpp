@@ -9,9 +9,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 
 #include "server/http/connection_set.hpp"
 #include "server/http/exchange.hpp"
@@ -100,7 +97,7 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   ConnectionSet& set_;
   bool waiting_for_request_ = false;
   boost::beast::flat_buffer buffer_;
-  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body, RecyclingAllocator<char>>> parser_;
+  std::optional<HttpRequestParser> parser_;
   std::string body_;  // the body of the answer being written
   std::string out_;  // the head (or a chunk's size line) being written; reused, so it keeps its capacity
   bool first_request_ = true;

@@ -23,8 +23,8 @@ Exchange::Exchange(std::shared_ptr<ClientConnection> session, Request request, s
       keep_alive_(keep_alive) {
   std::string_view target = request_.target();
   auto q = target.find('?');
-  path_ = std::string(target.substr(0, q));
-  if (q != std::string_view::npos) query_string_ = std::string(target.substr(q + 1));
+  path_ = target.substr(0, q);
+  if (q != std::string_view::npos) query_string_ = target.substr(q + 1);
 }
 
 Exchange::~Exchange() {
@@ -66,10 +66,7 @@ const std::string& Exchange::param(std::string_view name) const {
   return empty;
 }
 
-std::string_view Exchange::header(http::field f) const {
-  auto it = request_.find(f);
-  return it == request_.end() ? std::string_view() : std::string_view(it->value());
-}
+std::string_view Exchange::header(http::field f) const { return request_[f]; }
 
 void Exchange::respond(http::status status, std::string body, std::string_view content_type) {
   Response res{status, request_.version()};
@@ -151,7 +148,9 @@ void Exchange::log_access(int status, size_t body_bytes) const {
   } else {
     line += "access id=" + request_id_ + " ";
     line += request_.method_string();
-    line += " " + path_ + " status=" + std::to_string(status) + " bytes=" + std::to_string(body_bytes) + " ms=";
+    line += ' ';
+    line += path_;
+    line += " status=" + std::to_string(status) + " bytes=" + std::to_string(body_bytes) + " ms=";
     line += fixed(ms);
     if (first_byte_ms) {
       line += " ttfb_ms=";
