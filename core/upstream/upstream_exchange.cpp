@@ -45,7 +45,7 @@ std::shared_ptr<const Url> parsed_url(const std::string& text) {
 
 }  // namespace
 
-UpstreamExchange::UpstreamExchange(ConnectionPool& pool, std::shared_ptr<const Url> url, UpstreamRequest request,
+UpstreamExchange::UpstreamExchange(Key, ConnectionPool& pool, std::shared_ptr<const Url> url, UpstreamRequest request,
                                    ExchangeTimeouts t)
     : pool_(pool), url_(std::move(url)), timeouts_(t), body_(std::move(request.body)) {
   write_head(request);
@@ -100,7 +100,7 @@ std::shared_ptr<UpstreamExchange> UpstreamExchange::start(ConnectionPool& pool, 
     done(Error{"not an http(s) URL: " + request.url});
     return nullptr;
   }
-  std::shared_ptr<UpstreamExchange> ex(new UpstreamExchange(pool, std::move(url), std::move(request), timeouts));
+  auto ex = std::make_shared<UpstreamExchange>(Key{}, pool, std::move(url), std::move(request), timeouts);
   ex->deadline_ = now + timeouts.total;
   ex->send(/*fresh=*/false, std::move(done), now);
   return ex;

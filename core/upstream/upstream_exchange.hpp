@@ -16,7 +16,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "core/upstream/connection_pool.hpp"
 #include "core/upstream/http_types.hpp"
@@ -44,7 +43,7 @@ class UpstreamExchange : public std::enable_shared_from_this<UpstreamExchange> {
 
   int status() const { return parser_->status(); }
   // The response's header fields, in order; valid while the exchange lives.
-  const std::vector<UpstreamParser::Field>& fields() const { return parser_->fields(); }
+  const UpstreamParser::Fields& fields() const { return parser_->fields(); }
   // The first field named `name` ("" when absent); valid while the exchange lives.
   std::string_view header(std::string_view name) const;
   std::chrono::milliseconds time_to_first_byte() const { return ttfb_; }
@@ -58,7 +57,13 @@ class UpstreamExchange : public std::enable_shared_from_this<UpstreamExchange> {
   void cancel();
 
  private:
-  UpstreamExchange(ConnectionPool& pool, std::shared_ptr<const Url> url, UpstreamRequest request, ExchangeTimeouts t);
+  // Only start() makes one (the key is private), in one allocation with its shared count.
+  struct Key {};
+ public:
+  UpstreamExchange(Key, ConnectionPool& pool, std::shared_ptr<const Url> url, UpstreamRequest request,
+                   ExchangeTimeouts t);
+
+ private:
   void write_head(const UpstreamRequest& request);
   void send(bool fresh, Started done, std::chrono::steady_clock::time_point now);
   void write_request(Started done);

@@ -9,10 +9,7 @@ namespace apiproxy {
 
 void UpstreamParser::on_field_impl(boost::beast::http::field, boost::beast::string_view name,
                                    boost::beast::string_view value, boost::beast::error_code&) {
-  if (offsets_.empty()) {
-    text_.reserve(512);
-    offsets_.reserve(16);
-  }
+  if (offsets_.empty()) text_.reserve(512);
   size_t at = text_.size();
   text_.append(name.data(), name.size());
   text_.append(value.data(), value.size());
@@ -21,7 +18,6 @@ void UpstreamParser::on_field_impl(boost::beast::http::field, boost::beast::stri
 
 void UpstreamParser::on_header_impl(boost::beast::error_code&) {
   std::string_view text(text_);
-  fields_.reserve(offsets_.size());
   for (const auto& o : offsets_)
     fields_.push_back({text.substr(o.name_at, o.value_at - o.name_at), text.substr(o.value_at, o.value_end - o.value_at)});
 }

@@ -8,9 +8,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include <boost/beast/http/basic_parser.hpp>
+#include <boost/container/small_vector.hpp>
 
 namespace apiproxy {
 
@@ -19,10 +19,12 @@ class UpstreamParser final : public boost::beast::http::basic_parser<false> {
   struct Field {
     std::string_view name, value;
   };
+  // Room for the usual response's fields without an allocation.
+  using Fields = boost::container::small_vector<Field, 16>;
 
   int status() const { return status_; }
   // Valid once the head is complete, until reset().
-  const std::vector<Field>& fields() const { return fields_; }
+  const Fields& fields() const { return fields_; }
   // The first field named `name` (any case), or "".
   std::string_view field(std::string_view name) const;
 
@@ -58,8 +60,8 @@ class UpstreamParser final : public boost::beast::http::basic_parser<false> {
   struct Offsets {
     size_t name_at, value_at, value_end;
   };
-  std::vector<Offsets> offsets_;
-  std::vector<Field> fields_;
+  boost::container::small_vector<Offsets, 16> offsets_;
+  Fields fields_;
   char* window_ = nullptr;
   size_t window_left_ = 0;
 };

@@ -28,7 +28,6 @@ void HttpRequestParser::on_request_impl(boost::beast::http::verb method, boost::
                                         boost::beast::string_view target, int version, boost::beast::error_code&) {
   HttpRequest& r = request_;
   r.text_.reserve(512);
-  r.fields_.reserve(16);
   r.method_ = method;
   r.version_ = static_cast<unsigned>(version);
   r.method_at_ = r.add(method_string);

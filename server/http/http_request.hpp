@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include <boost/beast/http/basic_parser.hpp>
+#include <boost/container/small_vector.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 
@@ -48,7 +48,7 @@ class HttpRequest {
   unsigned version_ = 11;
   std::string text_;  // the method, the target, then each field's name and value
   Piece method_at_, target_at_;
-  std::vector<Field> fields_;
+  boost::container::small_vector<Field, 16> fields_;  // the usual request allocates none
   std::string body_;
 };
 
