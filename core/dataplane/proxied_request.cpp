@@ -390,8 +390,9 @@ void ProxiedRequest::relay_whole(std::shared_ptr<UpstreamExchange> up, bool succ
                                 telemetry::outcome::kAdapterError);
     }
     if (success) {
-      auto out = std::make_shared<UpstreamAnswer>(std::move(answer));
-      return self->finish_success(usage, self->elapsed_ms(), [self, out] { self->client_->answer(std::move(*out)); });
+      return self->finish_success(usage, self->elapsed_ms(), [self, answer = std::move(answer)]() mutable {
+        self->client_->answer(std::move(answer));
+      });
     }
     const Candidate& c = self->current();
     bool fault = provider_fault(answer.status);
@@ -402,8 +403,8 @@ void ProxiedRequest::relay_whole(std::shared_ptr<UpstreamExchange> up, bool succ
   });
 }
 
-void ProxiedRequest::finish_success(const std::optional<TokenUsage>& usage, double latency_ms,
-                                    std::function<void()> then) {
+template <class Then>
+void ProxiedRequest::finish_success(const std::optional<TokenUsage>& usage, double latency_ms, Then then) {
   const Candidate& c = current();
   const std::string& logical = model_->logical_id;
   count_attempt(telemetry::outcome::kSuccess);
@@ -417,7 +418,7 @@ void ProxiedRequest::finish_success(const std::optional<TokenUsage>& usage, doub
                   usage ? std::to_string(usage->completion_tokens) : "-");
   }
   if (request_.session_id.empty() || bound_) return then();
-  bind_session(std::move(then));
+  bind_session(std::function<void()>(std::move(then)));
 }
 
 void ProxiedRequest::bind_session(std::function<void()> then) {

@@ -77,7 +77,9 @@ class ProxiedRequest : public std::enable_shared_from_this<ProxiedRequest> {
   // the first byte for a stream (a long stream is not a slow upstream). Records the
   // success, binds the conversation (if any), then runs `then` — so the binding is stored
   // before the client can send its next message. `usage`: what the upstream reported.
-  void finish_success(const std::optional<TokenUsage>& usage, double latency_ms, std::function<void()> then);
+  // `then` runs at once when nothing is to be bound (no allocation for it), else after.
+  template <class Then>
+  void finish_success(const std::optional<TokenUsage>& usage, double latency_ms, Then then);
   void all_failed();
   void bind_session(std::function<void()> then);
   Attribution attribution() const;

@@ -1,5 +1,6 @@
 #include "core/upstream/upstream_connection.hpp"
 
+#include "core/common/http_read.hpp"
 #include "core/upstream/deadline.hpp"
 
 #include <sys/socket.h>
@@ -9,7 +10,6 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
@@ -46,10 +46,10 @@ class ConnectionOver final : public UpstreamConnection {
     asio::async_write(stream_, request, completion(std::move(done)));
   }
   void read_header(UpstreamParser& parser, Done done) override {
-    http::async_read_header(stream_, buffer_, parser, completion(std::move(done)));
+    async_http_read(stream_, buffer_, parser, ReadUntil::Head, completion(std::move(done)));
   }
   void read_some(UpstreamParser& parser, Done done) override {
-    http::async_read_some(stream_, buffer_, parser, completion(std::move(done)));
+    async_http_read(stream_, buffer_, parser, ReadUntil::Some, completion(std::move(done)));
   }
   void expires_at(std::chrono::steady_clock::time_point t) override { deadline_.expires_at(t); }
   void expires_never() override { deadline_.expires_never(); }
@@ -74,7 +74,7 @@ class ConnectionOver final : public UpstreamConnection {
 
  private:
   auto completion(Done done) {
-    return [this, done = std::move(done)](const boost::system::error_code& ec, size_t) { done(outcome(ec)); };
+    return [this, done = std::move(done)](const boost::system::error_code& ec, size_t = 0) { done(outcome(ec)); };
   }
   TcpStream& lowest_socket() { return lowest(stream_); }
   Stream stream_;

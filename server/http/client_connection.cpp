@@ -8,10 +8,10 @@
 #include <random>
 
 #include <boost/asio/write.hpp>
-#include <boost/beast/http/read.hpp>
 #include <spdlog/spdlog.h>
 
 #include "core/common/http_head.hpp"
+#include "core/common/http_read.hpp"
 #include "core/common/identifiers.hpp"
 #include "server/http/error_body.hpp"
 
@@ -81,10 +81,8 @@ void ClientConnection::read_header() {
   parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
   expires_after(first_request_ ? limits_.header_timeout : limits_.idle_timeout);
   waiting_for_request_ = true;
-  http::async_read_header(socket_, buffer_, *parser_,
-                          [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-                            self->on_header(ec);
-                          });
+  async_http_read(socket_, buffer_, *parser_, ReadUntil::Head,
+                  [self = shared_from_this()](const boost::system::error_code& ec) { self->on_header(ec); });
 }
 
 void ClientConnection::on_header(const boost::system::error_code& ec) {
@@ -118,10 +116,8 @@ void ClientConnection::read_body() {
     if (ec && ec != http::error::need_more) return on_request(ec);
   }
   if (parser_->is_done()) return on_request({});
-  http::async_read(socket_, buffer_, *parser_,
-                   [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
-                     self->on_request(ec);
-                   });
+  async_http_read(socket_, buffer_, *parser_, ReadUntil::Message,
+                  [self = shared_from_this()](const boost::system::error_code& ec) { self->on_request(ec); });
 }
 
 void ClientConnection::on_request(const boost::system::error_code& ec) {
