@@ -390,9 +390,11 @@ void ProxiedRequest::relay_whole(std::shared_ptr<UpstreamExchange> up, bool succ
                                 telemetry::outcome::kAdapterError);
     }
     if (success) {
-      return self->finish_success(usage, self->elapsed_ms(), [self, answer = std::move(answer)]() mutable {
-        self->client_->answer(std::move(answer));
-      });
+      auto now = Clock::now();  // one reading for the latency, the metrics and the usage window
+      double latency_ms = std::chrono::duration<double, std::milli>(now - self->attempt_started_).count();
+      return self->finish_success(
+          usage, latency_ms, [self, answer = std::move(answer)]() mutable { self->client_->answer(std::move(answer)); },
+          now);
     }
     const Candidate& c = self->current();
     bool fault = provider_fault(answer.status);
@@ -404,13 +406,14 @@ void ProxiedRequest::relay_whole(std::shared_ptr<UpstreamExchange> up, bool succ
 }
 
 template <class Then>
-void ProxiedRequest::finish_success(const std::optional<TokenUsage>& usage, double latency_ms, Then then) {
+void ProxiedRequest::finish_success(const std::optional<TokenUsage>& usage, double latency_ms, Then then,
+                                    Clock::time_point now) {
   const Candidate& c = current();
   const std::string& logical = model_->logical_id;
   count_attempt(telemetry::outcome::kSuccess);
-  shared_.metrics.end(logical, c.upstream.provider_id, Observation{latency_ms, true});
+  shared_.metrics.end(logical, c.upstream.provider_id, Observation{latency_ms, true}, now);
   shared_.weights.nudge(logical, c.upstream.provider_id, Nudge::Success);
-  account_usage(shared_.telemetry, *client_, logical, c, usage);
+  account_usage(shared_.telemetry, *client_, logical, c, usage, now);
   if (spdlog::should_log(spdlog::level::debug)) {
     spdlog::debug("request {}: {} via {} in {:.1f} ms after {} attempt(s); tokens in {} out {}", request_.request_id,
                   request_.model, candidate_label(c), elapsed_ms(), attempts_.size() + 1,

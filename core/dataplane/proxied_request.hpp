@@ -78,8 +78,10 @@ class ProxiedRequest : public std::enable_shared_from_this<ProxiedRequest> {
   // success, binds the conversation (if any), then runs `then` — so the binding is stored
   // before the client can send its next message. `usage`: what the upstream reported.
   // `then` runs at once when nothing is to be bound (no allocation for it), else after.
+  // `now`: when the answer was complete (the latency's end).
   template <class Then>
-  void finish_success(const std::optional<TokenUsage>& usage, double latency_ms, Then then);
+  void finish_success(const std::optional<TokenUsage>& usage, double latency_ms, Then then,
+                      std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
   void all_failed();
   void bind_session(std::function<void()> then);
   Attribution attribution() const;

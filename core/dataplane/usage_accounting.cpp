@@ -14,7 +14,8 @@ double usage_cost(const telemetry::TokenUsage& usage, double cost_input, double 
 }
 
 void account_usage(telemetry::Telemetry& telemetry, ClientChannel& client, std::string_view logical_model,
-                   const Candidate& answered, const std::optional<telemetry::TokenUsage>& usage) {
+                   const Candidate& answered, const std::optional<telemetry::TokenUsage>& usage,
+                   std::chrono::steady_clock::time_point now) {
   // A model a client invented ("provider/anything") is no label of its own: the unlisted
   // bucket of model_resolution.hpp, as for the logical model.
   std::string_view model = logical_model == kUnlistedModels ? kUnlistedModels : answered.upstream.model_id;
@@ -27,7 +28,7 @@ void account_usage(telemetry::Telemetry& telemetry, ClientChannel& client, std::
     client.note_number("completion_tokens", static_cast<long long>(usage->completion_tokens));
     client.note_decimal("cost", r.cost);
   }
-  telemetry.record_usage(r);
+  telemetry.record_usage(r, now);
 }
 
 }  // namespace apiproxy

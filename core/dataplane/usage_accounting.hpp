@@ -3,6 +3,7 @@
 // and COST_OUTPUT, goes to the Prometheus counters, the usage summary and the access log.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string_view>
 
@@ -19,8 +20,9 @@ double usage_cost(const telemetry::TokenUsage& usage, double cost_input, double 
 
 // Records the request `answered` (the candidate whose answer the client got) answered for
 // `logical_model` (metric labels: its provider and model ids); the access log gets prompt_tokens, completion_tokens and cost when the
-// upstream reported usage.
+// upstream reported usage. `now`: when the answer was complete.
 void account_usage(telemetry::Telemetry& telemetry, ClientChannel& client, std::string_view logical_model,
-                   const Candidate& answered, const std::optional<telemetry::TokenUsage>& usage);
+                   const Candidate& answered, const std::optional<telemetry::TokenUsage>& usage,
+                   std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
 
 }  // namespace apiproxy

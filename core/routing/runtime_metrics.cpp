@@ -60,13 +60,12 @@ void RuntimeMetrics::begin(const std::string& logical, const std::string& provid
   ++e.in_flight;
 }
 
-void RuntimeMetrics::end(const std::string& logical, const std::string& provider, const Observation& o) {
+void RuntimeMetrics::end(const std::string& logical, const std::string& provider, const Observation& o,
+                         Clock::time_point now) {
   Entry& e = entry(logical, provider);
-  {
-    std::lock_guard lock(e.mutex);
-    if (e.in_flight > 0) --e.in_flight;
-  }
-  record(logical, provider, o);
+  std::lock_guard lock(e.mutex);
+  if (e.in_flight > 0) --e.in_flight;
+  record_locked(e, o, now);
 }
 
 void RuntimeMetrics::abandon(const std::string& logical, const std::string& provider) {
@@ -100,9 +99,13 @@ void RuntimeMetrics::record(const std::string& logical, const std::string& provi
 void RuntimeMetrics::record_at(const std::string& logical, const std::string& provider,
                                const Observation& o, Clock::time_point now) {
   Entry& e = entry(logical, provider);
+  std::lock_guard lock(e.mutex);
+  record_locked(e, o, now);
+}
+
+void RuntimeMetrics::record_locked(Entry& e, const Observation& o, Clock::time_point now) {
   int64_t sec = second_of(now);
   double ms = std::isfinite(o.latency_ms) && o.latency_ms > 0 ? o.latency_ms : 0;
-  std::lock_guard lock(e.mutex);
   expire(e, sec);
   e.derived_second = kNoSecond;  // the window changes
   auto at = static_cast<size_t>(sec % kWindowSeconds);

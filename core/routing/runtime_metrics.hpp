@@ -103,7 +103,9 @@ class RuntimeMetrics {
   explicit RuntimeMetrics(MetricsThresholds t = {}) : thresholds_(t) {}
 
   void begin(const std::string& logical, const std::string& provider);
-  void end(const std::string& logical, const std::string& provider, const Observation& o);
+  // `now`: the caller's reading of the clock, if it has one.
+  void end(const std::string& logical, const std::string& provider, const Observation& o,
+           Clock::time_point now = Clock::now());
   // A request that ended without an outcome worth counting (the client went away).
   void abandon(const std::string& logical, const std::string& provider);
   // An outcome not tied to an in-flight request (e.g. a health probe).
@@ -208,6 +210,8 @@ class RuntimeMetrics {
   static Totals compute_totals(const Entry& e, int64_t now_second);
   static void expire(const Entry& e, int64_t now_second);
   static RemoteShare local_share(const Entry& e, int64_t now_second);
+  // Adds one outcome to the entry's window, recent latency and breaker; e.mutex is held.
+  void record_locked(Entry& e, const Observation& o, Clock::time_point now);
   void add_recent(Entry& e, const Observation& o, double ms, Clock::time_point now) const;
   void update_breaker(Entry& e, bool success, Clock::time_point now) const;
   std::chrono::milliseconds ejection_time(uint32_t strikes) const;

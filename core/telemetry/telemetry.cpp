@@ -48,8 +48,8 @@ void Telemetry::record_attempt(std::string_view logical_model, std::string_view 
   upstream_attempts.with({logical_model, provider, outcome}).inc();
 }
 
-void Telemetry::record_usage(const UsageRecord& r) {
-  usage.record(r.logical_model, r.provider, r.usage, r.cost);
+void Telemetry::record_usage(const UsageRecord& r, std::chrono::steady_clock::time_point now) {
+  usage.record(r.logical_model, r.provider, r.usage, r.cost, now);
   if (!r.usage) return;
   TokenCounters& t = tokens.with({r.logical_model, r.provider, r.model});
   t.prompt.inc(r.usage->prompt_tokens);

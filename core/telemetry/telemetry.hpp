@@ -72,7 +72,8 @@ class Telemetry {
   void record_attempt(std::string_view logical_model, std::string_view provider, std::string_view outcome);
   void record_failover(std::string_view logical_model) { failovers.with({logical_model}).inc(); }
   void record_rate_limited(std::string_view logical_model) { rate_limited.with({logical_model}).inc(); }
-  void record_usage(const UsageRecord& r);
+  // `now`: the caller's reading of the clock, if it has one.
+  void record_usage(const UsageRecord& r, std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
 
   // Seconds since the epoch when this object was made (≈ process start).
   double start_time_seconds() const { return start_time_seconds_; }
