@@ -6,13 +6,6 @@ namespace apiproxy {
 
 namespace {
 
-// What the top-level object's scanner needs to know about one member's value.
-struct ValueFacts {
-  JsonKind kind = JsonKind::Null;
-  bool boolean = false;
-  std::optional<uint64_t> uint;
-};
-
 // Recursive descent over [begin, end), bounded by kMaxJsonDepth. Every method returns false
 // at the first thing it does not vouch for; the scan is then undecided.
 class FastScanner {
@@ -40,34 +33,26 @@ class FastScanner {
     return true;
   }
 
-  // At '{'. `top`: the members are recorded (depth 1).
+  // At '{'. `top`: the members are recorded (depth 1), each decoded straight into its
+  // JsonMember.
   bool object(unsigned depth, bool top) {
     if (depth > kMaxJsonDepth) return false;
     ++p_;
     size_t previous_end = offset();
     skip_blanks();
     if (take('}')) return true;
-    std::string key;
     for (;;) {
-      if (p_ == end_ || *p_ != '"' || !string(top ? &key : nullptr)) return false;
+      JsonMember* m = top ? &out_.emplace_back() : nullptr;
+      if (p_ == end_ || *p_ != '"' || !string(m ? &m->key : nullptr)) return false;
       skip_blanks();
       if (!take(':')) return false;
       skip_blanks();
       size_t value_begin = offset();
-      ValueFacts facts;
-      std::string text;
-      if (!value(depth, top ? &facts : nullptr, top ? &text : nullptr)) return false;
-      if (top) {
-        JsonMember& m = out_.emplace_back();
-        m.key = std::move(key);
-        m.kind = facts.kind;
-        m.boolean = facts.boolean;
-        m.uint = facts.uint;
-        m.string = std::move(text);
-        m.member = {previous_end, offset()};
-        m.value = {value_begin, offset()};
+      if (!value(depth, m)) return false;
+      if (m) {
+        m->member = {previous_end, offset()};
+        m->value = {value_begin, offset()};
         previous_end = offset();
-        key.clear();
       }
       skip_blanks();
       if (take('}')) return true;
@@ -83,7 +68,7 @@ class FastScanner {
     skip_blanks();
     if (take(']')) return true;
     for (;;) {
-      if (!value(depth, nullptr, nullptr)) return false;
+      if (!value(depth, nullptr)) return false;
       skip_blanks();
       if (take(']')) return true;
       if (!take(',')) return false;
@@ -91,9 +76,9 @@ class FastScanner {
     }
   }
 
-  // Any value, inside a container at `depth`. `facts`/`text`, when given, receive what a
-  // top-level member records (a string's decoded text goes to `text`).
-  bool value(unsigned depth, ValueFacts* facts, std::string* text) {
+  // Any value, inside a container at `depth`. `m`, when given, is the top-level member it
+  // is the value of: it receives what scan_members records.
+  bool value(unsigned depth, JsonMember* m) {
     if (p_ == end_) return false;
     JsonKind kind;
     switch (*p_) {
@@ -107,12 +92,12 @@ class FastScanner {
         break;
       case '"':
         kind = JsonKind::String;
-        if (!string(text)) return false;
+        if (!string(m ? &m->string : nullptr)) return false;
         break;
       case 't':
         kind = JsonKind::Bool;
         if (!literal("true")) return false;
-        if (facts) facts->boolean = true;
+        if (m) m->boolean = true;
         break;
       case 'f':
         kind = JsonKind::Bool;
@@ -124,9 +109,9 @@ class FastScanner {
         break;
       default:
         kind = JsonKind::Number;
-        if (!number(facts)) return false;
+        if (!number(m)) return false;
     }
-    if (facts) facts->kind = kind;
+    if (m) m->kind = kind;
     return true;
   }
 
@@ -141,7 +126,7 @@ class FastScanner {
   // '-'? ('0' | [1-9][0-9]*) ('.' [0-9]+)?  -- exponents are left to RapidJSON. A
   // non-negative integer that fits records its value, as does "-0" (RapidJSON reads it as
   // the integer 0).
-  bool number(ValueFacts* facts) {
+  bool number(JsonMember* m) {
     bool minus = take('-');
     if (p_ == end_ || !digit(*p_)) return false;
     const char* digits = p_;
@@ -165,7 +150,7 @@ class FastScanner {
       integer = false;
     }
     if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) return false;
-    if (facts && integer && fits && (!minus || v == 0)) facts->uint = v;
+    if (m && integer && fits && (!minus || v == 0)) m->uint = v;
     return true;
   }
 
