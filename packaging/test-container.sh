@@ -85,7 +85,10 @@ phase() {  # phase KEY [TITLE]: ends the previous phase (printing its time), sta
 
 # ---- prerequisites ----------------------------------------------------------------------
 missing=()
-for p in podman runc debootstrap podman-compose netavark aardvark-dns; do
+# netavark sets up container networks with iptables, which its package does not pull in: on
+# a machine without it every `podman run` on a network fails with "netavark: No such file or
+# directory".
+for p in podman runc debootstrap podman-compose netavark aardvark-dns iptables; do
   [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)" = installed ] || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -212,7 +215,9 @@ ok "base image $base: $(( $(podman image inspect --format '{{.Size}}' "$base") /
 phase redis-image "Redis image $redis_image"
 podman_build "$work/redis-build.log" -t "$redis_image" -f "$src_dir/packaging/container/redis.Dockerfile" \
   "$src_dir/packaging/container"
-ok "$redis_image: $("${podman_run[@]}" --rm --no-healthcheck "$redis_image" redis-server --version | grep -o 'v=[0-9.]*')"
+redis_version=$("${podman_run[@]}" --rm --no-healthcheck "$redis_image" redis-server --version | grep -o 'v=[0-9.]*' || true)
+[ -n "$redis_version" ] || fail "$redis_image does not run (podman run ... redis-server --version printed no version)"
+ok "$redis_image: $redis_version"
 if [ "$prepare_only" = 1 ]; then
   phase ""
   echo "test-container.sh: base images ready (${times[*]})"
