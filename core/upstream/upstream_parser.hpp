@@ -23,7 +23,7 @@ class UpstreamParser final : public boost::beast::http::basic_parser<false> {
   using Fields = boost::container::small_vector<Field, 16>;
 
   int status() const { return status_; }
-  // Valid once the head is complete, until reset().
+  // Valid once the head is complete, while the parser lives.
   const Fields& fields() const { return fields_; }
   // The first field named `name` (any case), or "".
   std::string_view field(std::string_view name) const;
