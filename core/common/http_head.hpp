@@ -6,8 +6,6 @@
 #include <string>
 #include <string_view>
 
-#include <boost/beast/http/message.hpp>
-
 namespace apiproxy {
 
 // One "Name: value\r\n" line.
@@ -20,14 +18,6 @@ inline void append_field(std::string& out, std::string_view name, std::string_vi
 
 // "HTTP/1.1 200 OK\r\n": the status line.
 void append_status_line(std::string& out, int version, unsigned status, std::string_view reason);
-
-// The status line, every field, then the blank line.
-template <class Fields>
-void append_response_head(std::string& out, const boost::beast::http::response_header<Fields>& head) {
-  append_status_line(out, head.version(), head.result_int(), head.reason());
-  for (const auto& f : head) append_field(out, f.name_string(), f.value());
-  out.append("\r\n", 2);
-}
 
 // A name or value that could end its line early (CR, LF or NUL): never written.
 // (One pass over the bytes: find_first_of would search the three characters for each byte.)

@@ -47,6 +47,8 @@ class ReadOp {
         buffer_.consume(used);
         if (ec == boost::beast::http::error::need_more) {
           ec = {};
+          // An eager parser took a piece and stopped at the start of the next.
+          if (until_ == ReadUntil::Some && used > 0) return complete(ec);
         } else if (ec || until_ == ReadUntil::Some || reached()) {
           return complete(ec);
         } else if (used > 0) {

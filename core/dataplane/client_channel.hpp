@@ -27,7 +27,8 @@ class ClientChannel {
   // Exactly one of: refuse, answer, or a stream (start, writes, then an end).
   virtual void refuse(const Refusal& why) = 0;
   virtual void answer(UpstreamAnswer answer) = 0;
-  virtual void start_stream(int status, const Attribution& from, Done done) = 0;
+  // `first`: stream bytes that go out with the head (may be empty), valid until `done` runs.
+  virtual void start_stream(int status, const Attribution& from, std::string_view first, Done done) = 0;
   // `bytes` (whole SSE events) stay valid until `done` runs.
   virtual void stream_write(std::string_view bytes, Done done) = 0;
   virtual void end_stream() = 0;

@@ -49,7 +49,7 @@ ProxiedRequest::ProxiedRequest(const DataPlane& plane, ProxyRequest request, std
       client_(std::move(client)) {}
 
 void ProxiedRequest::count_attempt(std::string_view outcome) {
-  shared_.telemetry.record_attempt(model_->logical_id, current().upstream.provider_id, outcome);
+  shared_.telemetry.record_attempt(model_->logical_id, current().upstream->provider_id, outcome);
 }
 
 double ProxiedRequest::elapsed_ms() const {
@@ -57,7 +57,7 @@ double ProxiedRequest::elapsed_ms() const {
 }
 
 Attribution ProxiedRequest::attribution() const {
-  return {current().upstream.provider_id, current().upstream.model_id, attempts_.size() + 1};
+  return {current().upstream->provider_id, current().upstream->model_id, attempts_.size() + 1};
 }
 
 void ProxiedRequest::run() {
@@ -112,7 +112,7 @@ bool ProxiedRequest::stop_if_client_gone(bool attempt_in_flight) {
   if (!client_hung_up_) return false;
   if (attempt_in_flight) {
     count_attempt(telemetry::outcome::kClientClosed);
-    shared_.metrics.abandon(model_->logical_id, current().upstream.provider_id);
+    shared_.metrics.abandon(model_->logical_id, current().upstream->provider_id);
   }
   upstream_.reset();
   client_->refuse({RefusalKind::ClientGone, "the client closed the connection"});
@@ -133,10 +133,10 @@ void ProxiedRequest::try_next() {
     const Candidate& c = order_[i];
     AdmissionCandidate a;
     if (c.provider->config.max_qps > 0)
-      a.limits.push_back({rate_limit_keys::provider(c.upstream.provider_id), c.provider->config.max_qps});
-    if (c.upstream.max_qps && *c.upstream.max_qps > 0)
-      a.limits.push_back({rate_limit_keys::upstream(model_->logical_id, c.upstream.provider_id, c.upstream.model_id),
-                          *c.upstream.max_qps});
+      a.limits.push_back({rate_limit_keys::provider(c.upstream->provider_id), c.provider->config.max_qps});
+    if (c.upstream->max_qps && *c.upstream->max_qps > 0)
+      a.limits.push_back({rate_limit_keys::upstream(model_->logical_id, c.upstream->provider_id, c.upstream->model_id),
+                          *c.upstream->max_qps});
     remaining.push_back(std::move(a));
   }
   shared_.limiter.admit(*store_, std::move(remaining), [self = shared_from_this()](Admission admission) {
@@ -153,7 +153,7 @@ void ProxiedRequest::try_next() {
 }
 
 void ProxiedRequest::attempt() {
-  keys_ = shared_.keys.find(current().upstream.provider_id);
+  keys_ = shared_.keys.find(current().upstream->provider_id);
   keys_tried_.clear();
   pick_key();
 }
@@ -214,7 +214,7 @@ bool ProxiedRequest::rotate_key(UpstreamExchange& up, int status, std::optional<
   const Candidate& c = current();
   attempts_.push_back({candidate_label(c) + " with key " + keys_->key(key_).label, "HTTP " + std::to_string(status)});
   count_attempt(telemetry::outcome::kKeyRejected);
-  shared_.metrics.abandon(model_->logical_id, c.upstream.provider_id);
+  shared_.metrics.abandon(model_->logical_id, c.upstream->provider_id);
   up.read_all(kMaxErrorBody, [self = shared_from_this()](Result<std::string>) {
     if (self->stop_if_client_gone(false)) return;
     self->pick_key();
@@ -233,7 +233,7 @@ void ProxiedRequest::send() {
     return try_next();
   }
   attempt_started_ = Clock::now();
-  shared_.metrics.begin(model_->logical_id, c.upstream.provider_id);
+  shared_.metrics.begin(model_->logical_id, c.upstream->provider_id);
   upstream_ = UpstreamExchange::start(pool_, std::move(request.value()),
                                       attempt_timeouts(shared_.limits, c.provider->config, request_.stream),
                                       [self = shared_from_this()](Result<std::shared_ptr<UpstreamExchange>> started) {
@@ -267,17 +267,17 @@ void ProxiedRequest::pass_native_headers(Headers& headers) const {
 Result<UpstreamRequest> ProxiedRequest::build_with(const Candidate& c, apx_operation op, const RequestBody& body,
                                                    bool* unsupported) {
   const ProviderAdapter& adapter = *c.provider->adapter;
-  std::string text = body.for_model(c.upstream.model_id);
+  std::string text = body.for_model(c.upstream->model_id);
   call_op_ = op;
   // Only an adapter that transforms its answers reads the call again later.
   if (adapter.transforms_answers()) call_body_ = text;
   else call_body_.clear();
-  return adapter.build_request(UpstreamCall{op, c.upstream.model_id, {}, request_.stream, key_}, std::move(text),
+  return adapter.build_request(UpstreamCall{op, c.upstream->model_id, {}, request_.stream, key_}, std::move(text),
                                unsupported);
 }
 
 UpstreamCall ProxiedRequest::call() const {
-  return UpstreamCall{call_op_, current().upstream.model_id, call_body_, request_.stream, key_};
+  return UpstreamCall{call_op_, current().upstream->model_id, call_body_, request_.stream, key_};
 }
 
 Status ProxiedRequest::shape_answer(UpstreamAnswer& answer, std::optional<TokenUsage>& usage) {
@@ -339,8 +339,8 @@ void ProxiedRequest::fail_attempt(const std::string& why, Nudge nudge, double la
   const Candidate& c = current();
   attempts_.push_back({candidate_label(c), why});
   count_attempt(outcome);
-  shared_.metrics.end(model_->logical_id, c.upstream.provider_id, Observation{latency_ms, false});
-  shared_.weights.nudge(model_->logical_id, c.upstream.provider_id, nudge);
+  shared_.metrics.end(model_->logical_id, c.upstream->provider_id, Observation{latency_ms, false});
+  shared_.weights.nudge(model_->logical_id, c.upstream->provider_id, nudge);
   spdlog::debug("request {}: attempt on {} failed: {}", request_.request_id, candidate_label(c), why);
   try_next();
 }
@@ -357,7 +357,7 @@ void ProxiedRequest::on_head(Result<std::shared_ptr<UpstreamExchange>> started) 
   if (keys_ && rotate_key(*up, status, record_key(status, up.get()))) return;
   Outcome outcome = c.provider->adapter->classify(status, {});
   if (outcome == Outcome::Retryable) {
-    shared_.cooldowns.cool(c.upstream.provider_id, c.upstream.model_id,
+    shared_.cooldowns.cool(c.upstream->provider_id, c.upstream->model_id,
                            Cooldowns::parse_retry_after(up->header("retry-after")));
     // Read the error body so the connection can be reused, then move on.
     up->read_all(kMaxErrorBody, [self = shared_from_this(), status](Result<std::string>) {
@@ -399,8 +399,8 @@ void ProxiedRequest::relay_whole(std::shared_ptr<UpstreamExchange> up, bool succ
     const Candidate& c = self->current();
     bool fault = provider_fault(answer.status);
     self->count_attempt(telemetry::outcome::kErrorStatus);
-    self->shared_.metrics.end(self->model_->logical_id, c.upstream.provider_id, Observation{self->elapsed_ms(), !fault});
-    if (fault) self->shared_.weights.nudge(self->model_->logical_id, c.upstream.provider_id, Nudge::FatalFailure);
+    self->shared_.metrics.end(self->model_->logical_id, c.upstream->provider_id, Observation{self->elapsed_ms(), !fault});
+    if (fault) self->shared_.weights.nudge(self->model_->logical_id, c.upstream->provider_id, Nudge::FatalFailure);
     self->client_->answer(std::move(answer));
   });
 }
@@ -411,8 +411,8 @@ void ProxiedRequest::finish_success(const std::optional<TokenUsage>& usage, doub
   const Candidate& c = current();
   const std::string& logical = model_->logical_id;
   count_attempt(telemetry::outcome::kSuccess);
-  shared_.metrics.end(logical, c.upstream.provider_id, Observation{latency_ms, true}, now);
-  shared_.weights.nudge(logical, c.upstream.provider_id, Nudge::Success);
+  shared_.metrics.end(logical, c.upstream->provider_id, Observation{latency_ms, true}, now);
+  shared_.weights.nudge(logical, c.upstream->provider_id, Nudge::Success);
   account_usage(shared_.telemetry, *client_, logical, c, usage, now);
   if (spdlog::should_log(spdlog::level::debug)) {
     spdlog::debug("request {}: {} via {} in {:.1f} ms after {} attempt(s); tokens in {} out {}", request_.request_id,
@@ -438,17 +438,32 @@ void ProxiedRequest::bind_session(std::function<void()> then) {
 void ProxiedRequest::relay_stream(std::shared_ptr<UpstreamExchange> up) {
   usage_tap_ = UsageTap(request_.stream_usage == StreamUsage::Added);
   adapter_stream_ = current().provider->adapter->open_stream(call());
-  auto start = [self = shared_from_this(), up = std::move(up)]() mutable {
-    self->streaming_ = telemetry::GaugeGuard(self->shared_.telemetry.in_flight_streams);
-    int status = up->status();
-    self->client_->start_stream(status, self->attribution(), [self, up = std::move(up)](bool ok) {
-      if (!ok) return self->client_gone(*up);
-      self->pump(up);
-    });
-  };
   // Bound before the first byte: a client may send its next message as soon as it sees [DONE].
-  if (request_.session_id.empty()) return start();
-  bind_session(std::move(start));
+  if (request_.session_id.empty()) return open_stream(std::move(up));
+  bind_session([self = shared_from_this(), up = std::move(up)]() mutable { self->open_stream(std::move(up)); });
+}
+
+void ProxiedRequest::open_stream(std::shared_ptr<UpstreamExchange> up) {
+  streaming_ = telemetry::GaugeGuard(shared_.telemetry.in_flight_streams);
+  // What came with the upstream's head (usually its first event) goes out with the
+  // client's head, in one write. The head never waits for more.
+  std::string_view with_head;
+  std::optional<std::string> broke;  // the stream broke off before its head went out
+  bool ended = false;
+  if (auto first = up->take_buffered()) {
+    if (!*first) broke = first->error();
+    else if ((*first)->empty()) ended = true;
+    else if (auto relayed = shape_stream(**first)) with_head = *relayed;
+    else broke = relayed.error();
+  }
+  int status = up->status();
+  client_->start_stream(status, attribution(), with_head,
+                        [self = shared_from_this(), up = std::move(up), broke = std::move(broke), ended](bool ok) mutable {
+                          if (!ok) return self->client_gone(*up);
+                          if (broke) return self->end_stream_with_error(*broke);
+                          if (ended) return self->end_stream_at_upstream_end(*up);
+                          self->pump(std::move(up));
+                        });
 }
 
 void ProxiedRequest::pump(std::shared_ptr<UpstreamExchange> up) {
@@ -484,15 +499,15 @@ void ProxiedRequest::end_stream_at_upstream_end(UpstreamExchange& up) {
 void ProxiedRequest::client_gone(UpstreamExchange& up) {
   up.cancel();  // stop reading, free the upstream connection
   count_attempt(telemetry::outcome::kClientClosed);
-  shared_.metrics.abandon(model_->logical_id, current().upstream.provider_id);
+  shared_.metrics.abandon(model_->logical_id, current().upstream->provider_id);
 }
 
 void ProxiedRequest::end_stream_with_error(const std::string& why) {
   // Bytes already reached the client, so there is no failing over: it is told in-band.
   const Candidate& c = current();
   count_attempt(telemetry::outcome::kStreamError);
-  shared_.metrics.end(model_->logical_id, c.upstream.provider_id, Observation{elapsed_ms(), false});
-  shared_.weights.nudge(model_->logical_id, c.upstream.provider_id, Nudge::RetryableFailure);
+  shared_.metrics.end(model_->logical_id, c.upstream->provider_id, Observation{elapsed_ms(), false});
+  shared_.weights.nudge(model_->logical_id, c.upstream->provider_id, Nudge::RetryableFailure);
   spdlog::warn("request {}: stream from {} broke off: {}", request_.request_id, candidate_label(c), why);
   client_->end_stream_with_error("the upstream stream broke off: " + why);
 }

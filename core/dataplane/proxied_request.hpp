@@ -64,6 +64,8 @@ class ProxiedRequest : public std::enable_shared_from_this<ProxiedRequest> {
   void count_attempt(std::string_view outcome);
   void relay_whole(std::shared_ptr<UpstreamExchange> up, bool success);
   void relay_stream(std::shared_ptr<UpstreamExchange> up);
+  // The client's head, with whatever of the stream is already here, then the pump.
+  void open_stream(std::shared_ptr<UpstreamExchange> up);
   void pump(std::shared_ptr<UpstreamExchange> up);
   void end_stream_at_upstream_end(UpstreamExchange& up);
   // The client went away mid-stream: the upstream is cancelled and the attempt counted.

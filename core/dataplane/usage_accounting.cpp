@@ -18,8 +18,8 @@ void account_usage(telemetry::Telemetry& telemetry, ClientChannel& client, std::
                    std::chrono::steady_clock::time_point now) {
   // A model a client invented ("provider/anything") is no label of its own: the unlisted
   // bucket of model_resolution.hpp, as for the logical model.
-  std::string_view model = logical_model == kUnlistedModels ? kUnlistedModels : answered.upstream.model_id;
-  telemetry::UsageRecord r{logical_model, answered.upstream.provider_id, model};
+  std::string_view model = logical_model == kUnlistedModels ? kUnlistedModels : answered.upstream->model_id;
+  telemetry::UsageRecord r{logical_model, answered.upstream->provider_id, model};
   if (usage) {
     const ProviderConfig& prices = answered.provider->config;
     r.usage = &*usage;

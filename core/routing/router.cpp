@@ -12,7 +12,7 @@ namespace apiproxy {
 namespace {
 
 const std::string& region_of(const Candidate& c) {
-  return c.upstream.region ? *c.upstream.region : c.provider->config.region;
+  return c.upstream->region ? *c.upstream->region : c.provider->config.region;
 }
 
 std::string fmt(double v, const char* spec = "%.3g") {
@@ -30,8 +30,8 @@ std::string join(const std::vector<std::string>& items, const char* sep = "; ") 
 // Sets every field of `a` (its padding is left as it was: zero in a value-initialised one).
 void to_abi(const Candidate& c, const std::string& region, apx_candidate& a) {
   a.struct_size = sizeof(a);
-  a.provider_id = {c.upstream.provider_id.data(), c.upstream.provider_id.size()};
-  a.model_id = {c.upstream.model_id.data(), c.upstream.model_id.size()};
+  a.provider_id = {c.upstream->provider_id.data(), c.upstream->provider_id.size()};
+  a.model_id = {c.upstream->model_id.data(), c.upstream->model_id.size()};
   a.region = {region.data(), region.size()};
   a.base_weight = c.base_weight;
   a.dynamic_weight = c.dynamic_weight;
@@ -160,7 +160,7 @@ void Router::candidates(const ProviderRuntimes& providers, const LogicalModel& m
     }
     if (kept == out.size()) out.emplace_back();
     Candidate& c = out[kept];
-    c.upstream = up;
+    c.upstream = &up;
     c.provider = p;
     c.metrics = views[i];
     c.base_weight = up.base_weight * p->config.weight;
@@ -183,7 +183,7 @@ void Router::candidates(const ProviderRuntimes& providers, const LogicalModel& m
     } else {
       for (const auto& c : out)
         if (!iequals(region_of(c), request.preferred_region))
-          dropped.push_back(c.upstream.provider_id + ": outside preferred region '" +
+          dropped.push_back(c.upstream->provider_id + ": outside preferred region '" +
                             request.preferred_region + "'");
       region_note = "preferred region '" + request.preferred_region + "' matched " +
                     std::to_string(in_region.size()) + " of " + std::to_string(out.size()) + " upstreams";
@@ -235,12 +235,12 @@ std::string Router::score(const StrategyPlugin& strategy, const LogicalModel& mo
 
 size_t Router::claim_probe(const LogicalModel& model, const std::vector<Candidate>& cands) const {
   for (size_t i = 0; i < cands.size(); ++i)
-    if (cands[i].metrics.probe_due && metrics_.claim_probe(model.logical_id, cands[i].upstream.provider_id))
+    if (cands[i].metrics.probe_due && metrics_.claim_probe(model.logical_id, cands[i].upstream->provider_id))
       return i;
   return cands.size();
 }
 
-std::string candidate_label(const Candidate& c) { return c.upstream.provider_id + "/" + c.upstream.model_id; }
+std::string candidate_label(const Candidate& c) { return c.upstream->provider_id + "/" + c.upstream->model_id; }
 
 std::string_view route_error_code(RouteError e) {
   switch (e) {
@@ -305,7 +305,7 @@ RouteOutcome Router::decide(const PluginGeneration& plugins, const LogicalModel&
   if (s && s->logical_model == model.logical_id) {
     for (size_t i = 0; i < cands.size(); ++i) {
       const auto& c = cands[i];
-      if (c.upstream.provider_id == s->provider_id && c.upstream.model_id == s->model_id &&
+      if (c.upstream->provider_id == s->provider_id && c.upstream->model_id == s->model_id &&
           c.metrics.status != Health::Down) {
         chosen = i;
         d.sticky = true;

@@ -36,7 +36,8 @@ struct RouteRequest {
 };
 
 struct Candidate {
-  PhysicalModel upstream;
+  // The upstream, in the LogicalModel the decision was made for: valid while that lives.
+  const PhysicalModel* upstream = nullptr;
   const ProviderRuntime* provider = nullptr;
   MetricsView metrics;
   double base_weight = 1;     // upstream base_weight × provider WEIGHT

@@ -30,15 +30,15 @@ void bind_session(Store& store, const std::string& conversation_id, const std::s
   int64_t now = epoch_seconds();
   Session s;
   bool kept = previous && previous->logical_model == logical_model &&
-              previous->provider_id == chosen.upstream.provider_id &&
-              previous->model_id == chosen.upstream.model_id;
+              previous->provider_id == chosen.upstream->provider_id &&
+              previous->model_id == chosen.upstream->model_id;
   if (kept) {
     s = *previous;
   } else {
     s.conversation_id = conversation_id;
     s.logical_model = logical_model;
-    s.provider_id = chosen.upstream.provider_id;
-    s.model_id = chosen.upstream.model_id;
+    s.provider_id = chosen.upstream->provider_id;
+    s.model_id = chosen.upstream->model_id;
     s.created_at = now;
   }
   s.last_accessed = now;

@@ -193,18 +193,29 @@ void UpstreamExchange::on_head(const boost::system::error_code& ec, Started done
 
 std::string_view UpstreamExchange::header(std::string_view name) const { return parser_->field(name); }
 
-void UpstreamExchange::read(std::function<void(Result<std::string_view>)> done) {
-  if (cancelled_ || !conn_) return done(Error{"cancelled"});
-  if (parser_->is_done()) return done(std::string_view());
+std::optional<Result<std::string_view>> UpstreamExchange::take_buffered() {
+  if (cancelled_ || !conn_) return Error{"cancelled"};
+  if (parser_->is_done()) return std::string_view();
   auto& chunk = conn_->chunk();
   parser_->set_body_window(chunk.data(), chunk.size());
-  // What arrived with the head (often the whole body) is parsed at once: no read and no
-  // event-loop turn. Whatever is still missing is read below, into the rest of the chunk.
+  // Eager: one put goes through a chunk's header into its data, and on through the chunks
+  // that follow until the window is full, so framing alone never costs a turn.
+  parser_->eager(true);
   boost::system::error_code ec;
-  if (conn_->parse_buffered(*parser_, ec) && ec != http::error::need_more) {
-    if (ec && ec != http::error::need_buffer) return done(Error{read_failure(ec)});
-    if (size_t got = chunk_filled(); got > 0 || parser_->is_done()) return done(std::string_view(chunk.data(), got));
+  if (conn_->parse_buffered(*parser_, ec)) {
+    // need_more: the bytes after the last whole piece are the start of another (a chunk's
+    // closing CRLF, say); need_buffer: the window is full.
+    if (ec && ec != http::error::need_more && ec != http::error::need_buffer) return Error{read_failure(ec)};
+    if (size_t got = chunk_filled(); got > 0 || parser_->is_done()) return std::string_view(chunk.data(), got);
   }
+  return std::nullopt;
+}
+
+void UpstreamExchange::read(std::function<void(Result<std::string_view>)> done) {
+  // What arrived with the head (often the whole body) is parsed at once: no read and no
+  // event-loop turn. Whatever is still missing is read below, into the rest of the chunk
+  // (the parser's body window, which take_buffered set).
+  if (auto piece = take_buffered()) return done(std::move(*piece));
   reading_ = true;
   expire_within(timeouts_.idle);
   auto self = shared_from_this();

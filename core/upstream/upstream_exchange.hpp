@@ -43,7 +43,7 @@ class UpstreamExchange : public std::enable_shared_from_this<UpstreamExchange> {
 
   int status() const { return parser_->status(); }
   // The response's header fields, in order; valid while the exchange lives.
-  const UpstreamParser::Fields& fields() const { return parser_->fields(); }
+  const FlatFields& fields() const { return parser_->fields(); }
   // The first field named `name` ("" when absent); valid while the exchange lives.
   std::string_view header(std::string_view name) const;
   std::chrono::milliseconds time_to_first_byte() const { return ttfb_; }
@@ -51,6 +51,9 @@ class UpstreamExchange : public std::enable_shared_from_this<UpstreamExchange> {
   // The next piece of the body; an empty piece means the body is complete. One read at a
   // time; the view is valid until the next read.
   void read(std::function<void(Result<std::string_view>)> done);
+  // The next piece if it can be had without waiting (its bytes came with the head, say),
+  // else nullopt; the same rules and lifetime as read()'s.
+  std::optional<Result<std::string_view>> take_buffered();
   // The rest of the body, up to `limit` bytes.
   void read_all(size_t limit, std::function<void(Result<std::string>)> done);
   // Abandons the exchange: the connection is closed, a pending read fails.

@@ -1,7 +1,6 @@
 // An upstream's response as the exchange reads it: Beast's HTTP/1.1 grammar (basic_parser:
-// framing, chunked coding, limits), but the head kept flat -- every field a pair of views
-// into one buffer -- instead of a message whose fields are each allocated and kept in a
-// tree. The body is copied into a window the caller provides, piece by piece, as Beast's
+// framing, chunked coding, limits), but the head kept flat (FlatFields) instead of a
+// message whose fields are each allocated and kept in a tree. The body is copied into a window the caller provides, piece by piece, as Beast's
 // buffer_body does. One parser per response (an interim 1xx one included).
 #pragma once
 
@@ -10,23 +9,18 @@
 #include <string_view>
 
 #include <boost/beast/http/basic_parser.hpp>
-#include <boost/container/small_vector.hpp>
+
+#include "core/common/flat_fields.hpp"
 
 namespace apiproxy {
 
 class UpstreamParser final : public boost::beast::http::basic_parser<false> {
  public:
-  struct Field {
-    std::string_view name, value;
-  };
-  // Room for the usual response's fields without an allocation.
-  using Fields = boost::container::small_vector<Field, 16>;
-
   int status() const { return status_; }
-  // Valid once the head is complete, while the parser lives.
-  const Fields& fields() const { return fields_; }
+  // The head's fields (views valid while the parser lives).
+  const FlatFields& fields() const { return fields_; }
   // The first field named `name` (any case), or "".
-  std::string_view field(std::string_view name) const;
+  std::string_view field(std::string_view name) const { return fields_[name]; }
 
   // Where the next body bytes go, and how many fit. Parsing stops with
   // http::error::need_buffer when the window is full (or was never given).
@@ -44,7 +38,7 @@ class UpstreamParser final : public boost::beast::http::basic_parser<false> {
   }
   void on_field_impl(boost::beast::http::field, boost::beast::string_view name, boost::beast::string_view value,
                      boost::beast::error_code&) override;
-  void on_header_impl(boost::beast::error_code&) override;
+  void on_header_impl(boost::beast::error_code&) override {}
   void on_body_init_impl(const boost::optional<std::uint64_t>&, boost::beast::error_code&) override {}
   std::size_t on_body_impl(boost::beast::string_view body, boost::beast::error_code& ec) override;
   void on_chunk_header_impl(std::uint64_t, boost::beast::string_view, boost::beast::error_code&) override {}
@@ -54,14 +48,7 @@ class UpstreamParser final : public boost::beast::http::basic_parser<false> {
   void on_finish_impl(boost::beast::error_code&) override {}
 
   int status_ = 0;
-  // The fields' bytes, names and values back to back, and where each one is: the views in
-  // fields_ are made once the head is complete and text_ no longer moves.
-  std::string text_;
-  struct Offsets {
-    size_t name_at, value_at, value_end;
-  };
-  boost::container::small_vector<Offsets, 16> offsets_;
-  Fields fields_;
+  FlatFields fields_;
   char* window_ = nullptr;
   size_t window_left_ = 0;
 };

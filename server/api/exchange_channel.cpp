@@ -13,10 +13,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// One header field, on a whole answer (appended) or a streamed head (a Beast message).
-void add_field(Exchange::Answer& answer, std::string_view name, std::string_view value) { answer.add(name, value); }
-void add_field(Exchange::StreamHead& head, std::string_view name, std::string_view value) { head.set(name, value); }
-
 constexpr unsigned kClientClosedRequest = 499;  // nginx's status for a client that hung up
 
 // The `route` label: the route pattern, not the raw path, so the label set stays fixed.
@@ -107,17 +103,16 @@ void ExchangeChannel::refuse(const Refusal& why) {
   ex_->respond(std::move(res));
 }
 
-template <class Head>
-void ExchangeChannel::attribute(Head& head, const Attribution& from) {
+void ExchangeChannel::attribute(Exchange::Answer& head, const Attribution& from) {
   provider_ = from.provider_id;
   ex_->note("provider", provider_);
   ex_->note("upstream_model", from.model_id);
   ex_->note_number("attempts", static_cast<long long>(from.attempts));
   char attempts[24];
   auto end = std::to_chars(attempts, attempts + sizeof attempts, from.attempts).ptr;
-  add_field(head, "X-APIProxy-Provider", from.provider_id);
-  add_field(head, "X-APIProxy-Model", from.model_id);
-  add_field(head, "X-APIProxy-Attempts", std::string_view(attempts, static_cast<size_t>(end - attempts)));
+  head.add("X-APIProxy-Provider", from.provider_id);
+  head.add("X-APIProxy-Model", from.model_id);
+  head.add("X-APIProxy-Attempts", std::string_view(attempts, static_cast<size_t>(end - attempts)));
 }
 
 void ExchangeChannel::answer(UpstreamAnswer answer) {
@@ -129,13 +124,14 @@ void ExchangeChannel::answer(UpstreamAnswer answer) {
   ex_->respond(std::move(res));
 }
 
-void ExchangeChannel::start_stream(int status, const Attribution& from, Done done) {
-  Exchange::StreamHead head{static_cast<http::status>(status), ex_->request().version()};
-  head.set(http::field::content_type, "text/event-stream");
-  head.set(http::field::cache_control, "no-cache");
-  head.set("X-Accel-Buffering", "no");
+void ExchangeChannel::start_stream(int status, const Attribution& from, std::string_view first, Done done) {
+  Exchange::Answer head{static_cast<unsigned>(status), {}, {}};
+  head.fields.reserve(256);
+  head.add("Content-Type", "text/event-stream");
+  head.add("Cache-Control", "no-cache");
+  head.add("X-Accel-Buffering", "no");
   attribute(head, from);
-  ex_->start_stream(std::move(head), std::move(done));
+  ex_->start_stream(std::move(head), first, std::move(done));
 }
 
 void ExchangeChannel::stream_write(std::string_view bytes, Done done) { ex_->stream_write(bytes, std::move(done)); }

@@ -27,7 +27,7 @@ class ExchangeChannel : public ClientChannel, public std::enable_shared_from_thi
   void on_hangup(std::function<void()> f) override;
   void refuse(const Refusal& why) override;
   void answer(UpstreamAnswer answer) override;
-  void start_stream(int status, const Attribution& from, Done done) override;
+  void start_stream(int status, const Attribution& from, std::string_view first, Done done) override;
   void stream_write(std::string_view bytes, Done done) override;
   void end_stream() override;
   void end_stream_with_error(std::string_view why) override;
@@ -36,8 +36,7 @@ class ExchangeChannel : public ClientChannel, public std::enable_shared_from_thi
 
  private:
   // The X-APIProxy-* fields of whose answer it is, on a streamed head or a whole answer.
-  template <class Head>
-  void attribute(Head& head, const Attribution& from);
+  void attribute(Exchange::Answer& head, const Attribution& from);
   // The request's apiproxy_requests_total and latency records, once.
   void record_request();
 

@@ -52,18 +52,18 @@ std::string decision_json(const DecideRequest& req, const RouteDecision& d, doub
   j.w().StartObject();
   j.field("logical_model", req.logical_model);
   j.key("selected_upstream");
-  write_json(j.w(), d.order.front().upstream);
+  write_json(j.w(), *d.order.front().upstream);
   j.field("decision_time", decision_ms);
   j.field("reasoning", d.reasoning);
   j.key("alternative_upstreams").w().StartArray();
-  for (size_t i = 1; i < d.order.size(); ++i) write_json(j.w(), d.order[i].upstream);
+  for (size_t i = 1; i < d.order.size(); ++i) write_json(j.w(), *d.order[i].upstream);
   j.w().EndArray();
   j.field("strategy_used", d.strategy_used);
   j.key("all_candidates").w().StartArray();
   for (const auto& c : d.all) {
     j.w().StartObject();
     j.key("upstream");
-    write_json(j.w(), c.upstream);
+    write_json(j.w(), *c.upstream);
     j.field("score", c.score);
     j.key("metrics");
     write_metrics(j, c);
@@ -159,8 +159,8 @@ class RoutingApi {
     if (req->conversation_id.empty())
       return ex->respond(http::status::ok, decision_json(*req, *decision, ms, std::nullopt));
     bind_session(*w_.store, req->conversation_id, model->logical_id, session, decision->order.front(),
-                 // The decision's candidates point into `plugins`: it travels with them.
-                 s_.settings.stickiness_ttl, [ex, req, decision, ms, plugins](Result<Session> bound) {
+                 // The decision's candidates point into `plugins` and `model`: it travels with them.
+                 s_.settings.stickiness_ttl, [ex, req, decision, ms, plugins, model](Result<Session> bound) {
                    if (!bound) return unavailable(ex, bound.error());
                    ex->respond(http::status::ok, decision_json(*req, *decision, ms, bound.value()));
                  });

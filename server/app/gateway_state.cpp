@@ -65,7 +65,7 @@ Result<std::unique_ptr<GatewayState>> build_gateway_state(Environment env) {
   state->router = std::make_unique<Router>(
       state->metrics, state->weights,
       state->settings.default_strategy, [cooldowns](const Candidate& c, const RouteRequest& r) {
-        if (cooldowns->cooling(c.upstream.provider_id, c.upstream.model_id))
+        if (cooldowns->cooling(c.upstream->provider_id, c.upstream->model_id))
           return std::string("cooling down after it asked to retry later (Retry-After)");
         return Router::qps_estimate_exceeded(c, r) ? Router::at_qps_limit(c) : std::string();
       });

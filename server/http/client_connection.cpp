@@ -248,9 +248,7 @@ void ClientConnection::write(Exchange::Answer answer, size_t content_length, uns
 void ClientConnection::prepare_answer(Exchange::Answer answer, size_t content_length, unsigned version,
                                       bool keep_alive) {
   auto status = http::int_to_status(answer.status);
-  out_.clear();
-  append_status_line(out_, static_cast<int>(version), answer.status, http::obsolete_reason(status));
-  out_.append(answer.fields);
+  start_head(answer, version);
   // 1xx, 204 and 304 answers have no body and say nothing of its length (RFC 9110 8.6).
   bool bodiless = http::to_status_class(status) == http::status_class::informational ||
                   status == http::status::no_content || status == http::status::not_modified;
@@ -261,11 +259,22 @@ void ClientConnection::prepare_answer(Exchange::Answer answer, size_t content_le
     append_number(out_, content_length);
     out_.append("\r\n", 2);
   }
+  end_head(version, keep_alive);
+  body_ = std::move(answer.body);
+}
+
+void ClientConnection::start_head(const Exchange::Answer& answer, unsigned version) {
+  out_.clear();
+  append_status_line(out_, static_cast<int>(version), answer.status,
+                     http::obsolete_reason(http::int_to_status(answer.status)));
+  out_.append(answer.fields);
+}
+
+void ClientConnection::end_head(unsigned version, bool keep_alive) {
   // HTTP/1.1 keeps the connection unless told; HTTP/1.0 closes it unless told.
   if (version >= 11 && !keep_alive) out_.append("Connection: close\r\n");
   if (version < 11 && keep_alive) out_.append("Connection: keep-alive\r\n");
   out_.append("\r\n", 2);
-  body_ = std::move(answer.body);
 }
 
 void ClientConnection::send_response(bool close_after, std::chrono::steady_clock::duration timeout) {
@@ -282,25 +291,29 @@ void ClientConnection::on_written(const boost::system::error_code& ec, bool clos
   read_header();
 }
 
-void ClientConnection::write_stream_head(Exchange::StreamHead head, std::function<void(bool)> done) {
+void ClientConnection::write_stream_head(Exchange::Answer head, unsigned version, bool keep_alive,
+                                         std::string_view first, std::function<void(bool)> done) {
   stop_watching();
-  if (set_.draining()) head.keep_alive(false);
-  out_.clear();
-  append_response_head(out_, head);
-  expires_after(limits_.idle_timeout);
-  asio::async_write(socket_, asio::buffer(out_),
-                    [self = shared_from_this(), done = std::move(done)](const boost::system::error_code& ec, size_t) {
-                      if (ec) self->close();
-                      done(!ec);
-                    });
+  if (set_.draining()) keep_alive = false;
+  start_head(head, version);
+  out_.append("Transfer-Encoding: chunked\r\n");
+  end_head(version, keep_alive);
+  send_chunk(first, std::move(done));
 }
 
 void ClientConnection::write_chunk(std::string_view data, std::function<void(bool)> done) {
   if (data.empty()) return done(true);  // an empty chunk would end the body
   out_.clear();
-  append_number(out_, data.size(), 16);
-  out_.append("\r\n", 2);
-  std::array<asio::const_buffer, 3> chunk{asio::buffer(out_), asio::buffer(data), asio::buffer("\r\n", 2)};
+  send_chunk(data, std::move(done));
+}
+
+void ClientConnection::send_chunk(std::string_view data, std::function<void(bool)> done) {
+  if (!data.empty()) {
+    append_number(out_, data.size(), 16);
+    out_.append("\r\n", 2);
+  }
+  std::array<asio::const_buffer, 3> chunk{asio::buffer(out_), asio::buffer(data),
+                                          asio::buffer("\r\n", data.empty() ? 0 : 2)};
   expires_after(limits_.idle_timeout);
   asio::async_write(socket_, chunk,
                     [self = shared_from_this(), done = std::move(done)](

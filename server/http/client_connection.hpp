@@ -45,9 +45,11 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   // `content_length` (the body's size, or what a GET would get for HEAD) and the
   // Connection field that `keep_alive` calls for, in HTTP/`version` (10 or 11).
   void write(Exchange::Answer answer, size_t content_length, unsigned version, bool keep_alive);
-  // Called by Exchange for a streamed answer: the head (chunked), then chunks, then the
-  // end. `done(false)` means the client is gone. One write at a time.
-  void write_stream_head(Exchange::StreamHead head, std::function<void(bool)> done);
+  // Called by Exchange for a streamed answer: the head (chunked) with the first chunk when
+  // `first` is not empty, then chunks, then the end. `done(false)` means the client is gone.
+  // One write at a time.
+  void write_stream_head(Exchange::Answer head, unsigned version, bool keep_alive, std::string_view first,
+                         std::function<void(bool)> done);
   void write_chunk(std::string_view data, std::function<void(bool)> done);
   void write_last_chunk(bool keep_alive, std::function<void(bool)> done);
   // Called by Exchange: give up on the connection (a stream that cannot be finished).
@@ -75,6 +77,12 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void reject(boost::beast::http::status status, std::string_view message);
   // Puts the head of `answer` in out_ and its body in body_.
   void prepare_answer(Exchange::Answer answer, size_t content_length, unsigned version, bool keep_alive);
+  // out_ = the status line and the answer's fields; end_head adds Connection (if needed) and
+  // the blank line.
+  void start_head(const Exchange::Answer& answer, unsigned version);
+  void end_head(unsigned version, bool keep_alive);
+  // Writes out_, then `data` as one chunk (nothing more when empty).
+  void send_chunk(std::string_view data, std::function<void(bool)> done);
   // Writes out_ and body_ (one gather write), then reads the next request unless `close_after`.
   void send_response(bool close_after, std::chrono::steady_clock::duration timeout);
   void on_written(const boost::system::error_code& ec, bool close);

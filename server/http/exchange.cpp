@@ -187,21 +187,24 @@ void Exchange::respond(Answer answer) {
 
 namespace apiproxy {
 
-void Exchange::start_stream(StreamHead head, std::function<void(bool)> done) {
+void Exchange::start_stream(Answer head, std::string_view first, std::function<void(bool)> done) {
   if (responded_) return done(false);
   responded_ = true;
   stream_open_ = true;
-  status_ = head.result_int();
-  head.set("X-Request-Id", request_id_);
-  head.keep_alive(keep_alive_);
-  head.chunked(true);
-  session_->write_stream_head(std::move(head), std::move(done));
+  status_ = static_cast<int>(head.status);
+  head.add("X-Request-Id", request_id_);
+  count_stream_bytes(first);
+  session_->write_stream_head(std::move(head), request_.version(), keep_alive_, first, std::move(done));
+}
+
+void Exchange::count_stream_bytes(std::string_view data) {
+  if (!first_byte_at_ && !data.empty()) first_byte_at_ = std::chrono::steady_clock::now();
+  stream_bytes_ += data.size();
 }
 
 void Exchange::stream_write(std::string_view data, std::function<void(bool)> done) {
   if (!stream_open_) return done(false);
-  if (!first_byte_at_ && !data.empty()) first_byte_at_ = std::chrono::steady_clock::now();
-  stream_bytes_ += data.size();
+  count_stream_bytes(data);
   session_->write_chunk(data, std::move(done));
 }
 

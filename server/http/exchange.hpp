@@ -13,7 +13,6 @@
 
 #include <functional>
 
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -31,12 +30,12 @@ class Exchange {
   using Fields = boost::beast::http::basic_fields<RecyclingAllocator<char>>;
   using Request = HttpRequest;
   using Response = boost::beast::http::response<boost::beast::http::string_body, Fields>;
-  using StreamHead = boost::beast::http::response<boost::beast::http::empty_body, Fields>;
 
   // An answer whose header lines are kept as they will be written ("Name: value\r\n"
   // each), so building one costs appends, not an allocation and a tree insertion per field
-  // as a Beast message does. The data plane answers with it. X-Request-Id, Content-Length
-  // and Connection are the exchange's to add.
+  // as a Beast message does. The data plane answers with it, and a stream's head is one
+  // (without a body). X-Request-Id, Content-Length, Transfer-Encoding and Connection are the
+  // exchange's to add.
   struct Answer {
     unsigned status = 200;
     std::string fields;
@@ -96,10 +95,11 @@ class Exchange {
   void respond(Answer answer);
   bool responded() const { return responded_; }
 
-  // A streamed answer: the head (sent chunked), pieces as they come, then the end.
-  // Each `done(ok)` runs once the bytes are on their way; ok=false: the client is gone.
-  // `data` must stay valid until its `done` runs.
-  void start_stream(StreamHead head, std::function<void(bool)> done);
+  // A streamed answer: the head (sent chunked) with the first piece if there is one
+  // (`first` may be empty), pieces as they come, then the end. Each `done(ok)` runs once
+  // the bytes are on their way; ok=false: the client is gone. `first` and `data` must stay
+  // valid until their `done` runs.
+  void start_stream(Answer head, std::string_view first, std::function<void(bool)> done);
   void stream_write(std::string_view data, std::function<void(bool)> done);
   void end_stream(std::function<void(bool)> done);
 
@@ -132,6 +132,8 @@ class Exchange {
   void complete(int status, size_t body_bytes,
                 std::chrono::steady_clock::time_point at = std::chrono::steady_clock::now());
   void log_access(int status, size_t body_bytes) const;
+  // A stream's first byte and its byte count.
+  void count_stream_bytes(std::string_view data);
 };
 
 }  // namespace apiproxy

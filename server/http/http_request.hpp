@@ -4,51 +4,41 @@
 // Beast message that allocates each field and keeps it in a tree.
 #pragma once
 
-#include <cstdint>
 #include <string>
 #include <string_view>
 
 #include <boost/beast/http/basic_parser.hpp>
-#include <boost/container/small_vector.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
+
+#include "core/common/flat_fields.hpp"
 
 namespace apiproxy {
 
 class HttpRequest {
  public:
   boost::beast::http::verb method() const { return method_; }
-  std::string_view method_string() const { return piece(method_at_); }
-  std::string_view target() const { return piece(target_at_); }
+  std::string_view method_string() const { return head_.text(method_at_); }
+  std::string_view target() const { return head_.text(target_at_); }
   unsigned version() const { return version_; }  // 10 or 11
   std::string& body() { return body_; }
   const std::string& body() const { return body_; }
 
   // The value of the first field named `name` (any case), or "" when there is none.
-  std::string_view operator[](std::string_view name) const;
+  std::string_view operator[](std::string_view name) const { return head_[name]; }
   std::string_view operator[](boost::beast::http::field f) const {
-    return (*this)[boost::beast::http::to_string(f)];
+    return head_[boost::beast::http::to_string(f)];
   }
   // Whether a field named `name` came, even with an empty value.
-  bool has(std::string_view name) const;
+  bool has(std::string_view name) const { return head_.has(name); }
 
  private:
   friend class HttpRequestParser;
-  struct Piece {
-    uint32_t at = 0, size = 0;
-  };
-  struct Field {
-    Piece name, value;
-  };
-  std::string_view piece(Piece p) const { return std::string_view(text_).substr(p.at, p.size); }
-  Piece add(std::string_view s);
-  const Field* find(std::string_view name) const;
 
   boost::beast::http::verb method_ = boost::beast::http::verb::unknown;
   unsigned version_ = 11;
-  std::string text_;  // the method, the target, then each field's name and value
-  Piece method_at_, target_at_;
-  boost::container::small_vector<Field, 16> fields_;  // the usual request allocates none
+  FlatFields head_;  // the fields, and the method and target kept in the same buffer
+  FlatFields::Piece method_at_, target_at_;
   std::string body_;
 };
 

@@ -208,7 +208,7 @@ std::string join(const std::vector<std::string>& items, const char* sep = "; ") 
   for (const auto& i : items) out += (out.empty() ? "" : sep) + i;
   return out;
 }
-std::string label(const Candidate& c) { return c.upstream.provider_id + "/" + c.upstream.model_id; }
+std::string label(const Candidate& c) { return c.upstream->provider_id + "/" + c.upstream->model_id; }
 std::string describe(const Candidate& c) {
   const auto& m = c.metrics;
   std::string s = label(c) + " (score " + fmt(c.score) + ", " + health_name(m.status);

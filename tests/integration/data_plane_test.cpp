@@ -159,6 +159,21 @@ TEST_F(DataPlane, StreamRelaysEventsAsTheyArriveAndEndsWithDone) {
   EXPECT_TRUE(sent["stream_options"]["include_usage"].GetBool());
 }
 
+TEST_F(DataPlane, StreamRelaysAnEventThatCameWithTheHeadBeforeTheUpstreamSendsMore) {
+  // The upstream sends its head and first event at once, then nothing for 4 s. The first
+  // event must reach the client with the head, not wait for the upstream's next bytes (the
+  // stream is read with a 2 s limit on every wait).
+  for (const auto* m : {&world.alpha, &world.beta}) m->configure(R"({"chunks":2,"chunk_interval_ms":4000})");
+  auto s = world.stream(kChatPath, chat_body("chat-pool", "first event now", R"(,"stream":true)"), {},
+                        std::chrono::milliseconds(2000));
+  ASSERT_TRUE(s->read_head()) << "no response head";
+  ASSERT_EQ(s->status(), 200) << s->body();
+  auto first = s->next_event();
+  ASSERT_TRUE(first) << "the first event did not arrive before the upstream's pause; body so far:\n" << s->body();
+  EXPECT_TRUE(Contains(*first, "chat.completion.chunk")) << *first;
+  EXPECT_FALSE(s->complete());
+}
+
 TEST_F(DataPlane, StreamWithoutIncludeUsageHasNoUsageChunk) {
   auto s = world.stream(kChatPath, chat_body("chat-pool", "no usage", R"(,"stream":true)"));
   ASSERT_TRUE(s->read_head());

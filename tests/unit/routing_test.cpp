@@ -162,10 +162,14 @@ struct Rig {
       : plugins{1, std::move(strategies), make_providers(ps)},
         router(metrics, weights, std::move(default_strategy), std::move(cap)) {}
 
+  // Decides on a copy the rig keeps: a decision's candidates point into its model, and
+  // tests pass temporaries.
   RouteOutcome decide(const LogicalModel& m, const RouteRequest& r = {}, uint64_t seed = 1) {
     std::mt19937_64 rng(seed);
-    return router.decide(plugins, m, r, rng);
+    decided.push_back(std::make_unique<LogicalModel>(m));
+    return router.decide(plugins, *decided.back(), r, rng);
   }
+  std::vector<std::unique_ptr<LogicalModel>> decided;
 
   // `n` outcomes of which `errors` failed, at `latency_ms`, recorded now.
   void traffic(const std::string& logical_id, const std::string& provider, int n, int errors,
@@ -176,13 +180,13 @@ struct Rig {
 
 std::vector<std::string> ids(const std::vector<Candidate>& cs) {
   std::vector<std::string> out;
-  for (const auto& c : cs) out.push_back(c.upstream.provider_id);
+  for (const auto& c : cs) out.push_back(c.upstream->provider_id);
   return out;
 }
 
 const Candidate* find(const std::vector<Candidate>& cs, const std::string& provider) {
   for (const auto& c : cs)
-    if (c.upstream.provider_id == provider) return &c;
+    if (c.upstream->provider_id == provider) return &c;
   return nullptr;
 }
 
@@ -333,7 +337,7 @@ TEST(Router, GarbageScoresAreSanitisedInTheDecision) {
   ASSERT_TRUE(out.decision) << out.error;
   const auto& d = *out.decision;
   ASSERT_EQ(d.all.size(), 4u);
-  for (const auto& c : d.all) EXPECT_EQ(c.score, 0.0) << c.upstream.provider_id;
+  for (const auto& c : d.all) EXPECT_EQ(c.score, 0.0) << c.upstream->provider_id;
   EXPECT_TRUE(d.sticky);
   // Zero-score candidates are no failover targets.
   EXPECT_EQ(ids(d.order), std::vector<std::string>{"c"});
@@ -352,7 +356,7 @@ TEST(Router, HugeScoresStillDrawFairly) {
   for (int i = 0; i < n; ++i) {
     auto out = rig.router.decide(rig.plugins, m, {}, rng);
     ASSERT_TRUE(out.decision) << out.error;
-    a += out.decision->order.front().upstream.provider_id == "a";
+    a += out.decision->order.front().upstream->provider_id == "a";
   }
   EXPECT_NEAR(static_cast<double>(a) / n, 0.5, 0.05) << "a chosen " << a << " of " << n;
   auto out = rig.decide(m);
@@ -378,7 +382,7 @@ TEST(Router, ThrowingStrategyFallsBackToWeights) {
   EXPECT_CONTAINS(d.reasoning, "fixture_score_throws returned APX_ERR_INTERNAL");
   EXPECT_CONTAINS(d.reasoning, "fell back to base × dynamic weights");
   EXPECT_EQ(d.order.size(), 2u);
-  EXPECT_NE(d.order.front().upstream.provider_id, "c");
+  EXPECT_NE(d.order.front().upstream->provider_id, "c");
 
   // Every request still routes, by the fallback weights. (Each failed score() logs an
   // error through the plugin host; quiet for the loop.)
@@ -391,7 +395,7 @@ TEST(Router, ThrowingStrategyFallsBackToWeights) {
     auto o = rig.router.decide(rig.plugins, m, {}, rng);
     if (!o.decision) continue;
     ++routed;
-    a += o.decision->order.front().upstream.provider_id == "a";
+    a += o.decision->order.front().upstream->provider_id == "a";
   }
   spdlog::set_level(level);
   EXPECT_EQ(routed, n);
@@ -420,7 +424,7 @@ TEST(Router, ExcludedProvidersAreNeverChosen) {
     auto out = rig.router.decide(rig.plugins, m, r, rng);
     ASSERT_TRUE(out.decision);
     EXPECT_EQ(ids(out.decision->all), (std::vector<std::string>{"a", "c"}));
-    for (const auto& c : out.decision->order) ASSERT_NE(c.upstream.provider_id, "b");
+    for (const auto& c : out.decision->order) ASSERT_NE(c.upstream->provider_id, "b");
   }
   auto out = rig.decide(m, r);
   EXPECT_EQ(out.decision->dropped, std::vector<std::string>{"b: excluded by the request"});
@@ -437,7 +441,7 @@ TEST(Router, PreferredRegionNarrowsCaseInsensitively) {
     auto out = rig.router.decide(rig.plugins, m, r, rng);
     ASSERT_TRUE(out.decision);
     EXPECT_EQ(ids(out.decision->all), (std::vector<std::string>{"b", "c"}));
-    EXPECT_NE(out.decision->order.front().upstream.provider_id, "a");
+    EXPECT_NE(out.decision->order.front().upstream->provider_id, "a");
   }
   auto out = rig.decide(m, r);
   EXPECT_CONTAINS(out.decision->reasoning, "preferred region 'eu-WEST' matched 2 of 3 upstreams");
@@ -480,7 +484,7 @@ TEST(Router, StickySessionWinsWhileItsUpstreamIsACandidate) {
     auto out = rig.router.decide(rig.plugins, m, r, rng);
     ASSERT_TRUE(out.decision);
     EXPECT_TRUE(out.decision->sticky);
-    ASSERT_EQ(out.decision->order.front().upstream.provider_id, "b");
+    ASSERT_EQ(out.decision->order.front().upstream->provider_id, "b");
     EXPECT_EQ(out.decision->order.size(), 3u);  // the others remain the failover order
   }
   auto out = rig.decide(m, r);
@@ -492,7 +496,7 @@ TEST(Router, StickySessionWinsWhileItsUpstreamIsACandidate) {
   ASSERT_TRUE(out.decision);
   EXPECT_EQ(out.decision->order.front().metrics.status, Health::Degraded);
   EXPECT_TRUE(out.decision->sticky);
-  EXPECT_EQ(out.decision->order.front().upstream.provider_id, "b");
+  EXPECT_EQ(out.decision->order.front().upstream->provider_id, "b");
 }
 
 TEST(Router, StickySessionIsReChosenWhenExcluded) {
@@ -505,7 +509,7 @@ TEST(Router, StickySessionIsReChosenWhenExcluded) {
     auto out = rig.decide(m, r, seed);
     ASSERT_TRUE(out.decision);
     EXPECT_FALSE(out.decision->sticky);
-    EXPECT_NE(out.decision->order.front().upstream.provider_id, "b");
+    EXPECT_NE(out.decision->order.front().upstream->provider_id, "b");
     EXPECT_CONTAINS(out.decision->reasoning,
                     "conversation 'conv-1' was bound to b/m-b, which is no longer available: re-chosen");
   }
@@ -522,7 +526,7 @@ TEST(Router, StickySessionIsReChosenWhenItsUpstreamIsDown) {
     ASSERT_TRUE(out.decision);
     EXPECT_EQ(find(out.decision->all, "b")->metrics.status, Health::Down);
     EXPECT_FALSE(out.decision->sticky);
-    EXPECT_NE(out.decision->order.front().upstream.provider_id, "b");
+    EXPECT_NE(out.decision->order.front().upstream->provider_id, "b");
     EXPECT_CONTAINS(out.decision->reasoning, "no longer available: re-chosen");
   }
 }
@@ -536,7 +540,7 @@ TEST(Router, AnEjectedUpstreamGetsOneHalfOpenProbeFromARequestThatWillSendIt) {
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     auto out = rig.decide(m, dry_run, seed);
     ASSERT_TRUE(out.decision);
-    EXPECT_EQ(out.decision->order.front().upstream.provider_id, "b");
+    EXPECT_EQ(out.decision->order.front().upstream->provider_id, "b");
     EXPECT_EQ(out.decision->order.size(), 1u) << "a down upstream is no failover target";
   }
   RouteRequest sending;
@@ -546,7 +550,7 @@ TEST(Router, AnEjectedUpstreamGetsOneHalfOpenProbeFromARequestThatWillSendIt) {
   EXPECT_EQ(ids(probe.decision->order), (std::vector<std::string>{"a", "b"}));
   EXPECT_CONTAINS(probe.decision->reasoning, "this request probes it");
   for (uint64_t seed = 2; seed <= 20; ++seed)  // one probe at a time
-    EXPECT_EQ(rig.decide(m, sending, seed).decision->order.front().upstream.provider_id, "b");
+    EXPECT_EQ(rig.decide(m, sending, seed).decision->order.front().upstream->provider_id, "b");
   rig.metrics.record("gpt-x", "a", {5, true});  // the probe succeeded: readmitted
   EXPECT_EQ(rig.metrics.view("gpt-x", "a").status, Health::Healthy);
 }
@@ -586,11 +590,11 @@ TEST(Router, FailoverOrderIsTheRestBestFirstWithoutZeroScores) {
     // `order`: the choice, then every other positive-score candidate, best first.
     ASSERT_EQ(d.order.size(), 4u);
     EXPECT_GT(d.order.front().score, 0.0);
-    chosen.insert(d.order.front().upstream.provider_id);
+    chosen.insert(d.order.front().upstream->provider_id);
     std::set<std::string> seen;
     for (size_t i = 0; i < d.order.size(); ++i) {
-      EXPECT_NE(d.order[i].upstream.provider_id, "c");
-      EXPECT_TRUE(seen.insert(d.order[i].upstream.provider_id).second) << "duplicate in order";
+      EXPECT_NE(d.order[i].upstream->provider_id, "c");
+      EXPECT_TRUE(seen.insert(d.order[i].upstream->provider_id).second) << "duplicate in order";
       if (i >= 2) {
         EXPECT_GE(d.order[i - 1].score, d.order[i].score) << "not best first at " << i;
       }
@@ -604,7 +608,7 @@ TEST(Router, FailoverOrderIsTheRestBestFirstWithoutZeroScores) {
   // With the choice known, the failover order is exact: e.g. drew d → b, e, a.
   for (uint64_t seed = 1; seed <= 200; ++seed) {
     auto out = rig.decide(m, {}, seed);
-    if (out.decision->order.front().upstream.provider_id != "d") continue;
+    if (out.decision->order.front().upstream->provider_id != "d") continue;
     EXPECT_EQ(ids(out.decision->order), (std::vector<std::string>{"d", "b", "e", "a"}));
     break;
   }
@@ -678,7 +682,7 @@ TEST(Router, DefaultCapacityCheckDropsUpstreamsAtTheirRecentRate) {
 TEST(Router, CapacityCheckSeesTheCandidate) {
   std::vector<std::string> asked;
   Rig rig({{"a", "", "", "9"}, {"b"}}, bundled_registry(), "balanced", [&](const Candidate& c, const RouteRequest&) {
-    asked.push_back(c.upstream.provider_id);
+    asked.push_back(c.upstream->provider_id);
     return c.max_qps == 9 ? std::string("at its limit") : std::string();
   });
   auto out = rig.decide(logical({up("a"), up("b")}));
@@ -706,8 +710,8 @@ void expect_draws_follow_scores(Rig& rig, const LogicalModel& m, const std::stri
     double total = 0;
     for (const auto& c : out.decision->all) total += c.score;
     ASSERT_GT(total, 0);
-    for (const auto& c : out.decision->all) expected[c.upstream.provider_id] += c.score / total;
-    observed[out.decision->order.front().upstream.provider_id] += 1;
+    for (const auto& c : out.decision->all) expected[c.upstream->provider_id] += c.score / total;
+    observed[out.decision->order.front().upstream->provider_id] += 1;
   }
   // Chi-square over the cells expected to hold at least 5 draws; the rarer ones are
   // pooled into one cell (and left out if even the pool is that rare).
@@ -762,7 +766,7 @@ TEST(RouterStatistics, BalancedWithoutTrafficSplitsByWeight) {
   std::mt19937_64 rng(42);
   std::map<std::string, int> n;
   const int draws = 20000;
-  for (int i = 0; i < draws; ++i) ++n[rig.router.decide(rig.plugins, m, {}, rng).decision->order.front().upstream.provider_id];
+  for (int i = 0; i < draws; ++i) ++n[rig.router.decide(rig.plugins, m, {}, rng).decision->order.front().upstream->provider_id];
   EXPECT_NEAR(n["a"] / double(draws), 3 / 6.0, 0.02);
   EXPECT_NEAR(n["b"] / double(draws), 2 / 6.0, 0.02);
   EXPECT_NEAR(n["c"] / double(draws), 1 / 6.0, 0.02);
@@ -1560,8 +1564,9 @@ struct SessionRig {
   }
   Result<Session> bind(const std::string& id, const std::string& logical_id,
                        const std::optional<Session>& previous, const std::string& provider) {
+    PhysicalModel upstream = up(provider);
     Candidate c;
-    c.upstream = up(provider);
+    c.upstream = &upstream;
     return await<Session>(io, [&](auto done) {
       bind_session(store, id, logical_id, previous, c, std::chrono::seconds(7200), done);
     });
