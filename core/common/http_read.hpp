@@ -11,6 +11,7 @@
 // parser's own errors (header_limit, body_limit, need_buffer...) as they come.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <utility>
 
@@ -18,7 +19,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
 
 namespace apiproxy {
@@ -31,6 +31,9 @@ enum class ReadUntil {
 };
 
 namespace http_read_detail {
+
+constexpr size_t kMinReadBytes = 4096;
+constexpr size_t kMaxReadBytes = 65536;
 
 template <class Stream, class Parser, class Handler>
 class ReadOp {
@@ -57,8 +60,11 @@ class ReadOp {
       } else if (until_ != ReadUntil::Some && reached()) {
         return complete(ec);
       }
-      size_t size = boost::beast::read_size(buffer_, 65536);
-      if (size == 0) return complete(boost::beast::http::error::buffer_overflow);
+      size_t room = buffer_.max_size() - buffer_.size();
+      if (room == 0) return complete(boost::beast::http::error::buffer_overflow);
+      // At least kMinReadBytes at a time: a buffer starts small, and reading a 1.5 KB answer
+      // 512 bytes at a time costs three system calls and three event-loop turns.
+      size_t size = std::min({room, kMaxReadBytes, std::max(kMinReadBytes, buffer_.capacity() - buffer_.size())});
       auto space = buffer_.prepare(size);
       read_ = true;
       stream_.async_read_some(space, std::move(*this));

@@ -31,7 +31,9 @@ class ClientChannel {
   virtual void start_stream(int status, const Attribution& from, std::string_view first, Done done) = 0;
   // `bytes` (whole SSE events) stay valid until `done` runs.
   virtual void stream_write(std::string_view bytes, Done done) = 0;
-  virtual void end_stream() = 0;
+  // The stream's last bytes (may be empty) and its end, in one write; `last` stays valid
+  // until `done` runs.
+  virtual void end_stream(std::string_view last, Done done) = 0;
   // The stream broke after bytes reached the client: tell it in-band, then end.
   virtual void end_stream_with_error(std::string_view why) = 0;
 };

@@ -461,7 +461,7 @@ void ProxiedRequest::open_stream(std::shared_ptr<UpstreamExchange> up) {
                         [self = shared_from_this(), up = std::move(up), broke = std::move(broke), ended](bool ok) mutable {
                           if (!ok) return self->client_gone(*up);
                           if (broke) return self->end_stream_with_error(*broke);
-                          if (ended) return self->end_stream_at_upstream_end(*up);
+                          if (ended) return self->end_stream_at_upstream_end(std::move(up), {});
                           self->pump(std::move(up));
                         });
 }
@@ -470,9 +470,11 @@ void ProxiedRequest::pump(std::shared_ptr<UpstreamExchange> up) {
   UpstreamExchange& exchange = *up;
   exchange.read([self = shared_from_this(), up = std::move(up)](Result<std::string_view> piece) mutable {
     if (!piece) return self->end_stream_with_error(piece.error());  // a partial event is dropped
-    if (piece->empty()) return self->end_stream_at_upstream_end(*up);
+    if (piece->empty()) return self->end_stream_at_upstream_end(std::move(up), {});
     auto relayed = self->shape_stream(*piece);
     if (!relayed) return self->end_stream_with_error(relayed.error());
+    // The upstream's last piece goes out with the end of the stream, in one write.
+    if (up->body_complete()) return self->end_stream_at_upstream_end(std::move(up), *relayed);
     if (relayed->empty()) return self->pump(std::move(up));  // no event has ended yet, or it was cut
     self->client_->stream_write(*relayed, [self, up = std::move(up)](bool ok) mutable {
       if (!ok) return self->client_gone(*up);
@@ -481,18 +483,24 @@ void ProxiedRequest::pump(std::shared_ptr<UpstreamExchange> up) {
   });
 }
 
-void ProxiedRequest::end_stream_at_upstream_end(UpstreamExchange& up) {
-  auto finish = [self = shared_from_this(), ttfb = static_cast<double>(up.time_to_first_byte().count())] {
-    self->finish_success(self->usage_tap_.usage(), ttfb, [self] { self->client_->end_stream(); });
-  };
+void ProxiedRequest::end_stream_at_upstream_end(std::shared_ptr<UpstreamExchange> up, std::string_view relayed) {
+  // `relayed` may be in the buffers the end reuses: it is copied first.
+  if (!relayed.empty()) stream_tail_.assign(relayed);
   // Usually nothing is owed. When something is: the upstream ended without the blank line
   // that ends its last event (a client's SSE parser would drop that event, so it gets its
   // end), or a transform or translation closes its stream.
-  auto last = shape_stream_end();
-  if (!last) return end_stream_with_error(last.error());
-  if (last->empty()) return finish();
-  client_->stream_write(*last, [finish](bool ok) {
-    if (ok) finish();
+  auto owed = shape_stream_end();
+  if (!owed) {
+    if (relayed.empty()) return end_stream_with_error(owed.error());
+    return client_->stream_write(stream_tail_, [self = shared_from_this(), up, why = owed.error()](bool ok) {
+      if (ok) self->end_stream_with_error(why);
+    });
+  }
+  std::string_view last = relayed.empty() ? *owed : std::string_view(stream_tail_.append(*owed));
+  double ttfb = static_cast<double>(up->time_to_first_byte().count());
+  // `last` lives in this request's buffers or the upstream's: both stay until it is written.
+  finish_success(usage_tap_.usage(), ttfb, [self = shared_from_this(), up = std::move(up), last] {
+    self->client_->end_stream(last, [self, up](bool) {});
   });
 }
 

@@ -67,7 +67,9 @@ class ProxiedRequest : public std::enable_shared_from_this<ProxiedRequest> {
   // The client's head, with whatever of the stream is already here, then the pump.
   void open_stream(std::shared_ptr<UpstreamExchange> up);
   void pump(std::shared_ptr<UpstreamExchange> up);
-  void end_stream_at_upstream_end(UpstreamExchange& up);
+  // The upstream's body ended; `relayed` is its last piece, shaped (may be empty). Records
+  // the success, then sends it, whatever is still owed and the end, in one write.
+  void end_stream_at_upstream_end(std::shared_ptr<UpstreamExchange> up, std::string_view relayed);
   // The client went away mid-stream: the upstream is cancelled and the attempt counted.
   void client_gone(UpstreamExchange& up);
   void on_client_hangup();
@@ -125,6 +127,7 @@ class ProxiedRequest : public std::enable_shared_from_this<ProxiedRequest> {
   std::unique_ptr<AdapterStream> adapter_stream_;
   std::string adapter_out_;  // the adapter's transformed stream bytes
   std::string client_out_;   // the translated stream bytes
+  std::string stream_tail_;  // the upstream's last piece and what the end owes
 };
 
 }  // namespace apiproxy

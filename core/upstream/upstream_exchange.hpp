@@ -47,6 +47,8 @@ class UpstreamExchange : public std::enable_shared_from_this<UpstreamExchange> {
   // The first field named `name` ("" when absent); valid while the exchange lives.
   std::string_view header(std::string_view name) const;
   std::chrono::milliseconds time_to_first_byte() const { return ttfb_; }
+  // The whole body has been read (the last piece handed out was the last).
+  bool body_complete() const { return parser_->is_done(); }
 
   // The next piece of the body; an empty piece means the body is complete. One read at a
   // time; the view is valid until the next read.

@@ -136,9 +136,7 @@ void ExchangeChannel::start_stream(int status, const Attribution& from, std::str
 
 void ExchangeChannel::stream_write(std::string_view bytes, Done done) { ex_->stream_write(bytes, std::move(done)); }
 
-void ExchangeChannel::end_stream() {
-  ex_->end_stream([](bool) {});
-}
+void ExchangeChannel::end_stream(std::string_view last, Done done) { ex_->end_stream(last, std::move(done)); }
 
 namespace {
 
@@ -159,9 +157,7 @@ std::string stream_error_event(apx_operation op, std::string_view why) {
 
 void ExchangeChannel::end_stream_with_error(std::string_view why) {
   error_tail_ = stream_error_event(op_, why);
-  ex_->stream_write(error_tail_, [self = shared_from_this()](bool ok) {
-    if (ok) self->end_stream();
-  });
+  end_stream(error_tail_, [self = shared_from_this()](bool) {});
 }
 
 }  // namespace apiproxy

@@ -29,7 +29,7 @@ class ExchangeChannel : public ClientChannel, public std::enable_shared_from_thi
   void answer(UpstreamAnswer answer) override;
   void start_stream(int status, const Attribution& from, std::string_view first, Done done) override;
   void stream_write(std::string_view bytes, Done done) override;
-  void end_stream() override;
+  void end_stream(std::string_view last, Done done) override;
   void end_stream_with_error(std::string_view why) override;
 
   Exchange& exchange() { return *ex_; }

@@ -13,6 +13,7 @@
 #include "core/common/http_head.hpp"
 #include "core/common/http_read.hpp"
 #include "core/common/identifiers.hpp"
+#include "core/common/write_now.hpp"
 #include "server/http/error_body.hpp"
 
 namespace apiproxy {
@@ -280,7 +281,7 @@ void ClientConnection::end_head(unsigned version, bool keep_alive) {
 void ClientConnection::send_response(bool close_after, std::chrono::steady_clock::duration timeout) {
   std::array<asio::const_buffer, 2> message{asio::buffer(out_), asio::buffer(body_)};
   expires_after(timeout);
-  asio::async_write(socket_, message,
+  write_now(socket_, message,
                     [self = shared_from_this(), close_after](const boost::system::error_code& ec, size_t) {
                       self->on_written(ec, close_after);
                     });
@@ -307,30 +308,30 @@ void ClientConnection::write_chunk(std::string_view data, std::function<void(boo
   send_chunk(data, std::move(done));
 }
 
-void ClientConnection::send_chunk(std::string_view data, std::function<void(bool)> done) {
+void ClientConnection::send_chunk(std::string_view data, std::function<void(bool)> done, bool last, bool keep_alive) {
   if (!data.empty()) {
     append_number(out_, data.size(), 16);
     out_.append("\r\n", 2);
   }
-  std::array<asio::const_buffer, 3> chunk{asio::buffer(out_), asio::buffer(data),
-                                          asio::buffer("\r\n", data.empty() ? 0 : 2)};
+  std::array<asio::const_buffer, 4> chunk{asio::buffer(out_), asio::buffer(data),
+                                          asio::buffer("\r\n", data.empty() ? 0 : 2),
+                                          asio::buffer("0\r\n\r\n", last ? 5 : 0)};
   expires_after(limits_.idle_timeout);
-  asio::async_write(socket_, chunk,
-                    [self = shared_from_this(), done = std::move(done)](
+  write_now(socket_, chunk,
+                    [self = shared_from_this(), done = std::move(done), last, keep_alive](
                         const boost::system::error_code& ec, size_t) {
-                      if (ec) self->close();
-                      done(!ec);
-                    });
-}
-
-void ClientConnection::write_last_chunk(bool keep_alive, std::function<void(bool)> done) {
-  expires_after(limits_.idle_timeout);
-  asio::async_write(socket_, asio::buffer("0\r\n\r\n", 5),
-                    [self = shared_from_this(), keep_alive, done = std::move(done)](
-                        const boost::system::error_code& ec, size_t) {
+                      if (!last) {
+                        if (ec) self->close();
+                        return done(!ec);
+                      }
                       done(!ec);
                       self->on_written(ec, !keep_alive);
                     });
+}
+
+void ClientConnection::write_last_chunk(std::string_view last, bool keep_alive, std::function<void(bool)> done) {
+  out_.clear();
+  send_chunk(last, std::move(done), /*last=*/true, keep_alive);
 }
 
 void ClientConnection::abort() { close(); }

@@ -51,7 +51,8 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void write_stream_head(Exchange::Answer head, unsigned version, bool keep_alive, std::string_view first,
                          std::function<void(bool)> done);
   void write_chunk(std::string_view data, std::function<void(bool)> done);
-  void write_last_chunk(bool keep_alive, std::function<void(bool)> done);
+  // `last` (may be empty) as a chunk, then the end of the body, in one write.
+  void write_last_chunk(std::string_view last, bool keep_alive, std::function<void(bool)> done);
   // Called by Exchange: give up on the connection (a stream that cannot be finished).
   void abort();
   // Called by Exchange: `f` runs once if the client hangs up (or half-closes) before the
@@ -81,8 +82,9 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   // the blank line.
   void start_head(const Exchange::Answer& answer, unsigned version);
   void end_head(unsigned version, bool keep_alive);
-  // Writes out_, then `data` as one chunk (nothing more when empty).
-  void send_chunk(std::string_view data, std::function<void(bool)> done);
+  // Writes out_, then `data` as one chunk (nothing more when empty), then the end of the
+  // body when `last`; then done(ok) (and, when `last`, reads the next request or closes).
+  void send_chunk(std::string_view data, std::function<void(bool)> done, bool last = false, bool keep_alive = false);
   // Writes out_ and body_ (one gather write), then reads the next request unless `close_after`.
   void send_response(bool close_after, std::chrono::steady_clock::duration timeout);
   void on_written(const boost::system::error_code& ec, bool close);

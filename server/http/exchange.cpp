@@ -208,13 +208,14 @@ void Exchange::stream_write(std::string_view data, std::function<void(bool)> don
   session_->write_chunk(data, std::move(done));
 }
 
-void Exchange::end_stream(std::function<void(bool)> done) {
+void Exchange::end_stream(std::string_view last, std::function<void(bool)> done) {
   if (!stream_open_) return done(false);
   stream_open_ = false;
+  count_stream_bytes(last);
   if (!first_byte_at_) first_byte_at_ = std::chrono::steady_clock::now();
   note_flag("stream", true);
   complete(status_, stream_bytes_);
-  session_->write_last_chunk(keep_alive_, std::move(done));
+  session_->write_last_chunk(last, keep_alive_, std::move(done));
 }
 
 }  // namespace apiproxy

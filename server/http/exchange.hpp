@@ -101,7 +101,8 @@ class Exchange {
   // valid until their `done` runs.
   void start_stream(Answer head, std::string_view first, std::function<void(bool)> done);
   void stream_write(std::string_view data, std::function<void(bool)> done);
-  void end_stream(std::function<void(bool)> done);
+  // `last` (may be empty) goes out with the end, in one write.
+  void end_stream(std::string_view last, std::function<void(bool)> done);
 
  private:
   std::shared_ptr<ClientConnection> session_;
