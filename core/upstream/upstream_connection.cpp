@@ -1,13 +1,11 @@
 #include "core/upstream/upstream_connection.hpp"
 
 #include "core/common/http_read.hpp"
-#include "core/common/write_now.hpp"
 #include "core/upstream/deadline.hpp"
 
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <type_traits>
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -45,8 +43,7 @@ class ConnectionOver final : public UpstreamConnection {
   Stream& stream() { return stream_; }
 
   void write(std::array<asio::const_buffer, 2> request, Done done) override {
-    if constexpr (std::is_same_v<Stream, TcpStream>) write_now(stream_, request, completion(std::move(done)));
-    else asio::async_write(stream_, request, completion(std::move(done)));
+    asio::async_write(stream_, request, completion(std::move(done)));
   }
   void read_header(UpstreamParser& parser, Done done) override {
     async_http_read(stream_, buffer_, parser, ReadUntil::Head, completion(std::move(done)));

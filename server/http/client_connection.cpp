@@ -13,7 +13,6 @@
 #include "core/common/http_head.hpp"
 #include "core/common/http_read.hpp"
 #include "core/common/identifiers.hpp"
-#include "core/common/write_now.hpp"
 #include "server/http/error_body.hpp"
 
 namespace apiproxy {
@@ -281,7 +280,7 @@ void ClientConnection::end_head(unsigned version, bool keep_alive) {
 void ClientConnection::send_response(bool close_after, std::chrono::steady_clock::duration timeout) {
   std::array<asio::const_buffer, 2> message{asio::buffer(out_), asio::buffer(body_)};
   expires_after(timeout);
-  write_now(socket_, message,
+  asio::async_write(socket_, message,
                     [self = shared_from_this(), close_after](const boost::system::error_code& ec, size_t) {
                       self->on_written(ec, close_after);
                     });
@@ -317,7 +316,7 @@ void ClientConnection::send_chunk(std::string_view data, std::function<void(bool
                                           asio::buffer("\r\n", data.empty() ? 0 : 2),
                                           asio::buffer("0\r\n\r\n", last ? 5 : 0)};
   expires_after(limits_.idle_timeout);
-  write_now(socket_, chunk,
+  asio::async_write(socket_, chunk,
                     [self = shared_from_this(), done = std::move(done), last, keep_alive](
                         const boost::system::error_code& ec, size_t) {
                       if (!last) {
