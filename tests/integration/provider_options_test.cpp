@@ -80,7 +80,8 @@ TEST_F(ProviderOptions, AnOriginalEnvFileWithAKeyPoolAndStaticModelsWorksUnchang
     auto r = gw.client().post(kChatPath, chat_body("relay/file-static", "from the file " + std::to_string(i)), {bearer(kToken)});
     ASSERT_EQ(r.status, 200) << r.dump();
   }
-  auto by_key = relay.stats()["by_key"].GetObject();
+  auto stats = relay.stats();  // by_key points into it
+  auto by_key = stats["by_key"].GetObject();
   long long one = by_key.HasMember("sk-file-pool-one-0000") ? by_key["sk-file-pool-one-0000"].GetInt64() : 0;
   long long two = by_key.HasMember("sk-file-pool-two-0000") ? by_key["sk-file-pool-two-0000"].GetInt64() : 0;
   EXPECT_EQ(one + two, 20);
