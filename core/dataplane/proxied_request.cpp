@@ -443,25 +443,28 @@ void ProxiedRequest::relay_stream(std::shared_ptr<UpstreamExchange> up) {
   bind_session([self = shared_from_this(), up = std::move(up)]() mutable { self->open_stream(std::move(up)); });
 }
 
+ProxiedRequest::StreamStep ProxiedRequest::next_step(const Result<std::string_view>& piece,
+                                                     const UpstreamExchange& up) {
+  if (!piece) return {{}, false, piece.error()};  // a partial event is dropped
+  if (piece->empty()) return {{}, true, {}};
+  auto relayed = shape_stream(*piece);
+  if (!relayed) return {{}, false, relayed.error()};
+  return {*relayed, up.body_complete(), {}};
+}
+
 void ProxiedRequest::open_stream(std::shared_ptr<UpstreamExchange> up) {
   streaming_ = telemetry::GaugeGuard(shared_.telemetry.in_flight_streams);
   // What came with the upstream's head (usually its first event) goes out with the
   // client's head, in one write. The head never waits for more.
-  std::string_view with_head;
-  std::optional<std::string> broke;  // the stream broke off before its head went out
-  bool ended = false;
-  if (auto first = up->take_buffered()) {
-    if (!*first) broke = first->error();
-    else if ((*first)->empty()) ended = true;
-    else if (auto relayed = shape_stream(**first)) with_head = *relayed;
-    else broke = relayed.error();
-  }
+  StreamStep first;
+  if (auto piece = up->take_buffered()) first = next_step(*piece, *up);
   int status = up->status();
-  client_->start_stream(status, attribution(), with_head,
-                        [self = shared_from_this(), up = std::move(up), broke = std::move(broke), ended](bool ok) mutable {
+  client_->start_stream(status, attribution(), first.bytes,
+                        [self = shared_from_this(), up = std::move(up), broke = std::move(first.broke),
+                         last = first.last](bool ok) mutable {
                           if (!ok) return self->client_gone(*up);
                           if (broke) return self->end_stream_with_error(*broke);
-                          if (ended) return self->end_stream_at_upstream_end(std::move(up), {});
+                          if (last) return self->end_stream_at_upstream_end(std::move(up), {});
                           self->pump(std::move(up));
                         });
 }
@@ -469,14 +472,12 @@ void ProxiedRequest::open_stream(std::shared_ptr<UpstreamExchange> up) {
 void ProxiedRequest::pump(std::shared_ptr<UpstreamExchange> up) {
   UpstreamExchange& exchange = *up;
   exchange.read([self = shared_from_this(), up = std::move(up)](Result<std::string_view> piece) mutable {
-    if (!piece) return self->end_stream_with_error(piece.error());  // a partial event is dropped
-    if (piece->empty()) return self->end_stream_at_upstream_end(std::move(up), {});
-    auto relayed = self->shape_stream(*piece);
-    if (!relayed) return self->end_stream_with_error(relayed.error());
+    StreamStep step = self->next_step(piece, *up);
+    if (step.broke) return self->end_stream_with_error(*step.broke);
     // The upstream's last piece goes out with the end of the stream, in one write.
-    if (up->body_complete()) return self->end_stream_at_upstream_end(std::move(up), *relayed);
-    if (relayed->empty()) return self->pump(std::move(up));  // no event has ended yet, or it was cut
-    self->client_->stream_write(*relayed, [self, up = std::move(up)](bool ok) mutable {
+    if (step.last) return self->end_stream_at_upstream_end(std::move(up), step.bytes);
+    if (step.bytes.empty()) return self->pump(std::move(up));  // no event has ended yet, or it was cut
+    self->client_->stream_write(step.bytes, [self, up = std::move(up)](bool ok) mutable {
       if (!ok) return self->client_gone(*up);
       self->pump(std::move(up));
     });

@@ -64,6 +64,15 @@ class ProxiedRequest : public std::enable_shared_from_this<ProxiedRequest> {
   void count_attempt(std::string_view outcome);
   void relay_whole(std::shared_ptr<UpstreamExchange> up, bool success);
   void relay_stream(std::shared_ptr<UpstreamExchange> up);
+  // What one piece of the upstream's body (or its failure) means for the client: bytes to
+  // send now (valid until the next piece is shaped), whether the stream ends with them, or
+  // why it broke off.
+  struct StreamStep {
+    std::string_view bytes;
+    bool last = false;
+    std::optional<std::string> broke;
+  };
+  StreamStep next_step(const Result<std::string_view>& piece, const UpstreamExchange& up);
   // The client's head, with whatever of the stream is already here, then the pump.
   void open_stream(std::shared_ptr<UpstreamExchange> up);
   void pump(std::shared_ptr<UpstreamExchange> up);

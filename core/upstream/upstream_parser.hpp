@@ -1,7 +1,8 @@
 // An upstream's response as the exchange reads it: Beast's HTTP/1.1 grammar (basic_parser:
 // framing, chunked coding, limits), but the head kept flat (FlatFields) instead of a
-// message whose fields are each allocated and kept in a tree. The body is copied into a window the caller provides, piece by piece, as Beast's
-// buffer_body does. One parser per response (an interim 1xx one included).
+// message whose fields are each allocated and kept in a tree. The body is copied into a
+// window the caller provides, piece by piece, as Beast's buffer_body does. One parser per
+// response (an interim 1xx one included).
 #pragma once
 
 #include <cstdint>
